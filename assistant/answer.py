@@ -1,0 +1,145 @@
+"""Grounded extractive answers: abstention decided in code, quotes taken verbatim from retrieved clauses."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .chunking import split_sentences
+from .places import aliases
+from .retrieval import SYNONYMS, Hit, query_terms
+from .schema import Answer, Citation, status_label
+from .segment import search_terms
+from .store import ChunkRecord
+
+# Words every question in this field shares; they say nothing about whether the corpus answers it.
+_GENERIC_TERMS = frozenset(
+    "集团 集团化 办学 集团化办学 教育 教育集团 学校 规定 要求 政策 文件 意见 方案 我们 学校 能 "
+    "可以 怎么 哪些 什么 是否 多少 有 没有 吗 呢 请问 介绍 一下 内容 部分 讲 条 第 中小 中小学 "
+    "我 你 这个 那个 现在 目前 如果 已经 还 想 问 成员 成员校 核心 核心校".split())
+_MAX_PER_CITY = 3
+_DENSE_MARGIN = 0.035  # keep clauses whose similarity is close to the best one
+
+
+@dataclass(frozen=True)
+class Evidence:
+    top_dense: float
+    term_coverage: float
+    informative_terms: tuple[str, ...]
+
+
+def informative_terms(question: str, cities: list[str]) -> tuple[str, ...]:
+    place_words = {a for c in cities for a in aliases(c)}
+    place_terms = {t for a in place_words for t in search_terms(a)}
+    return tuple(t for t in search_terms(question)
+                 if t not in _GENERIC_TERMS and t not in place_terms and not t.isdigit())
+
+
+def evidence(question: str, hits: list[Hit], records: list[ChunkRecord], cities: list[str]) -> Evidence:
+    terms = informative_terms(question, cities)
+    top_dense = max((h.dense for h in hits), default=0.0)
+    if not hits:
+        return Evidence(top_dense, 0.0, terms)
+    if not terms:
+        return Evidence(top_dense, 1.0, terms)
+    vocabulary: set[str] = set()
+    for h in hits[:3]:
+        vocabulary.update(records[h.row].terms())
+    covered = sum(1 for t in terms if t in vocabulary or any(s in vocabulary for s in SYNONYMS.get(t, ())))
+    return Evidence(top_dense, covered / len(terms), terms)
+
+
+def best_quote(text: str, question: str) -> str:
+    """The sentence(s) of `text` sharing the most (and longest) terms with the question, verbatim."""
+    terms = set(query_terms(question))
+    sentences = [s for s in split_sentences(text) if s.strip()]
+    if not sentences:
+        return text
+
+    def score(sentence: str) -> float:
+        own = set(search_terms(sentence))
+        return sum(len(t) for t in terms & own)
+
+    scores = [score(s) for s in sentences]
+    best = max(range(len(sentences)), key=lambda i: (scores[i], -i))
+    # a sentence that only names the clause ("限定合作时间。") is extended by the next one
+    quote = sentences[best]
+    if len(quote.strip()) <= 12 and best + 1 < len(sentences):
+        quote += sentences[best + 1]
+    return quote.strip()
+
+
+def select(hits: list[Hit], records: list[ChunkRecord]) -> list[Hit]:
+    """The hits worth citing: near the best dense score, a few per city, normative text first."""
+    if not hits:
+        return []
+    best = max(h.dense for h in hits)
+    chosen: list[Hit] = []
+    per_city: dict[str, int] = {}
+    for h in hits:
+        if h is not hits[0] and h.dense < best - _DENSE_MARGIN:
+            continue
+        city = records[h.row].city
+        if per_city.get(city, 0) >= _MAX_PER_CITY:
+            continue
+        per_city[city] = per_city.get(city, 0) + 1
+        chosen.append(h)
+    return chosen
+
+
+def _same_content(a: str, b: str) -> bool:
+    grams_a = {a[i:i + 2] for i in range(len(a) - 1)}
+    grams_b = {b[i:i + 2] for i in range(len(b) - 1)}
+    if not grams_a or not grams_b:
+        return False
+    return len(grams_a & grams_b) / min(len(grams_a), len(grams_b)) >= 0.6
+
+
+def compose(question: str, hits: list[Hit], records: list[ChunkRecord], docs: dict[str, dict],
+            cities: tuple[str, ...]) -> Answer:
+    chosen = select(hits, records)
+    quotes = {h.row: best_quote(records[h.row].text, question) for h in chosen}
+    notices: list[str] = []
+
+    # Prefer the normative text when an interpretation repeats it.
+    normative_quotes = [quotes[h.row] for h in chosen if records[h.row].status == "official"]
+    kept: list[Hit] = []
+    for h in chosen:
+        record = records[h.row]
+        interprets = docs.get(record.doc_id, {}).get("interprets")
+        if record.status == "interpretation" and any(_same_content(quotes[h.row], q) for q in normative_quotes):
+            target = docs.get(interprets, {}).get("title", "正式文件")
+            notices.append(f"政策解读中有相同内容，已以正式文件《{target}》为准。")
+            continue
+        kept.append(h)
+
+    citations = tuple(
+        Citation(chunk_id=r.chunk_id, doc_id=r.doc_id, title=r.title, city=r.city, doc_number=r.doc_number,
+                 clause=r.clause, status=r.status, text=r.text, score=round(h.score, 4), n=n,
+                 quote=quotes[h.row])
+        for n, (h, r) in enumerate(((h, records[h.row]) for h in kept), start=1))
+
+    by_city: dict[str, list[Citation]] = {}
+    for c in citations:
+        by_city.setdefault(c.city, []).append(c)
+    lines = ["根据检索到的政策条款："]
+    for city, group in by_city.items():
+        if len(by_city) > 1:
+            lines.append(f"\n【{city}】")
+        for c in group:
+            source = f"《{c.title}》{c.clause}"
+            lines.append(f"「{c.quote}」[{c.n}]（{source}）")
+    for c in citations:
+        if c.status == "draft":
+            notices.append(f"[{c.n}] 出自{status_label(c.status)}，尚未正式施行，仅供参考。")
+        elif c.status == "interpretation":
+            target = docs.get(docs.get(c.doc_id, {}).get("interprets") or "", {}).get("title")
+            basis = f"以《{target}》正文为准" if target else "以正式文件为准"
+            notices.append(f"[{c.n}] 出自{status_label(c.status)}，不是规范性条款，{basis}。")
+    return Answer(question=question, answer="\n".join(lines), abstained=False, citations=citations,
+                  notices=tuple(dict.fromkeys(notices)), cities=cities)
+
+
+def abstain(question: str, reason: str, covered_cities: list[str], cities: tuple[str, ...] = (),
+            notices: tuple[str, ...] = ()) -> Answer:
+    coverage = "、".join(covered_cities)
+    text = f"{reason}目前语料覆盖：{coverage}。"
+    return Answer(question=question, answer=text, abstained=True, notices=notices, cities=cities)

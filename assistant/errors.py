@@ -1,0 +1,25 @@
+"""Errors whose message is shown to users as is (one line, Simplified Chinese)."""
+
+
+class AssistantError(Exception):
+    """Base class: str(error) is a user-facing Chinese message."""
+
+
+class CorpusError(AssistantError):
+    pass
+
+
+class IndexMismatchError(AssistantError):
+    pass
+
+
+class IndexLockedError(AssistantError):
+    pass
+
+
+class QuestionError(AssistantError):
+    pass
+
+
+class EmbedderError(AssistantError):
+    pass

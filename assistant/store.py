@@ -1,0 +1,317 @@
+"""The index under `index/`: Chroma vectors (on disk, or a Chroma server), a BM25 index over jieba
+terms, the chunk table, and a manifest recording what the index was built with."""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import config  # noqa: F401  (telemetry off before chromadb is imported)
+from .chunking import chunk_document
+from .config import Settings
+from .corpus import corpus_hash
+from .embeddings import EmbeddingCache
+from .errors import AssistantError, IndexLockedError, IndexMismatchError
+from .schema import PATH_SEPARATOR, Chunk, PolicyDoc
+from .segment import search_terms
+
+SCHEMA_VERSION = 1
+CHUNKER_VERSION = 1
+COLLECTION = "policy_clauses"
+_LOCK_WAIT_SECONDS = 15
+
+
+@dataclass(frozen=True)
+class ChunkRecord:
+    """A chunk joined with its document's metadata: one row of the index's chunk table."""
+
+    chunk_id: str
+    doc_id: str
+    city: str
+    title: str
+    doc_number: str | None
+    status: str
+    clause: str
+    text: str
+    ordinal: int
+    part: int
+    parts: int
+
+    @classmethod
+    def of(cls, chunk: Chunk, doc: PolicyDoc) -> "ChunkRecord":
+        return cls(chunk.chunk_id, doc.doc_id, doc.city, doc.title, doc.doc_number, doc.status,
+                   chunk.clause, chunk.text, chunk.ordinal, chunk.part, chunk.parts)
+
+    def embedding_text(self, short_title: str) -> str:
+        # The heading path and the document travel with the clause, as RAGFlow's laws splitter does.
+        return f"{self.city} {short_title} {self.clause}\n{self.text}"
+
+    def terms(self) -> tuple[str, ...]:
+        return search_terms(f"{self.clause.replace(PATH_SEPARATOR, ' ')} {self.text}")
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    chunks: int
+    embedded: int
+    added: int
+    removed: int
+    seconds: float
+
+
+def settings_fingerprint(settings: Settings, embedder_id: str) -> dict:
+    return {"embedder": embedder_id, "max_chunk_tokens": settings.max_chunk_tokens,
+            "chunker_version": CHUNKER_VERSION, "schema": SCHEMA_VERSION}
+
+
+class IndexStore:
+    def __init__(self, settings: Settings, embedder):
+        self.settings = settings
+        self.embedder = embedder
+        self.dir = settings.index_dir
+        self.records: list[ChunkRecord] = []
+        self.docs: dict[str, dict] = {}
+        self._bm25 = None
+        self._collection = None
+        self._city_of = np.zeros(0, dtype=object)
+        self._row_of: dict[str, int] = {}
+
+    # ------------------------------------------------------------ paths and state
+    @property
+    def manifest_path(self) -> Path:
+        return self.dir / "manifest.json"
+
+    @property
+    def _building_marker(self) -> Path:
+        return self.dir / "BUILDING"
+
+    def read_manifest(self) -> dict | None:
+        try:
+            return json.loads(self.manifest_path.read_text(encoding="utf-8"))
+        except (FileNotFoundError, json.JSONDecodeError):
+            return None
+
+    def state(self, docs: list[PolicyDoc]) -> str:
+        """'missing', 'incomplete' (a build was interrupted), 'stale' (corpus changed) or 'ok'.
+
+        Raises IndexMismatchError when the index was built with other settings."""
+        manifest = self.read_manifest()
+        if manifest is None:
+            return "missing"
+        self.check_settings(manifest)
+        if self._building_marker.exists():
+            return "incomplete"
+        return "ok" if manifest.get("corpus_hash") == corpus_hash(docs) else "stale"
+
+    def check_settings(self, manifest: dict) -> None:
+        expected = settings_fingerprint(self.settings, self.embedder.model_id)
+        found = manifest.get("settings", {})
+        if found != expected:
+            diff = [f"{k}: 索引为 {found.get(k)}，当前为 {v}" for k, v in expected.items() if found.get(k) != v]
+            raise IndexMismatchError(
+                "索引的构建设置与当前配置不一致（" + "；".join(diff) +
+                "）。请运行 policy-assistant index build --rebuild 重建索引。")
+
+    # ------------------------------------------------------------ locking
+    @contextlib.contextmanager
+    def write_lock(self, wait_seconds: float = _LOCK_WAIT_SECONDS):
+        """One writer per index directory: concurrent Chroma writers corrupt it silently."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        handle = open(self.dir / ".write.lock", "a+")
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    handle.close()
+                    raise IndexLockedError(
+                        f"索引目录 {self.dir} 正被另一个进程写入，等待 {wait_seconds:.0f} 秒后仍未释放，请稍后再试。")
+                time.sleep(0.2)
+        try:
+            handle.seek(0)
+            handle.truncate()
+            handle.write(str(os.getpid()))
+            handle.flush()
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+            handle.close()
+
+    # ------------------------------------------------------------ chroma
+    def _client(self):
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        if self.settings.chroma_host:
+            return chromadb.HttpClient(host=self.settings.chroma_host, port=self.settings.chroma_port,
+                                       settings=chroma_settings)
+        return chromadb.PersistentClient(path=str(self.dir / "chroma"), settings=chroma_settings)
+
+    def _get_collection(self, create: bool):
+        client = self._client()
+        if create:
+            # embedding_function=None: vectors always come from our embedder, never Chroma's default.
+            return client.get_or_create_collection(
+                COLLECTION, embedding_function=None,
+                metadata={"hnsw:space": "cosine", "embedder": self.embedder.model_id})
+        return client.get_collection(COLLECTION, embedding_function=None)
+
+    # ------------------------------------------------------------ build
+    def build(self, docs: list[PolicyDoc], rebuild: bool = False, progress=None) -> BuildReport:
+        started = time.perf_counter()
+        with self.write_lock():
+            self.dir.mkdir(parents=True, exist_ok=True)
+            if not rebuild:
+                manifest = self.read_manifest()
+                if manifest is not None:
+                    self.check_settings(manifest)
+            self._building_marker.write_text(str(os.getpid()))
+            if rebuild:
+                self._drop_all()
+
+            by_id = {d.doc_id: d for d in docs}
+            records = [ChunkRecord.of(c, d) for d in docs
+                       for c in chunk_document(d.doc_id, d.text, self.settings.max_chunk_tokens)]
+            texts = [r.embedding_text(by_id[r.doc_id].short_title or r.title) for r in records]
+            cache = EmbeddingCache(self.settings.cache_dir / "embeddings.sqlite")
+            try:
+                vectors, embedded = cache.embed(self.embedder, texts, progress=progress)
+            finally:
+                cache.close()
+
+            collection = self._get_collection(create=True)
+            existing = set(collection.get(include=[])["ids"])
+            wanted = {r.chunk_id for r in records}
+            stale = sorted(existing - wanted)
+            for i in range(0, len(stale), 1000):
+                collection.delete(ids=stale[i:i + 1000])
+            new_rows = [i for i, r in enumerate(records) if r.chunk_id not in existing]
+            for i in range(0, len(new_rows), 1000):
+                rows = new_rows[i:i + 1000]
+                collection.add(
+                    ids=[records[j].chunk_id for j in rows],
+                    embeddings=vectors[rows],
+                    documents=[records[j].text for j in rows],
+                    metadatas=[{"doc_id": records[j].doc_id, "city": records[j].city,
+                                "clause": records[j].clause, "status": records[j].status} for j in rows])
+
+            self._write_tables(records, docs)
+            manifest = {
+                "settings": settings_fingerprint(self.settings, self.embedder.model_id),
+                "corpus_hash": corpus_hash(docs),
+                "chunks": len(records),
+                "documents": len(docs),
+                "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+                "chroma": f"http://{self.settings.chroma_host}:{self.settings.chroma_port}"
+                if self.settings.chroma_host else "persistent",
+            }
+            _atomic_write(self.manifest_path, json.dumps(manifest, ensure_ascii=False, indent=2))
+            self._building_marker.unlink(missing_ok=True)
+        self._loaded = False
+        return BuildReport(len(records), embedded, len(new_rows), len(stale), time.perf_counter() - started)
+
+    def _drop_all(self) -> None:
+        """Remove everything but the embedding cache."""
+        if self.settings.chroma_host:
+            with contextlib.suppress(Exception):
+                self._client().delete_collection(COLLECTION)
+        for name in ("chroma", "bm25", "chunks.jsonl", "docs.json", "manifest.json"):
+            path = self.dir / name
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink(missing_ok=True)
+
+    def _write_tables(self, records: list[ChunkRecord], docs: list[PolicyDoc]) -> None:
+        import bm25s
+
+        lines = "\n".join(json.dumps(asdict(r), ensure_ascii=False) for r in records)
+        _atomic_write(self.dir / "chunks.jsonl", lines + "\n")
+        doc_meta = {d.doc_id: {"title": d.title, "short_title": d.short_title, "city": d.city,
+                               "issuer": d.issuer, "doc_number": d.doc_number, "date": d.date,
+                               "status": d.status, "interprets": d.interprets} for d in docs}
+        _atomic_write(self.dir / "docs.json", json.dumps(doc_meta, ensure_ascii=False, indent=1))
+        retriever = bm25s.BM25()
+        retriever.index([list(r.terms()) or [""] for r in records], show_progress=False)
+        tmp = self.dir / "bm25.tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        retriever.save(str(tmp), show_progress=False)
+        shutil.rmtree(self.dir / "bm25", ignore_errors=True)
+        tmp.rename(self.dir / "bm25")
+
+    # ------------------------------------------------------------ load and query
+    def load(self) -> None:
+        import bm25s
+
+        manifest = self.read_manifest()
+        if manifest is None:
+            raise AssistantError("索引不存在，请先运行 policy-assistant index build")
+        self.check_settings(manifest)
+        with open(self.dir / "chunks.jsonl", encoding="utf-8") as fh:
+            self.records = [ChunkRecord(**json.loads(line)) for line in fh if line.strip()]
+        self.docs = json.loads((self.dir / "docs.json").read_text(encoding="utf-8"))
+        self._bm25 = bm25s.BM25.load(str(self.dir / "bm25"), show_progress=False, verbosity=0)
+        self._collection = self._get_collection(create=False)
+        self._city_of = np.array([r.city for r in self.records], dtype=object)
+        self._doc_of = np.array([r.doc_id for r in self.records], dtype=object)
+        self._row_of = {r.chunk_id: i for i, r in enumerate(self.records)}
+
+    def mask(self, cities=None, doc_ids=None) -> np.ndarray | None:
+        if not cities and not doc_ids:
+            return None
+        keep = np.ones(len(self.records), dtype=bool)
+        if cities:
+            keep &= np.isin(self._city_of, list(cities))
+        if doc_ids:
+            keep &= np.isin(self._doc_of, list(doc_ids))
+        return keep
+
+    def bm25_scores(self, terms: tuple[str, ...]) -> np.ndarray:
+        known = [t for t in terms if t in self._bm25.vocab_dict]
+        if not known:
+            return np.zeros(len(self.records), dtype=np.float32)
+        return self._bm25.get_scores(known)
+
+    def dense_search(self, vector: np.ndarray, n: int, cities=None, doc_ids=None) -> list[tuple[int, float]]:
+        """(row, cosine similarity) best first, restricted by city/document filters."""
+        clauses = []
+        if cities:
+            clauses.append({"city": {"$in": list(cities)}})
+        if doc_ids:
+            clauses.append({"doc_id": {"$in": list(doc_ids)}})
+        where = None if not clauses else clauses[0] if len(clauses) == 1 else {"$and": clauses}
+        n = max(1, min(n, len(self.records)))
+        result = self._collection.query(query_embeddings=[vector.tolist()], n_results=n, where=where,
+                                        include=["distances"])
+        rows = []
+        for cid, dist in zip(result["ids"][0], result["distances"][0]):
+            row = self._row_of.get(cid)
+            if row is not None:
+                rows.append((row, 1.0 - float(dist)))
+        return rows
+
+    def term_document_frequency(self, term: str) -> int:
+        idx = self._bm25.vocab_dict.get(term)
+        if idx is None:
+            return 0
+        matrix = self._bm25.scores
+        return int(matrix["indptr"][idx + 1] - matrix["indptr"][idx]) if "indptr" in matrix else 1
+
+
+def _atomic_write(path: Path, content: str) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(content)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
