@@ -1,0 +1,121 @@
+"""Command line: `policy-assistant ask|retrieve|index build|serve` (also `python -m assistant`)."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from .errors import AssistantError
+from .schema import Answer, Citation, status_label
+
+EXAMPLES = """示例：
+  policy-assistant ask "长沙集团化办学的合作期限是多久？"
+  policy-assistant ask "成员校能提前退出集团吗？" --city 青岛市 --json
+  policy-assistant retrieve "教师交流轮岗" -k 3 --city 南昌市
+  policy-assistant index build --rebuild
+  policy-assistant serve --port 7860
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="policy-assistant", description="集团化办学政策助手：检索条款并给出带出处的回答。",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="命令")
+
+    ask = sub.add_parser("ask", help="提问，返回引用原文条款的回答")
+    ask.add_argument("question", help="问题（中文）")
+    ask.add_argument("--city", action="append", help="只在该城市/区的文件中查找，可重复")
+    ask.add_argument("--json", action="store_true", help="输出 JSON")
+
+    retrieve = sub.add_parser("retrieve", help="只检索条款，不组织回答")
+    retrieve.add_argument("question")
+    retrieve.add_argument("-k", type=int, default=5, help="返回条款数（默认 5）")
+    retrieve.add_argument("--city", action="append")
+    retrieve.add_argument("--json", action="store_true")
+
+    index = sub.add_parser("index", help="索引管理")
+    index_sub = index.add_subparsers(dest="index_command", required=True, metavar="子命令")
+    build = index_sub.add_parser("build", help="从 corpus/ 构建或更新索引")
+    build.add_argument("--rebuild", action="store_true", help="删除现有索引后完整重建（保留嵌入缓存）")
+
+    serve = sub.add_parser("serve", help="启动网页应用（默认 127.0.0.1）")
+    serve.add_argument("--host", default=None)
+    serve.add_argument("--port", type=int, default=None)
+    return parser
+
+
+def format_citation(c: Citation) -> str:
+    number = f" {c.doc_number}" if c.doc_number else ""
+    badge = "" if c.status == "official" else f" 【{status_label(c.status)}】"
+    return f"[{c.n}] {c.city}｜《{c.title}》{number}{badge}\n    {c.clause}\n    {c.text}"
+
+
+def format_answer(answer: Answer) -> str:
+    parts = [answer.answer]
+    if answer.notices:
+        parts.append("\n".join(f"提示：{n}" for n in answer.notices))
+    if answer.citations:
+        parts.append("引用条款：\n" + "\n\n".join(format_citation(c) for c in answer.citations))
+    return "\n\n".join(parts)
+
+
+def _print_json(data) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def _progress(done: int, total: int) -> None:
+    print(f"\r正在嵌入条款 {done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.command == "serve":
+        from app import main as serve_app  # the Gradio view lives at the top level
+
+        serve_app(host=args.host, port=args.port)
+        return 0
+    if args.command == "index":
+        from .config import Settings
+        from .corpus import load_corpus
+        from .embeddings import make_embedder
+        from .store import IndexStore
+
+        settings = Settings.from_env()
+        store = IndexStore(settings, make_embedder(settings.embedder, settings.embed_threads))
+        report = store.build(load_corpus(settings.corpus_dir), rebuild=args.rebuild, progress=_progress)
+        print(f"索引已就绪：{report.chunks} 个条款，新嵌入 {report.embedded} 个，"
+              f"新增 {report.added}、删除 {report.removed}，用时 {report.seconds:.1f} 秒（{settings.index_dir}）")
+        return 0
+
+    from .api import Assistant
+
+    assistant = Assistant(progress=_progress)
+    if args.command == "ask":
+        answer = assistant.ask(args.question, cities=args.city)
+        _print_json(answer.to_dict()) if args.json else print(format_answer(answer))
+    elif args.command == "retrieve":
+        citations = assistant.retrieve(args.question, k=args.k, cities=args.city)
+        if args.json:
+            _print_json([c.to_dict() for c in citations])
+        else:
+            print("\n\n".join(format_citation(c) for c in citations) or "没有检索到条款。")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return run(args)
+    except AssistantError as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("已取消。", file=sys.stderr)
+        return 130
+    except Exception as exc:  # last resort: one line, never a traceback
+        print(f"内部错误：{exc.__class__.__name__}: {str(exc)[:200]}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,36 @@
+"""Answers as Markdown for the web page; every piece of document or user text is made inert."""
+from __future__ import annotations
+
+import html
+import re
+
+from .schema import Answer, status_label
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]#|~])")
+
+
+def inert(text: str) -> str:
+    """Escape HTML and Markdown control characters so text shows as typed, never as markup."""
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=True))
+
+
+def answer_markdown(answer: Answer) -> str:
+    lines: list[str] = []
+    if answer.abstained:
+        lines.append(f"**未找到依据**：{inert(answer.answer)}")
+    else:
+        lines.append(inert(answer.answer).replace("\n", "  \n"))
+    for notice in answer.notices:
+        lines.append(f"> ⚠️ {inert(notice)}")
+    if answer.citations:
+        lines.append("---\n**引用条款**")
+        for c in answer.citations:
+            badge = "" if c.status == "official" else f" `{status_label(c.status)}`"
+            number = f" {inert(c.doc_number)}" if c.doc_number else ""
+            body = inert(c.text)
+            quote = inert(c.quote)
+            if quote and quote in body:
+                body = body.replace(quote, f"**{quote}**", 1)
+            lines.append(f"**\\[{c.n}\\] {inert(c.city)}｜《{inert(c.title)}》{number}**{badge}  \n"
+                         f"{inert(c.clause)}  \n{body}")
+    return "\n\n".join(lines)

