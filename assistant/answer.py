@@ -1,6 +1,7 @@
 """Grounded extractive answers: abstention decided in code, quotes taken verbatim from retrieved clauses."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from .chunking import split_sentences
@@ -15,8 +16,10 @@ _GENERIC_TERMS = frozenset(
     "集团 集团化 办学 集团化办学 教育 教育集团 学校 规定 要求 政策 文件 意见 方案 我们 学校 能 "
     "可以 怎么 哪些 什么 是否 多少 有 没有 吗 呢 请问 介绍 一下 内容 部分 讲 条 第 中小 中小学 "
     "我 你 这个 那个 现在 目前 如果 已经 还 想 问 成员 成员校 核心 核心校".split())
-_MAX_PER_CITY = 3
-_DENSE_MARGIN = 0.035  # keep clauses whose similarity is close to the best one
+_MAX_PER_CITY = 2
+_DENSE_MARGIN = 0.005
+_FUSED_RATIO = 0.95
+_COVERAGE_HITS = 5  # keep clauses whose similarity is close to the best one
 
 
 @dataclass(frozen=True)
@@ -33,18 +36,29 @@ def informative_terms(question: str, cities: list[str]) -> tuple[str, ...]:
                  if t not in _GENERIC_TERMS and t not in place_terms and not t.isdigit())
 
 
-def evidence(question: str, hits: list[Hit], records: list[ChunkRecord], cities: list[str]) -> Evidence:
-    terms = informative_terms(question, cities)
+def evidence(question: str, hits: list[Hit], store, cities: list[str]) -> Evidence:
+    """Best dense similarity, and how much of the question's vocabulary (IDF-weighted, counting only
+    terms the corpus knows at all, so colloquial filler does not count) the top hits contain."""
+    records = store.records
     top_dense = max((h.dense for h in hits), default=0.0)
+    terms = tuple(dict.fromkeys(informative_terms(question, cities)))
+    known = [t for t in terms if store.document_frequency((t, *SYNONYMS.get(t, ()))) > 0]
     if not hits:
         return Evidence(top_dense, 0.0, terms)
-    if not terms:
-        return Evidence(top_dense, 1.0, terms)
+    if not known:  # nothing to check, or a question entirely in words the corpus never uses
+        return Evidence(top_dense, 0.0 if terms else 1.0, terms)
     vocabulary: set[str] = set()
-    for h in hits[:3]:
+    for h in hits[:_COVERAGE_HITS]:
         vocabulary.update(records[h.row].terms())
-    covered = sum(1 for t in terms if t in vocabulary or any(s in vocabulary for s in SYNONYMS.get(t, ())))
-    return Evidence(top_dense, covered / len(terms), terms)
+    n = max(len(records), 1)
+    total = covered = 0.0
+    for t in known:
+        variants = (t, *SYNONYMS.get(t, ()))
+        weight = math.log(1 + n / store.document_frequency(variants))
+        total += weight
+        if any(v in vocabulary for v in variants):
+            covered += weight
+    return Evidence(top_dense, covered / total, terms)
 
 
 def best_quote(text: str, question: str) -> str:
@@ -68,20 +82,21 @@ def best_quote(text: str, question: str) -> str:
 
 
 def select(hits: list[Hit], records: list[ChunkRecord]) -> list[Hit]:
-    """The hits worth citing: near the best dense score, a few per city, normative text first."""
-    if not hits:
-        return []
-    best = max(h.dense for h in hits)
+    """The hits worth citing: each city's best, plus any close to it in both fused rank and similarity."""
+    best_of_city: dict[str, Hit] = {}
+    for h in hits:
+        city = records[h.row].city
+        if city not in best_of_city or h.score > best_of_city[city].score:
+            best_of_city[city] = h
     chosen: list[Hit] = []
     per_city: dict[str, int] = {}
-    for h in hits:
-        if h is not hits[0] and h.dense < best - _DENSE_MARGIN:
-            continue
+    for h in sorted(hits, key=lambda h: -h.score):
         city = records[h.row].city
-        if per_city.get(city, 0) >= _MAX_PER_CITY:
-            continue
-        per_city[city] = per_city.get(city, 0) + 1
-        chosen.append(h)
+        lead = best_of_city[city]
+        close = h.score >= _FUSED_RATIO * lead.score and h.dense >= lead.dense - _DENSE_MARGIN
+        if (h is lead or close) and per_city.get(city, 0) < _MAX_PER_CITY:
+            per_city[city] = per_city.get(city, 0) + 1
+            chosen.append(h)
     return chosen
 
 

@@ -95,7 +95,7 @@ class Assistant:
             notices.append(f"语料中没有{missing}的文件，以下仅包含{'、'.join(scope)}的规定。")
 
         hits = self._hits(question, self.settings.top_k, scope)
-        ev = evidence(question, hits, self.store.records, known)
+        ev = evidence(question, hits, self.store, known)
         if ev.top_dense < self.settings.min_dense_score or ev.term_coverage < self.settings.min_term_coverage:
             where = f"{'、'.join(scope)}的" if scope else "现有"
             return abstain(question, f"{where}政策文件中没有找到能回答该问题的条款。", known, scope,

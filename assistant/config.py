@@ -43,8 +43,8 @@ class Settings:
     candidates: int = 30  # per retriever, before fusion
     rrf_k: int = 60
     # abstention (calibrated on eval/gold.jsonl; see README)
-    min_dense_score: float = 0.80
-    min_term_coverage: float = 0.34
+    min_dense_score: float = 0.873
+    min_term_coverage: float = 0.30
     max_question_chars: int = 500
     embed_threads: int = 2
 

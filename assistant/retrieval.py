@@ -21,9 +21,77 @@ SYNONYMS = {
     "批准": ("审批", "同意"), "考核": ("评价", "督导"), "评价": ("考核",), "招生": ("招生",),
     "品牌": ("冠名", "标识"), "校服": ("校服",), "总校长": ("总校长",), "终止": ("合作终止", "退出"),
     "提前": ("退出",), "补贴": ("补助", "奖补"), "交通费": ("交通",), "住宿": ("住宿",),
+    "出去": ("退出",), "单干": ("退出", "独立办学"), "点头": ("同意", "批准"), "进": ("纳新", "吸纳"),
+    "进入": ("纳新", "吸纳"), "名校": ("优质学校", "核心校"), "音乐": ("音体美",), "美术": ("音体美",),
+    "配不齐": ("短缺",), "缺": ("短缺",), "续": ("延长",), "续约": ("延长",), "多大": ("规模",),
 }
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
               "八": 8, "九": 9}
+
+
+_ORDINAL = r"[一二三四五六七八九十\d]+"
+_PART_REF = re.compile(rf"第({_ORDINAL})(?:部分|章|大部分)")
+_ENUM_REF = re.compile(r"([一二三四五六七八九十]+)、")
+_PAREN_REF = re.compile(r"[（(]([一二三四五六七八九十]+)[）)]")
+_ITEM_REF = re.compile(rf"第({_ORDINAL})(?:点|条|项|款)")
+_DOC_HINTS = ("解读", "征求意见稿", "共同体", "指导意见", "实施意见", "实施方案", "意见")
+
+
+def _as_int(token: str) -> int | None:
+    return int(token) if token.isdigit() else cn_to_int(token)
+
+
+def clause_refs(question: str) -> list[tuple[str, ...]]:
+    """Clause numbers a question points at, outermost first; each as alternative path-segment prefixes.
+
+    "长沙意见第三部分第5条" → [("三、",), ("5.", "（五）", "第五条")]."""
+    q = fold(question).replace("(", "（").replace(")", "）")
+    refs: list[tuple[int, tuple[str, ...]]] = []
+    for m in _PART_REF.finditer(q):
+        n = _as_int(m.group(1))
+        if n:
+            refs.append((m.start(), (_cn(n) + "、", f"第{_cn(n)}章")))
+    for m in _ENUM_REF.finditer(q):
+        refs.append((m.start(), (m.group(1) + "、",)))
+    for m in _PAREN_REF.finditer(q):
+        refs.append((m.start(), (f"（{m.group(1)}）",)))
+    for m in _ITEM_REF.finditer(q):
+        n = _as_int(m.group(1))
+        if n:
+            refs.append((m.start(), (f"{n}.", f"{n}．", f"（{_cn(n)}）", f"第{_cn(n)}条")))
+    return [alternatives for _, alternatives in sorted(refs)]
+
+
+def _cn(n: int) -> str:
+    digits = "零一二三四五六七八九"
+    if n < 10:
+        return digits[n]
+    tens, ones = divmod(n, 10)
+    return ("" if tens == 1 else digits[tens]) + "十" + ("" if ones == 0 else digits[ones])
+
+
+def structural_matches(question: str, records, rows) -> list[int]:
+    """Rows whose clause path contains every referenced clause number, in order."""
+    refs = clause_refs(question)
+    if not refs:
+        return []
+    hints = [h for h in _DOC_HINTS if h in question]
+    matched = []
+    for row in rows:
+        record = records[row]
+        segments = record.clause.replace("(", "（").replace(")", "）").split(" › ")
+        position, ok = 0, True
+        for alternatives in refs:
+            while position < len(segments) and not segments[position].startswith(alternatives):
+                position += 1
+            if position == len(segments):
+                ok = False
+                break
+            position += 1
+        if ok:
+            score = sum(1 for h in hints if h in record.title)
+            matched.append((-score, record.ordinal, row))
+    return [row for *_, row in sorted(matched)]
 
 
 @dataclass(frozen=True)
@@ -95,6 +163,11 @@ class HybridRetriever:
             bm25_ranked = [int(i) for i in top[np.argsort(-bm25[top], kind="stable")] if bm25[i] > 0]
 
         fused: dict[int, float] = {}
+        mask = self.store.mask(cities, doc_ids)
+        rows = range(len(self.store.records)) if mask is None else np.flatnonzero(mask)
+        for rank, row in enumerate(structural_matches(question, self.store.records, rows)[:n]):
+            # an explicit clause number outranks anything similarity can say
+            fused[row] = fused.get(row, 0.0) + 2.0 / (self.rrf_k + rank + 1)
         for rank, (row, _) in enumerate(dense_ranked):
             fused[row] = fused.get(row, 0.0) + 1.0 / (self.rrf_k + rank + 1)
         for rank, row in enumerate(bm25_ranked):

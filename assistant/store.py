@@ -265,6 +265,7 @@ class IndexStore:
         self._city_of = np.array([r.city for r in self.records], dtype=object)
         self._doc_of = np.array([r.doc_id for r in self.records], dtype=object)
         self._row_of = {r.chunk_id: i for i, r in enumerate(self.records)}
+        self._df = np.diff(self._bm25.scores["indptr"])  # CSC by term: column lengths are document frequencies
 
     def mask(self, cities=None, doc_ids=None) -> np.ndarray | None:
         if not cities and not doc_ids:
@@ -300,12 +301,10 @@ class IndexStore:
                 rows.append((row, 1.0 - float(dist)))
         return rows
 
-    def term_document_frequency(self, term: str) -> int:
-        idx = self._bm25.vocab_dict.get(term)
-        if idx is None:
-            return 0
-        matrix = self._bm25.scores
-        return int(matrix["indptr"][idx + 1] - matrix["indptr"][idx]) if "indptr" in matrix else 1
+    def document_frequency(self, variants: tuple[str, ...]) -> int:
+        """How many chunks contain the most widespread of these equivalent terms."""
+        ids = [self._bm25.vocab_dict[t] for t in variants if t in self._bm25.vocab_dict]
+        return int(max(self._df[ids])) if ids else 0
 
 
 def _atomic_write(path: Path, content: str) -> None:
