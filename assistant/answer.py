@@ -45,6 +45,8 @@ def evidence(question: str, hits: list[Hit], store, cities: list[str]) -> Eviden
     known = [t for t in terms if store.document_frequency((t, *SYNONYMS.get(t, ()))) > 0]
     if not hits:
         return Evidence(top_dense, 0.0, terms)
+    if any(h.structural for h in hits):  # the question named this clause by its number
+        return Evidence(top_dense, 1.0, terms)
     if not known:  # nothing to check, or a question entirely in words the corpus never uses
         return Evidence(top_dense, 0.0 if terms else 1.0, terms)
     vocabulary: set[str] = set()

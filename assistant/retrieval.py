@@ -101,6 +101,7 @@ class Hit:
     dense: float  # cosine similarity (0 when the dense side did not return it)
     bm25: float
     rank: int
+    structural: bool = False  # matched a clause number the question names ("第三部分第5条")
 
 
 def cn_to_int(text: str) -> int | None:
@@ -165,7 +166,8 @@ class HybridRetriever:
         fused: dict[int, float] = {}
         mask = self.store.mask(cities, doc_ids)
         rows = range(len(self.store.records)) if mask is None else np.flatnonzero(mask)
-        for rank, row in enumerate(structural_matches(question, self.store.records, rows)[:n]):
+        structural = structural_matches(question, self.store.records, rows)[:n]
+        for rank, row in enumerate(structural):
             # an explicit clause number outranks anything similarity can say
             fused[row] = fused.get(row, 0.0) + 2.0 / (self.rrf_k + rank + 1)
         for rank, (row, _) in enumerate(dense_ranked):
@@ -174,5 +176,6 @@ class HybridRetriever:
             fused[row] = fused.get(row, 0.0) + 1.0 / (self.rrf_k + rank + 1)
         dense_of = dict(dense_ranked)
         order = sorted(fused, key=lambda r: (-fused[r], -dense_of.get(r, 0.0), r))[:k]
-        return [Hit(row, fused[row], dense_of.get(row, 0.0), float(bm25[row]), i + 1)
+        named = set(structural)
+        return [Hit(row, fused[row], dense_of.get(row, 0.0), float(bm25[row]), i + 1, row in named)
                 for i, row in enumerate(order)]
