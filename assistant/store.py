@@ -221,11 +221,23 @@ class IndexStore:
         return BuildReport(len(records), embedded, len(new_rows), len(stale), time.perf_counter() - started)
 
     def _drop_all(self) -> None:
-        """Remove everything but the embedding cache."""
-        if self.settings.chroma_host:
-            with contextlib.suppress(Exception):
-                self._client().delete_collection(COLLECTION)
-        for name in ("chroma", "bm25", "chunks.jsonl", "docs.json", "manifest.json"):
+        """Remove everything but the embedding cache.
+
+        The collection is dropped through Chroma itself: deleting its directory under a live client
+        (Chroma caches one per path and process) would leave the client writing to unlinked files."""
+        try:
+            client = self._client()
+            if COLLECTION in [c if isinstance(c, str) else c.name for c in client.list_collections()]:
+                client.delete_collection(COLLECTION)
+        except Exception:
+            if self.settings.chroma_host:
+                raise
+            # unreadable (e.g. corrupted) local database: forget cached clients, start from nothing
+            from chromadb.api.shared_system_client import SharedSystemClient
+
+            SharedSystemClient.clear_system_cache()
+            shutil.rmtree(self.dir / "chroma", ignore_errors=True)
+        for name in ("bm25", "chunks.jsonl", "docs.json", "manifest.json"):
             path = self.dir / name
             if path.is_dir():
                 shutil.rmtree(path)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import subprocess
+import sys
 import time
 
 import pytest
@@ -48,6 +50,12 @@ def test_build_is_idempotent_and_rebuild_reuses_the_embedding_cache(tmp_path, sh
     assert ids_first == ids_rebuilt
     store.load()
     assert store._collection.count() == first.chunks
+    # another process sees the rebuilt collection (it was not written into a deleted directory)
+    probe = ("import chromadb,sys; c=chromadb.PersistentClient(path=sys.argv[1]); "
+             "print(c.get_collection('policy_clauses').count())")
+    out = subprocess.run([sys.executable, "-c", probe, str(index_dir / "chroma")], capture_output=True,
+                         text=True, timeout=120)
+    assert out.stdout.strip() == str(first.chunks), out.stderr[-500:]
 
 
 def test_changing_one_document_re_embeds_only_its_changed_clauses(tmp_path, shared_cache, corpus_copy):
