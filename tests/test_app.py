@@ -3,12 +3,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
-import urllib.request
 
 import pytest
 
-from .conftest import CORPUS, ROOT, free_port, fresh_index, run_env
+from .conftest import CORPUS, ROOT, free_port, fresh_index, run_env, wait_for_http
 
 pytestmark = pytest.mark.integration
 
@@ -22,17 +20,7 @@ def app_url(tmp_path_factory, shared_cache):
     proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            break
-        except OSError:
-            assert proc.poll() is None, "app exited early"
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        raise RuntimeError("app did not start")
+    wait_for_http(url, proc, 180)
     yield url
     proc.terminate()
     proc.wait(20)

@@ -4,13 +4,11 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from .conftest import CORPUS, fresh_index, free_port
+from .conftest import CORPUS, fresh_index, free_port, wait_for_http
 
 pytestmark = pytest.mark.integration
 
@@ -21,18 +19,7 @@ def chroma_server(tmp_path):
     port = free_port()
     proc = subprocess.Popen([exe, "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1",
                              "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1)
-            break
-        except OSError:
-            if proc.poll() is not None:
-                raise RuntimeError("chroma run exited early")
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        raise RuntimeError("chroma server did not start")
+    wait_for_http(f"http://127.0.0.1:{port}/api/v2/heartbeat", proc, 60)
     yield port
     proc.terminate()
     proc.wait(10)
