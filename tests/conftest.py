@@ -14,7 +14,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
 GOLD = ROOT / "eval" / "gold.jsonl"
-LAWS = ROOT.parent / "shared" / "laws"
+# CI clones the repo with shared/ beside it; elsewhere point ASSISTANT_LAWS_DIR at a copy.
+LAWS = Path(os.environ.get("ASSISTANT_LAWS_DIR") or ROOT.parent / "shared" / "laws")
 
 
 @pytest.fixture(autouse=True)
