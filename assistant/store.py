@@ -217,7 +217,6 @@ class IndexStore:
             }
             _atomic_write(self.manifest_path, json.dumps(manifest, ensure_ascii=False, indent=2))
             self._building_marker.unlink(missing_ok=True)
-        self._loaded = False
         return BuildReport(len(records), embedded, len(new_rows), len(stale), time.perf_counter() - started)
 
     def _drop_all(self) -> None:
