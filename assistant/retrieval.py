@@ -148,6 +148,7 @@ class HybridRetriever:
                vector: np.ndarray | None = None) -> list[Hit]:
         """Top-k hits; mode is 'hybrid', 'dense' or 'bm25' (for ablations)."""
         n = self.candidates
+        mask = self.store.mask(cities, doc_ids)
         dense_ranked: list[tuple[int, float]] = []
         if mode in ("hybrid", "dense"):
             if vector is None:
@@ -157,14 +158,12 @@ class HybridRetriever:
         bm25_ranked: list[int] = []
         if mode in ("hybrid", "bm25"):
             bm25 = self.store.bm25_scores(query_terms(question))
-            mask = self.store.mask(cities, doc_ids)
             if mask is not None:
                 bm25 = np.where(mask, bm25, 0.0)
             top = np.argpartition(-bm25, min(n, len(bm25) - 1))[:n] if len(bm25) > n else np.arange(len(bm25))
             bm25_ranked = [int(i) for i in top[np.argsort(-bm25[top], kind="stable")] if bm25[i] > 0]
 
         fused: dict[int, float] = {}
-        mask = self.store.mask(cities, doc_ids)
         rows = range(len(self.store.records)) if mask is None else np.flatnonzero(mask)
         structural = structural_matches(question, self.store.records, rows)[:n]
         for rank, row in enumerate(structural):
