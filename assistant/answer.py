@@ -18,7 +18,7 @@ _GENERIC_TERMS = frozenset(
     "我 你 这个 那个 现在 目前 如果 已经 还 想 问 成员 成员校 核心 核心校".split())
 _MAX_PER_CITY = 2
 _DENSE_MARGIN = 0.005
-_FUSED_RATIO = 0.95
+_FUSED_RATIO = 0.98
 _COVERAGE_HITS = 5  # keep clauses whose similarity is close to the best one
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from itertools import zip_longest
 from pathlib import Path
 
 from .answer import abstain, best_quote, compose, evidence
@@ -54,21 +55,27 @@ class Assistant:
             raise QuestionError("问题中没有可识别的文字，请用中文描述您的问题。")
         return question
 
-    def _hits(self, question: str, k: int, cities: tuple[str, ...]) -> list[Hit]:
-        vector = self.embedder.query_vector(question)
+    def _hits(self, question: str, k: int, cities: tuple[str, ...], mode: str = "hybrid") -> list[Hit]:
+        vector = self.embedder.query_vector(question) if mode != "bm25" else None
         if len(cities) <= 1:
-            return self.retriever.search(question, k, cities=list(cities) or None, vector=vector)
+            return self.retriever.search(question, k, cities=list(cities) or None, mode=mode, vector=vector)
         # one search per city, so a city with many clauses cannot crowd out another's single one
         per_city = max(2, k // len(cities) + 1)
-        hits: list[Hit] = []
-        for city in cities:
-            hits.extend(self.retriever.search(question, per_city, cities=[city], vector=vector))
-        return hits
+        ranked = [self.retriever.search(question, per_city, cities=[city], mode=mode, vector=vector)
+                  for city in cities]
+        # interleave by rank (each city's best first), so the merged order stays meaningful
+        return [h for rank in zip_longest(*ranked) for h in rank if h is not None]
 
-    def retrieve(self, question: str, k: int = 5, cities: list[str] | None = None) -> list[Citation]:
+    def retrieve(self, question: str, k: int = 5, cities: list[str] | None = None, mode: str = "hybrid",
+                 detect_places: bool = True) -> list[Citation]:
+        """Ranked clauses. `mode` ('hybrid', 'dense', 'bm25') and `detect_places=False` (no city
+        filter taken from the question) exist for evaluation ablations."""
         question = self._check(question)
-        scope = tuple(cities) if cities else find_places(question, self.cities).covered
-        hits = self._hits(question, k, scope)
+        if cities:
+            scope = tuple(cities)
+        else:
+            scope = find_places(question, self.cities).covered if detect_places else ()
+        hits = self._hits(question, k, scope, mode)
         records = self.store.records
         return [Citation(chunk_id=r.chunk_id, doc_id=r.doc_id, title=r.title, city=r.city,
                          doc_number=r.doc_number, clause=r.clause, status=r.status, text=r.text,

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from .errors import AssistantError
 from .schema import Answer, Citation, status_label
@@ -13,6 +14,7 @@ EXAMPLES = """示例：
   policy-assistant ask "成员校能提前退出集团吗？" --city 青岛市 --json
   policy-assistant retrieve "教师交流轮岗" -k 3 --city 南昌市
   policy-assistant index build --rebuild
+  policy-assistant eval --check
   policy-assistant serve --port 7860
 """
 
@@ -38,6 +40,14 @@ def _parser() -> argparse.ArgumentParser:
     index_sub = index.add_subparsers(dest="index_command", required=True, metavar="子命令")
     build = index_sub.add_parser("build", help="从 corpus/ 构建或更新索引")
     build.add_argument("--rebuild", action="store_true", help="删除现有索引后完整重建（保留嵌入缓存）")
+
+    evaluate = sub.add_parser("eval", help="在评测集上评测检索、引用与拒答，写出报告")
+    evaluate.add_argument("--gold", default=None, help="评测集 JSONL（默认 eval/gold.jsonl）")
+    evaluate.add_argument("--runs-dir", default=None, help="报告目录（默认 eval/runs）")
+    evaluate.add_argument("--thresholds", default=None, help="阈值文件（默认 eval/thresholds.toml）")
+    evaluate.add_argument("--check", action="store_true", help="任一指标低于阈值时以退出码 1 结束")
+    evaluate.add_argument("--no-baseline", action="store_true", help="不评测朴素基线（更快）")
+    evaluate.add_argument("--json", action="store_true", help="输出 JSON 指标")
 
     serve = sub.add_parser("serve", help="启动网页应用（默认 127.0.0.1）")
     serve.add_argument("--host", default=None)
@@ -90,6 +100,8 @@ def run(args: argparse.Namespace) -> int:
     from .api import Assistant
 
     assistant = Assistant(progress=_progress)
+    if args.command == "eval":
+        return run_eval_command(assistant, args)
     if args.command == "ask":
         answer = assistant.ask(args.question, cities=args.city)
         _print_json(answer.to_dict()) if args.json else print(format_answer(answer))
@@ -100,6 +112,38 @@ def run(args: argparse.Namespace) -> int:
         else:
             print("\n\n".join(format_citation(c) for c in citations) or "没有检索到条款。")
     return 0
+
+
+def _eval_progress(done: int, total: int) -> None:
+    width = 30
+    filled = width * done // total
+    print(f"\r评测中 [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end="" if done < total else "\n",
+          file=sys.stderr, flush=True)
+
+
+def run_eval_command(assistant, args: argparse.Namespace) -> int:
+    from .evaluate import load_gold, run_eval
+    from .report import check_thresholds, comparison_table, load_thresholds, previous_metrics, write_run
+
+    root = Path(__file__).resolve().parent.parent
+    gold = load_gold(Path(args.gold) if args.gold else root / "eval" / "gold.jsonl")
+    runs_dir = Path(args.runs_dir) if args.runs_dir else root / "eval" / "runs"
+    thresholds_path = Path(args.thresholds) if args.thresholds else root / "eval" / "thresholds.toml"
+    run = run_eval(assistant, gold, naive=not args.no_baseline, progress=_eval_progress)
+    previous = previous_metrics(runs_dir, runs_dir / "-")
+    out = write_run(run, runs_dir)
+    failures = check_thresholds(run, load_thresholds(thresholds_path)) if thresholds_path.exists() else []
+    if args.json:
+        _print_json({"run_dir": str(out), "metrics": run.metrics, "config": run.config,
+                     "gate_failures": [str(f) for f in failures]})
+    else:
+        print(comparison_table(run, previous))
+        print(f"\n报告：{out / 'summary.md'}\n图表：{out / 'chart.png'}")
+        if failures:
+            print("\n未达阈值：\n" + "\n".join(f"  {f}" for f in failures))
+        elif thresholds_path.exists():
+            print(f"\n全部指标达到阈值（{thresholds_path.name}）。")
+    return 1 if failures and args.check else 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -153,3 +153,19 @@ class EmbeddingCache:
 
     def close(self) -> None:
         self._db.close()
+
+
+class CachedEmbeddings(Embeddings):
+    """An embedder whose passage vectors go through an `EmbeddingCache` (for LangChain vector stores)."""
+
+    def __init__(self, embedder: VectorEmbeddings, cache: EmbeddingCache):
+        self.embedder = embedder
+        self.cache = cache
+        self.model_id = embedder.model_id
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        vectors, _ = self.cache.embed(self.embedder, list(texts))
+        return vectors.tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embedder.query_vector(text).tolist()

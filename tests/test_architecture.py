@@ -6,8 +6,8 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "assistant"
 # upstream first
-LAYERS = ["errors", "schema", "config", "segment", "chunking", "corpus", "embeddings", "store", "places",
-          "retrieval", "answer", "render", "api", "cli", "__main__"]
+LAYERS = ["errors", "schema", "config", "segment", "chunking", "corpus", "embeddings", "store", "baseline", "places",
+          "retrieval", "answer", "render", "api", "evaluate", "report", "cli", "__main__"]
 
 
 def _imports(path: Path) -> set[str]:
