@@ -7,7 +7,8 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "assistant"
 # upstream first
 LAYERS = ["errors", "schema", "config", "segment", "chunking", "corpus", "embeddings", "store", "places",
-          "retrieval", "answer", "render", "api", "cli", "__main__"]
+          "retrieval", "answer", "render", "quantities", "requirements", "suggest", "charter", "skeleton",
+          "charter_io", "api", "charter_cli", "cli", "__main__"]
 
 
 def _imports(path: Path) -> set[str]:
