@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .chunking import clean_line, split_sentences
+from .chunking import clean_line
 from .errors import CharterError
 from .places import aliases
 from .quantities import Quantity, extract
@@ -36,6 +36,9 @@ _SEGMENT = re.compile(r"[，,；;：:]")
 _PLACEHOLDER = re.compile(r"【[^】]*】")
 _HEADING = re.compile(r"^(?:第[一二三四五六七八九十百\d]+[章节编]|[一二三四五六七八九十]+、)")
 _LIST_MARK = re.compile(r"^(?:#{1,6}|>|[-*+]|\d{1,2}[.)])\s*")
+_ARTICLE = re.compile(r"^(第[一二三四五六七八九十百\d]+条)\s*")
+# A sentence ends at 。！？ only: "；" separates items of one provision, which must be read together.
+_SENTENCE = re.compile(r"[^。！？!?]+[。！？!?]*[”’」』）)]*")
 
 
 # ---------------------------------------------------------------- scope: which requirements apply
@@ -134,10 +137,10 @@ def draft_sentences(text: str) -> list[str]:
             if stripped == line:
                 break
             line = stripped
-        line = clean_line(line)
+        line = _ARTICLE.sub(r"\1 ", clean_line(line))  # keep "第七条 " readable in evidence
         if not line or line.startswith(NOTE_PREFIXES) or heading or _is_heading(line):
             continue
-        out.extend(s.strip() for s in split_sentences(line) if s.strip())
+        out.extend(s.strip() for s in _SENTENCE.findall(line) if s.strip())
     return out
 
 
@@ -267,6 +270,8 @@ def evaluate(req: Requirement, sentences: list[str]) -> RequirementResult:
     partial: tuple[int, str, str] | None = None  # (groups matched, sentence, note)
     for sentence in sentences:
         folded = fold(sentence)
+        if any(w in folded for w in _folded(req.exclude)):
+            continue  # the sentence is about something else (e.g. members' plans, not the group's)
         exempt = _exempt(req, folded)
         if req.conflict_cues and not exempt and not conflict:
             c = _match(folded, req.conflict_cues)
@@ -275,9 +280,10 @@ def evaluate(req: Requirement, sentences: list[str]) -> RequirementResult:
                 conflict = (sentence, "草案内容与该规定相抵触。")
         m = _match(folded, req.cues)
         if m.groups < need:
-            # one shared word is chance; two matched groups say the draft addresses this point
-            if m.groups >= 2 and (partial is None or m.groups > partial[0]):
-                missing = [g[0] for g, h in zip(req.cues, (_hits(folded, g) for g in req.cues)) if not h]
+            # the first group names the topic; with one more group the draft addresses this point
+            found = [bool(_hits(folded, g)) for g in req.cues]
+            if found[0] and m.groups >= 2 and (partial is None or m.groups > partial[0]):
+                missing = [g[0] for g, hit in zip(req.cues, found) if not hit]
                 partial = (m.groups, sentence, f"草案提到相关内容，但缺少“{'”“'.join(missing)}”等要素。")
             continue
         verdict = _judge(req, sentence, folded, m, exempt)
@@ -296,7 +302,7 @@ def evaluate(req: Requirement, sentences: list[str]) -> RequirementResult:
         return RequirementResult(req, "met", met[1], met[2])
     if partial:
         return RequirementResult(req, "missing", partial[1], partial[2])
-    return RequirementResult(req, "missing", "", "草案中没有找到相关内容。")
+    return RequirementResult(req, "missing", "", "草案中没有找到满足该要求的表述。")
 
 
 def _judge(req: Requirement, sentence: str, folded: str, m: _Match, exempt: bool):

@@ -98,6 +98,7 @@ class Requirement:
     parameter: Parameter | None = None
     conflict_cues: tuple[tuple[str, ...], ...] = ()  # a sentence matching these contradicts it
     exempt: Exemption | None = None
+    exclude: tuple[str, ...] = ()  # a sentence with one of these words is about something else
     min_groups: int = 0  # cue groups a sentence must match; 0 = all
     provisional: bool = False  # suggested from a clause, not confirmed by a person (待确认)
 
@@ -257,7 +258,7 @@ def _requirement(entry: dict, docs: dict[str, PolicyDoc]) -> Requirement:
         condition=entry.get("condition", ""), parameter=_parameter(entry.get("parameter"), rid, cues),
         conflict_cues=conflict,
         exempt=Exemption(tuple(exempt["any"]), tuple(exempt.get("unless", ()))) if exempt else None,
-        min_groups=min_groups,
+        exclude=tuple(entry.get("exclude", ())), min_groups=min_groups,
     )
 
 
