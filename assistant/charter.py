@@ -64,7 +64,11 @@ def resolve_city(book: RequirementBook, city: str) -> str:
 
 
 def _find_type(types: tuple[GroupType, ...], name: str) -> GroupType | None:
-    return next((t for t in types if name in t.names), None)
+    for candidate in (name, name.removesuffix("教育集团"), name.removesuffix("集团")):
+        found = next((t for t in types if candidate in t.names), None)
+        if found:
+            return found
+    return None
 
 
 def _detect_type(types: tuple[GroupType, ...], text: str) -> GroupType | None:
@@ -145,8 +149,8 @@ def draft_sentences(text: str) -> list[str]:
 
 
 def _is_heading(line: str) -> bool:
-    no_punctuation = not re.search(r"[，。；：,;:！？!?]", line)
-    return no_punctuation and (len(line) <= 12 or bool(_HEADING.match(line)))
+    # "第三章 组织机构", "二、合作期限"; a short bare line may still be a statement ("合作期限八年")
+    return bool(_HEADING.match(line)) and not re.search(r"[，。；：,;:！？!?]", line)
 
 
 # ---------------------------------------------------------------- matching
@@ -217,9 +221,11 @@ def _values(sentence: str, param: Parameter) -> list[tuple[Quantity, float]]:
             continue
         where = [seg]
         quantities = extract(seg, units)
-        if not quantities and i + 1 < len(segments) and not any(w in fold(segments[i + 1]) for w in exclude):
-            where.append(segments[i + 1])  # "合作期限：共八年" puts the number one segment later
-            quantities = extract(segments[i + 1], units)
+        for following in segments[i + 1:i + 3]:  # "合作期限：自签约之日起，共八年" puts it later
+            if quantities or any(w in fold(following) for w in exclude):
+                break
+            where.append(following)
+            quantities = extract(following, units)
         factor = 1.0
         for key, value in param.scale:
             if any(key in w for w in where):

@@ -4,13 +4,6 @@ from __future__ import annotations
 import argparse
 import json
 
-from .charter import check_charter, scope_for
-from .charter_io import read_draft, write_skeleton
-from .config import Settings
-from .requirements import load_book
-from .skeleton import build_skeleton
-from .suggest import suggest
-
 EXAMPLES = """示例：
   policy-assistant charter check 章程草案.docx --city 长沙市
   policy-assistant charter check draft.md --city 中原区 --type 引领型 --json
@@ -53,6 +46,14 @@ def _print_json(data) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # imported here so that `policy-assistant --help` stays instant
+    from .charter import check_charter, scope_for
+    from .charter_io import read_draft, write_skeleton
+    from .config import Settings
+    from .requirements import load_book
+    from .skeleton import build_skeleton
+    from .suggest import suggest
+
     book = load_book(Settings.from_env().corpus_dir)
     command = args.charter_command
     if command == "check":

@@ -57,8 +57,8 @@ class Candidate:
 
     def as_requirement(self, rid: str, source: Source) -> Requirement:
         cues = tuple((t,) for t in self.terms)
-        # half of the key words (at least one, two when there are three or more) must co-occur
-        need = max(1, min(len(cues), math.ceil(len(cues) / 2)))
+        # a third of the key words (one of up to three, two of four) must occur in one draft sentence
+        need = max(1, math.ceil(len(cues) / 3))
         return Requirement(
             id=rid, jurisdiction=self.city, kind=self.kind, topic="general",
             summary=_shorten(self.quote), source=source, cues=cues, draft=f"（待确认）{self.quote}",
