@@ -2,18 +2,23 @@
 from __future__ import annotations
 
 import re
+from functools import cached_property
 from itertools import zip_longest
 from pathlib import Path
 
 from .answer import abstain, best_quote, compose, evidence
+from .charter import CharterReport, check_charter, scope_for
 from .config import Settings
 from .corpus import load_corpus
 from .embeddings import make_embedder
 from .errors import QuestionError
 from .places import find_places
+from .requirements import Requirement, RequirementBook, load_book
 from .retrieval import Hit, HybridRetriever
 from .schema import Answer, Citation
+from .skeleton import Skeleton, build_skeleton
 from .store import IndexStore
+from .suggest import Candidate, suggest
 
 _READABLE = re.compile(r"[\w\u4e00-\u9fff]")
 
@@ -112,3 +117,24 @@ class Assistant:
             answer = Answer(answer.question, answer.answer, answer.abstained, answer.citations,
                             tuple(notices) + answer.notices, answer.mode, answer.cities)
         return answer
+
+    # ------------------------------------------------------------ charters (no index needed)
+    @cached_property
+    def charter_book(self) -> RequirementBook:
+        """Curated requirements of `corpus/requirements.json`, quotes verified against the corpus."""
+        return load_book(self.settings.corpus_dir)
+
+    def check_charter(self, text: str, city: str, group_type: str | None = None) -> CharterReport:
+        """Check a draft charter's text against the requirements of `city` (and its group type)."""
+        return check_charter(self.charter_book, text, city, group_type)
+
+    def charter_skeleton(self, city: str, group_type: str | None = None) -> Skeleton:
+        """A charter outline covering every requirement, each article annotated with its clause."""
+        return build_skeleton(self.charter_book, city, group_type)
+
+    def charter_requirements(self, city: str, group_type: str | None = None) -> tuple[Requirement, ...]:
+        return scope_for(self.charter_book, city, group_type).requirements
+
+    def suggest_requirements(self, doc_id: str) -> list[Candidate]:
+        """Obligation-like sentences of a document, for a person to confirm as requirements."""
+        return suggest(self.charter_book, doc_id)

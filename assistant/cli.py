@@ -6,6 +6,7 @@ import json
 import sys
 from pathlib import Path
 
+from . import charter_cli
 from .errors import AssistantError
 from .schema import Answer, Citation, status_label
 
@@ -52,6 +53,8 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="启动网页应用（默认 127.0.0.1）")
     serve.add_argument("--host", default=None)
     serve.add_argument("--port", type=int, default=None)
+
+    charter_cli.add_parser(sub)
     return parser
 
 
@@ -79,6 +82,8 @@ def _progress(done: int, total: int) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.command == "charter":  # pure logic over corpus/requirements.json: no index, no model
+        return charter_cli.run(args)
     if args.command == "serve":
         from app import main as serve_app  # the Gradio view lives at the top level
 
