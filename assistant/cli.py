@@ -11,6 +11,7 @@ from .schema import Answer, Citation, status_label
 EXAMPLES = """示例：
   policy-assistant ask "长沙集团化办学的合作期限是多久？"
   policy-assistant ask "成员校能提前退出集团吗？" --city 青岛市 --json
+  policy-assistant ask "成员校能提前退出集团吗？" --mode llm
   policy-assistant retrieve "教师交流轮岗" -k 3 --city 南昌市
   policy-assistant index build --rebuild
   policy-assistant serve --port 7860
@@ -27,6 +28,8 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("question", help="问题（中文）")
     ask.add_argument("--city", action="append", help="只在该城市/区的文件中查找，可重复")
     ask.add_argument("--json", action="store_true", help="输出 JSON")
+    ask.add_argument("--mode", choices=("llm", "extractive"), default=None,
+                     help="llm：大模型生成并核对引用；extractive：摘录原文（默认：已配置大模型时为 llm）")
 
     retrieve = sub.add_parser("retrieve", help="只检索条款，不组织回答")
     retrieve.add_argument("question")
@@ -52,12 +55,33 @@ def format_citation(c: Citation) -> str:
 
 
 def format_answer(answer: Answer) -> str:
-    parts = [answer.answer]
+    return "\n\n".join(p for p in (answer.answer, format_details(answer)) if p)
+
+
+def format_details(answer: Answer) -> str:
+    parts = []
     if answer.notices:
         parts.append("\n".join(f"提示：{n}" for n in answer.notices))
     if answer.citations:
         parts.append("引用条款：\n" + "\n\n".join(format_citation(c) for c in answer.citations))
     return "\n\n".join(parts)
+
+
+def print_stream(items) -> Answer | None:
+    """Print a model's draft as it arrives, then the checked answer (again, if the checks changed it)."""
+    draft = ""
+    for item in items:
+        if isinstance(item, Answer):
+            if not draft:
+                print(format_answer(item))
+            elif item.answer == draft.strip():
+                print("\n\n" + format_details(item))
+            else:
+                print("\n\n——核对后的回答——\n" + format_answer(item))
+            return item
+        draft += item
+        print(item, end="", flush=True)
+    return None
 
 
 def _print_json(data) -> None:
@@ -91,8 +115,10 @@ def run(args: argparse.Namespace) -> int:
 
     assistant = Assistant(progress=_progress)
     if args.command == "ask":
-        answer = assistant.ask(args.question, cities=args.city)
-        _print_json(answer.to_dict()) if args.json else print(format_answer(answer))
+        if args.json:
+            _print_json(assistant.ask(args.question, cities=args.city, mode=args.mode).to_dict())
+        else:
+            print_stream(assistant.ask_stream(args.question, cities=args.city, mode=args.mode))
     elif args.command == "retrieve":
         citations = assistant.retrieve(args.question, k=args.k, cities=args.city)
         if args.json:

@@ -23,3 +23,7 @@ class QuestionError(AssistantError):
 
 class EmbedderError(AssistantError):
     pass
+
+
+class ConfigError(AssistantError):
+    pass
