@@ -31,7 +31,7 @@ SYSTEM_PROMPT = (f"{_ROLE}\n必须遵守：\n"
                  + "\n".join(f"{i}. {rule}" for i, rule in enumerate(_RULES, start=1)))
 _PERMISSION_HINT = "这是一个“能不能”类问题：第一句先给结论（允许／不允许／有条件允许），再依次写条件、程序、审批主体和时限，每项标注编号。"
 
-_PERMISSION = re.compile(r"能不能|能否|可不可以|可否|允不允许|是否(?:可以|允许|能)|(?:能|可以|允许)[^？?。]{0,15}[吗么]")
+_PERMISSION = re.compile(r"能不能|能否|可不可以|可否|允不允许|是否(?:可以|允许|能)|(?:能|可以|允许)[^？?。]{0,15}吗")
 # [1], ［1］, 【1】, [1,2], [1、2] -> canonical [1][2]
 _ANY_MARKER = re.compile(r"[\[［【]\s*(\d{1,3}(?:\s*[,，、]\s*\d{1,3})*)\s*[\]］】]")
 _MARKER = re.compile(r"\[(\d+)\]")
@@ -231,24 +231,17 @@ class LLMClient:
     generation: retries happen here (not in the SDK) so each attempt gets only the time that is left."""
 
     def __init__(self, settings: Settings):
-        self.settings = settings
+        # imported here, not at module level: the offline mode never loads the OpenAI SDK (~2 s)
+        from langchain_openai import ChatOpenAI
+
         self.timeout = settings.llm_timeout
         self.retries = max(0, settings.llm_retries)
-        self._model = None
-
-    @property
-    def model(self):
-        if self._model is None:  # import lazily: the offline mode never loads the OpenAI SDK
-            from langchain_openai import ChatOpenAI
-
-            s = self.settings
-            self._model = ChatOpenAI(
-                model=s.llm_model, base_url=s.llm_base_url, api_key=s.llm_api_key or "not-needed",
-                temperature=s.llm_temperature, timeout=s.llm_timeout, max_retries=0, stream_usage=False,
-                # plain max_tokens: ChatOpenAI would rename it to max_completion_tokens, which many
-                # OpenAI-compatible servers ignore
-                extra_body={"max_tokens": s.llm_max_tokens, **json.loads(s.llm_extra_body or "{}")})
-        return self._model
+        self.model = ChatOpenAI(
+            model=settings.llm_model, base_url=settings.llm_base_url, api_key=settings.llm_api_key or "not-needed",
+            temperature=settings.llm_temperature, timeout=settings.llm_timeout, max_retries=0, stream_usage=False,
+            # plain max_tokens: ChatOpenAI would rename it to max_completion_tokens, which many
+            # OpenAI-compatible servers ignore
+            extra_body={"max_tokens": settings.llm_max_tokens, **json.loads(settings.llm_extra_body or "{}")})
 
     def stream(self, messages) -> Iterator[str]:
         import openai

@@ -107,6 +107,7 @@ def test_permission_questions_get_the_conclusion_first_instruction():
     assert is_permission_question("我们学校加入集团五年了，能提前退出吗？")
     assert is_permission_question("成员校是否可以跨区加入集团")
     assert not is_permission_question("长沙集团化办学的合作期限是多久？")
+    assert not is_permission_question("成员校可以享受什么支持？")
     assert "允许／不允许／有条件允许" in build_messages("能提前退出吗？", SOURCES)[1][1]
     assert "允许／不允许／有条件允许" not in build_messages("合作期限是多久？", SOURCES)[1][1]
 
