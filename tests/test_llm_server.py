@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.llm import UNVERIFIED, LLMClient, generate
 from assistant.config import Settings
+from assistant.llm import UNVERIFIED, LLMClient, generate
 from assistant.schema import Answer, Citation
 
 from .conftest import CORPUS, ROOT, free_port, fresh_index, run_env, wait_for_http
