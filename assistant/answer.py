@@ -144,6 +144,14 @@ def compose(question: str, hits: list[Hit], records: list[ChunkRecord], docs: di
         for c in group:
             source = f"《{c.title}》{c.clause}"
             lines.append(f"「{c.quote}」[{c.n}]（{source}）")
+    notices.extend(status_notices(citations, docs))
+    return Answer(question=question, answer="\n".join(lines), abstained=False, citations=citations,
+                  notices=tuple(dict.fromkeys(notices)), cities=cities)
+
+
+def status_notices(citations: tuple[Citation, ...], docs: dict[str, dict]) -> list[str]:
+    """Warnings for cited clauses that are not normative text (drafts, interpretations)."""
+    notices: list[str] = []
     for c in citations:
         if c.status == "draft":
             notices.append(f"[{c.n}] 出自{status_label(c.status)}，尚未正式施行，仅供参考。")
@@ -151,8 +159,7 @@ def compose(question: str, hits: list[Hit], records: list[ChunkRecord], docs: di
             target = docs.get(docs.get(c.doc_id, {}).get("interprets") or "", {}).get("title")
             basis = f"以《{target}》正文为准" if target else "以正式文件为准"
             notices.append(f"[{c.n}] 出自{status_label(c.status)}，不是规范性条款，{basis}。")
-    return Answer(question=question, answer="\n".join(lines), abstained=False, citations=citations,
-                  notices=tuple(dict.fromkeys(notices)), cities=cities)
+    return notices
 
 
 def abstain(question: str, reason: str, covered_cities: list[str], cities: tuple[str, ...] = (),

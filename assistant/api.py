@@ -1,7 +1,8 @@
-"""The Python API: `Assistant().ask(...)`, `.retrieve(...)`."""
+"""The Python API: `Assistant().ask(...)`, `.ask_stream(...)`, `.retrieve(...)`."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import cached_property
 from itertools import zip_longest
 from pathlib import Path
@@ -12,6 +13,7 @@ from .config import Settings
 from .corpus import load_corpus
 from .embeddings import make_embedder
 from .errors import QuestionError
+from .llm import MODES, LLMClient, generate, with_notice
 from .places import find_places
 from .requirements import Requirement, RequirementBook, load_book
 from .retrieval import Hit, HybridRetriever
@@ -40,6 +42,8 @@ class Assistant:
         self.store.load()
         self.retriever = HybridRetriever(self.store, self.embedder, self.settings.candidates,
                                          self.settings.rrf_k)
+        # None: LLM mode not configured, answers stay extractive; replaceable (tests, another backend)
+        self.llm: LLMClient | None = LLMClient(self.settings) if self.settings.llm_configured else None
 
     @property
     def cities(self) -> list[str]:
@@ -80,15 +84,50 @@ class Assistant:
             scope = tuple(cities)
         else:
             scope = find_places(question, self.cities).covered if detect_places else ()
-        hits = self._hits(question, k, scope, mode)
-        records = self.store.records
-        return [Citation(chunk_id=r.chunk_id, doc_id=r.doc_id, title=r.title, city=r.city,
-                         doc_number=r.doc_number, clause=r.clause, status=r.status, text=r.text,
-                         score=round(h.score, 4), n=i, quote=best_quote(r.text, question))
-                for i, (h, r) in enumerate(((h, records[h.row]) for h in hits), start=1)]
+        return list(self._citations(question, self._hits(question, k, scope, mode)))
 
-    def ask(self, question: str, cities: list[str] | None = None) -> Answer:
+    def _citations(self, question: str, hits: list[Hit]) -> tuple[Citation, ...]:
+        records = self.store.records
+        return tuple(Citation(chunk_id=r.chunk_id, doc_id=r.doc_id, title=r.title, city=r.city,
+                              doc_number=r.doc_number, clause=r.clause, status=r.status, text=r.text,
+                              score=round(h.score, 4), n=i, quote=best_quote(r.text, question))
+                     for i, (h, r) in enumerate(((h, records[h.row]) for h in hits), start=1))
+
+    def ask(self, question: str, cities: list[str] | None = None, mode: str | None = None) -> Answer:
+        """The final answer of `ask_stream` (mode: "extractive", "llm", or None for the configured default)."""
+        answer = None
+        for item in self.ask_stream(question, cities, mode):
+            answer = item
+        return answer
+
+    def ask_stream(self, question: str, cities: list[str] | None = None,
+                   mode: str | None = None) -> Iterator[str | Answer]:
+        """Yield text deltas while a model writes (LLM mode only), then the final checked Answer.
+
+        The deltas are unchecked draft text; the final Answer replaces them. Abstention is decided here,
+        before any model is called; in LLM mode every failure yields the extractive answer plus a notice."""
+        mode = mode or self.settings.default_mode
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
         question = self._check(question)
+        grounds = self._ground(question, cities)
+        if isinstance(grounds, Answer):
+            yield grounds
+            return
+        hits, scope, notices = grounds
+        answer = compose(question, hits, self.store.records, self.store.docs, scope)
+        extractive = with_notice(answer, *notices) if notices else answer
+        if mode == "extractive":
+            yield extractive
+        elif self.llm is None:
+            yield with_notice(extractive, "未配置大模型（ASSISTANT_LLM_BASE_URL、ASSISTANT_LLM_MODEL），以下为摘录式回答。")
+        else:
+            yield from generate(self.llm, question, self._citations(question, hits), extractive,
+                                self.store.docs, notices)
+
+    def _ground(self, question: str, cities: list[str] | None) -> Answer | tuple[list[Hit], tuple[str, ...],
+                                                                                  tuple[str, ...]]:
+        """An abstention, or the hits, the cities in scope and notices about places not covered."""
         known = self.cities
         places = find_places(question, known)
         notices: list[str] = []
@@ -112,11 +151,7 @@ class Assistant:
             where = f"{'、'.join(scope)}的" if scope else "现有"
             return abstain(question, f"{where}政策文件中没有找到能回答该问题的条款。", known, scope,
                            tuple(notices))
-        answer = compose(question, hits, self.store.records, self.store.docs, scope)
-        if notices:
-            answer = Answer(answer.question, answer.answer, answer.abstained, answer.citations,
-                            tuple(notices) + answer.notices, answer.mode, answer.cities)
-        return answer
+        return hits, scope, tuple(notices)
 
     # ------------------------------------------------------------ charters (no index needed)
     @cached_property

@@ -13,6 +13,7 @@ from .schema import Answer, Citation, status_label
 EXAMPLES = """示例：
   policy-assistant ask "长沙集团化办学的合作期限是多久？"
   policy-assistant ask "成员校能提前退出集团吗？" --city 青岛市 --json
+  policy-assistant ask "成员校能提前退出集团吗？" --mode llm
   policy-assistant retrieve "教师交流轮岗" -k 3 --city 南昌市
   policy-assistant index build --rebuild
   policy-assistant eval --check
@@ -30,6 +31,8 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("question", help="问题（中文）")
     ask.add_argument("--city", action="append", help="只在该城市/区的文件中查找，可重复")
     ask.add_argument("--json", action="store_true", help="输出 JSON")
+    ask.add_argument("--mode", choices=("llm", "extractive"), default=None,
+                     help="llm：大模型生成并核对引用；extractive：摘录原文（默认：已配置大模型时为 llm）")
 
     retrieve = sub.add_parser("retrieve", help="只检索条款，不组织回答")
     retrieve.add_argument("question")
@@ -48,6 +51,8 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--thresholds", default=None, help="阈值文件（默认 eval/thresholds.toml）")
     evaluate.add_argument("--check", action="store_true", help="任一指标低于阈值时以退出码 1 结束")
     evaluate.add_argument("--no-baseline", action="store_true", help="不评测朴素基线（更快）")
+    evaluate.add_argument("--mode", choices=["extractive", "llm"], default=None,
+                          help="回答模式（默认：已配置大模型时为 llm，否则为 extractive）")
     evaluate.add_argument("--json", action="store_true", help="输出 JSON 指标")
 
     serve = sub.add_parser("serve", help="启动网页应用（默认 127.0.0.1）")
@@ -65,12 +70,33 @@ def format_citation(c: Citation) -> str:
 
 
 def format_answer(answer: Answer) -> str:
-    parts = [answer.answer]
+    return "\n\n".join(p for p in (answer.answer, format_details(answer)) if p)
+
+
+def format_details(answer: Answer) -> str:
+    parts = []
     if answer.notices:
         parts.append("\n".join(f"提示：{n}" for n in answer.notices))
     if answer.citations:
         parts.append("引用条款：\n" + "\n\n".join(format_citation(c) for c in answer.citations))
     return "\n\n".join(parts)
+
+
+def print_stream(items) -> Answer | None:
+    """Print a model's draft as it arrives, then the checked answer (again, if the checks changed it)."""
+    draft = ""
+    for item in items:
+        if isinstance(item, Answer):
+            if not draft:
+                print(format_answer(item))
+            elif item.answer == draft.strip():
+                print("\n\n" + format_details(item))
+            else:
+                print("\n\n——核对后的回答——\n" + format_answer(item))
+            return item
+        draft += item
+        print(item, end="", flush=True)
+    return None
 
 
 def _print_json(data) -> None:
@@ -108,8 +134,10 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "eval":
         return run_eval_command(assistant, args)
     if args.command == "ask":
-        answer = assistant.ask(args.question, cities=args.city)
-        _print_json(answer.to_dict()) if args.json else print(format_answer(answer))
+        if args.json:
+            _print_json(assistant.ask(args.question, cities=args.city, mode=args.mode).to_dict())
+        else:
+            print_stream(assistant.ask_stream(args.question, cities=args.city, mode=args.mode))
     elif args.command == "retrieve":
         citations = assistant.retrieve(args.question, k=args.k, cities=args.city)
         if args.json:
@@ -134,7 +162,7 @@ def run_eval_command(assistant, args: argparse.Namespace) -> int:
     gold = load_gold(Path(args.gold) if args.gold else root / "eval" / "gold.jsonl")
     runs_dir = Path(args.runs_dir) if args.runs_dir else root / "eval" / "runs"
     thresholds_path = Path(args.thresholds) if args.thresholds else root / "eval" / "thresholds.toml"
-    run = run_eval(assistant, gold, naive=not args.no_baseline, progress=_eval_progress)
+    run = run_eval(assistant, gold, naive=not args.no_baseline, mode=args.mode, progress=_eval_progress)
     previous = previous_metrics(runs_dir, runs_dir / "-")
     out = write_run(run, runs_dir)
     failures = check_thresholds(run, load_thresholds(thresholds_path)) if thresholds_path.exists() else []

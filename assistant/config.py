@@ -1,9 +1,12 @@
 """One Settings object; ASSISTANT_* (and CHROMA_*) environment variables override defaults."""
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
+
+from .errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,6 +32,19 @@ def _env_float(name: str, default: float) -> float:
     return float(value) if value else default
 
 
+def _json_object(name: str) -> str | None:
+    value = os.environ.get(name)
+    if not value:
+        return None
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        parsed = None
+    if not isinstance(parsed, dict):
+        raise ConfigError(f"{name} 必须是一个 JSON 对象，例如 {{\"enable_thinking\": false}}。")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     corpus_dir: Path
@@ -47,6 +63,23 @@ class Settings:
     min_term_coverage: float = 0.30
     max_question_chars: int = 500
     embed_threads: int = 2
+    # optional LLM answer mode: any OpenAI-compatible chat endpoint; unset means offline extractive only
+    llm_base_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: str | None = None
+    llm_timeout: float = 60.0  # seconds for the whole generation, retries included
+    llm_retries: int = 1  # further attempts after a failure before any text arrived
+    llm_max_tokens: int = 800
+    llm_temperature: float = 0.1
+    llm_extra_body: str | None = None  # JSON object merged into each request, e.g. {"enable_thinking": false}
+
+    @property
+    def llm_configured(self) -> bool:
+        return bool(self.llm_base_url and self.llm_model)
+
+    @property
+    def default_mode(self) -> str:
+        return "llm" if self.llm_configured else "extractive"
 
     @property
     def cache_dir(self) -> Path:
@@ -65,6 +98,13 @@ class Settings:
             min_dense_score=_env_float("ASSISTANT_MIN_DENSE_SCORE", cls.min_dense_score),
             min_term_coverage=_env_float("ASSISTANT_MIN_TERM_COVERAGE", cls.min_term_coverage),
             embed_threads=_env_int("ASSISTANT_EMBED_THREADS", 2),
+            llm_base_url=env.get("ASSISTANT_LLM_BASE_URL") or None,
+            llm_model=env.get("ASSISTANT_LLM_MODEL") or None,
+            llm_api_key=env.get("ASSISTANT_LLM_API_KEY") or None,
+            llm_timeout=_env_float("ASSISTANT_LLM_TIMEOUT", cls.llm_timeout),
+            llm_retries=_env_int("ASSISTANT_LLM_RETRIES", cls.llm_retries),
+            llm_max_tokens=_env_int("ASSISTANT_LLM_MAX_TOKENS", cls.llm_max_tokens),
+            llm_extra_body=_json_object("ASSISTANT_LLM_EXTRA_BODY"),
         )
         overrides = {k: (Path(v) if k.endswith("_dir") and v is not None else v)
                      for k, v in overrides.items() if v is not None}

@@ -27,3 +27,7 @@ class EmbedderError(AssistantError):
 
 class CharterError(AssistantError):
     pass
+
+
+class ConfigError(AssistantError):
+    pass

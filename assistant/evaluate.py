@@ -53,7 +53,8 @@ class ItemResult:
     ask_ms: float
     retrieve_ms: float
     mode: str = "extractive"
-    unverified: int = 0
+    unverified: int = 0  # LLM mode: sentences whose quotes could not be verified
+    sentences: int = 0
 
     @property
     def answerable(self) -> bool:
@@ -98,7 +99,7 @@ def _ranks(found: list[tuple[str, str | None, str]], expected: list[dict]) -> li
     return ranks
 
 
-def evaluate_item(assistant, item: dict, naive: NaivePipeline | None, mode: str = "extractive") -> ItemResult:
+def evaluate_item(assistant, item: dict, naive: NaivePipeline | None, mode: str | None = None) -> ItemResult:
     expected = item["expected"]
     ranks: dict[str, list[int | None]] = {}
     retrieve_ms = 0.0
@@ -118,7 +119,7 @@ def evaluate_item(assistant, item: dict, naive: NaivePipeline | None, mode: str 
                 retrieve_ms = (time.perf_counter() - start) * 1000
             ranks[name] = _ranks([(c.doc_id, c.clause, c.text) for c in citations], expected)
     start = time.perf_counter()
-    answer = assistant.ask(item["question"], mode=mode) if mode != "extractive" else assistant.ask(item["question"])
+    answer = assistant.ask(item["question"], mode=mode)
     ask_ms = (time.perf_counter() - start) * 1000
     cited_gold = sum(any(_is_gold(c.doc_id, c.clause, c.text, e) for e in expected) for c in answer.citations)
     expected_cited = sum(any(_is_gold(c.doc_id, c.clause, c.text, e) for c in answer.citations) for e in expected)
@@ -129,7 +130,7 @@ def evaluate_item(assistant, item: dict, naive: NaivePipeline | None, mode: str 
         cited=len(answer.citations), cited_gold=cited_gold, expected_cited=expected_cited,
         key_phrases_in_answer=in_answer, cities_cited=tuple(dict.fromkeys(c.city for c in answer.citations)),
         ask_ms=round(ask_ms, 2), retrieve_ms=round(retrieve_ms, 2), mode=answer.mode,
-        unverified=int(getattr(answer, "unverified", 0) or 0))
+        unverified=answer.unverified, sentences=answer.sentences)
 
 
 # ---------------------------------------------------------------- metrics
@@ -176,7 +177,9 @@ def answer_metrics(results: list[ItemResult]) -> dict:
         "compare_city_coverage": _mean(len(set(r.cities) & set(r.cities_cited)) / len(r.cities)
                                        for r in compare if r.cities),
         "compare_all_cities": _mean(float(set(r.cities) <= set(r.cities_cited)) for r in compare if r.cities),
-        "unverified_sentences": sum(r.unverified for r in results),
+        "llm_answers": sum(r.mode == "llm" for r in results),
+        "unverified_share": _ratio(sum(r.unverified for r in results if r.mode == "llm"),
+                                   sum(r.sentences for r in results if r.mode == "llm")),
         "ask_p50_ms": round(float(np.percentile(latencies, 50)), 1) if latencies else None,
         "ask_p95_ms": round(float(np.percentile(latencies, 95)), 1) if latencies else None,
         "retrieve_p50_ms": round(float(np.percentile(retrieve_latencies, 50)), 1) if retrieve_latencies else None,
@@ -202,6 +205,7 @@ def headline(results: list[ItemResult]) -> dict:
         "abstention_recall": answers["abstention_recall"],
         "false_abstentions": answers["false_abstentions"],
         "ask_p95_ms": answers["ask_p95_ms"],
+        "unverified_share": answers["unverified_share"],
     }
 
 
@@ -239,7 +243,7 @@ class EvalRun:
     extra: dict = field(default_factory=dict)
 
 
-def run_eval(assistant, gold: list[dict], naive: bool = True, mode: str = "extractive",
+def run_eval(assistant, gold: list[dict], naive: bool = True, mode: str | None = None,
              progress=None) -> EvalRun:
     """Evaluate `assistant` on `gold`; `progress(done, total)` is called after each item."""
     start = time.perf_counter()
@@ -258,7 +262,7 @@ def run_eval(assistant, gold: list[dict], naive: bool = True, mode: str = "extra
     finally:
         if pipeline is not None:
             pipeline.close()
-    config = run_config(assistant, mode)
+    config = run_config(assistant, mode or assistant.settings.default_mode)
     return EvalRun(tuple(results), breakdown(results), config, round(time.perf_counter() - start, 1),
                    pipeline.chunks if pipeline else None)
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterable, Iterator
 
 from .schema import Answer, status_label
 
@@ -34,3 +35,15 @@ def answer_markdown(answer: Answer) -> str:
             lines.append(f"**\\[{c.n}\\] {inert(c.city)}｜《{inert(c.title)}》{number}**{badge}  \n"
                          f"{inert(c.clause)}  \n{body}")
     return "\n\n".join(lines)
+
+
+def stream_markdown(items: Iterable[str | Answer]) -> Iterator[str]:
+    """For a Gradio generator over `Assistant.ask_stream`: the growing draft, then the checked answer
+    that replaces it (`yield from stream_markdown(assistant.ask_stream(message, cities, mode))`)."""
+    draft = ""
+    for item in items:
+        if isinstance(item, Answer):
+            yield answer_markdown(item)
+            return
+        draft += item
+        yield inert(draft).replace("\n", "  \n") + "\n\n> ⏳ 正在生成，完成后将逐条核对引用……"

@@ -24,9 +24,10 @@ HEADLINE_LABELS = {
     "abstention_recall": "拒答召回率",
     "false_abstentions": "误拒答题数",
     "ask_p95_ms": "回答延迟 p95（毫秒）",
+    "unverified_share": "大模型回答中未核实句子比例",
 }
 # metrics where lower is better
-LOWER_IS_BETTER = {"false_abstentions", "ask_p95_ms"}
+LOWER_IS_BETTER = {"false_abstentions", "ask_p95_ms", "unverified_share"}
 
 
 class ThresholdError(AssistantError):

@@ -78,8 +78,11 @@ class Answer:
     abstained: bool
     citations: tuple[Citation, ...] = ()
     notices: tuple[str, ...] = ()
-    mode: str = "extractive"
+    mode: str = "extractive"  # "llm" only for a generated answer that passed the checks
     cities: tuple[str, ...] = field(default=())
+    # LLM mode: sentences checked, and those marked 未核实 (a quote not verbatim in its cited clause)
+    sentences: int = 0
+    unverified: int = 0
 
     def to_dict(self) -> dict:
         return {
@@ -90,4 +93,6 @@ class Answer:
             "cities": list(self.cities),
             "citations": [c.to_dict() for c in self.citations],
             "notices": list(self.notices),
+            "sentences": self.sentences,
+            "unverified": self.unverified,
         }

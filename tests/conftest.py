@@ -24,6 +24,8 @@ def _isolated_env(monkeypatch, tmp_path_factory):
     for name in ("ASSISTANT_CORPUS_DIR", "ASSISTANT_INDEX_DIR", "ASSISTANT_EMBEDDER", "CHROMA_HOST",
                  "CHROMA_PORT", "ASSISTANT_AUTH"):
         monkeypatch.delenv(name, raising=False)
+    for name in [n for n in os.environ if n.startswith("ASSISTANT_LLM_")]:  # no test reaches a real LLM service
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("ASSISTANT_JIEBA_CACHE", str(tmp_path_factory.getbasetemp() / "jieba"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
 
