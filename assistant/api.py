@@ -9,6 +9,8 @@ from pathlib import Path
 
 from .answer import abstain, best_quote, compose, evidence
 from .charter import CharterReport, check_charter, scope_for
+from .compare import (Comparison, Matrix, build_cell, comparison_answer, governing_hits, is_comparison,
+                      silent_reason)
 from .config import Settings
 from .corpus import load_corpus
 from .embeddings import make_embedder
@@ -21,6 +23,7 @@ from .schema import Answer, Citation
 from .skeleton import Skeleton, build_skeleton
 from .store import IndexStore
 from .suggest import Candidate, suggest
+from .topics import TOPICS, find_topic
 
 _READABLE = re.compile(r"[\w\u4e00-\u9fff]")
 
@@ -110,7 +113,15 @@ class Assistant:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
         question = self._check(question)
-        grounds = self._ground(question, cities)
+        scoped = self._scope(question, cities)
+        if isinstance(scoped, Answer):
+            yield scoped
+            return
+        scope, notices = scoped
+        if is_comparison(question, scope):
+            yield self._compare_answer(question, scope or tuple(self.cities), notices)
+            return
+        grounds = self._ground(question, scope, notices)
         if isinstance(grounds, Answer):
             yield grounds
             return
@@ -125,9 +136,9 @@ class Assistant:
             yield from generate(self.llm, question, self._citations(question, hits), extractive,
                                 self.store.docs, notices)
 
-    def _ground(self, question: str, cities: list[str] | None) -> Answer | tuple[list[Hit], tuple[str, ...],
-                                                                                  tuple[str, ...]]:
-        """An abstention, or the hits, the cities in scope and notices about places not covered."""
+    def _scope(self, question: str, cities: list[str] | None) -> Answer | tuple[tuple[str, ...], tuple[str, ...]]:
+        """The cities a question is about (chosen, or named in it), with notices about places the corpus
+        does not cover; or an abstention when it is only about such places."""
         known = self.cities
         places = find_places(question, known)
         notices: list[str] = []
@@ -144,7 +155,12 @@ class Assistant:
                 return abstain(question, f"语料中没有{missing}的集团化办学政策文件，无法回答该地的规定。",
                                known, notices=(f"未覆盖的地区：{missing}",))
             notices.append(f"语料中没有{missing}的文件，以下仅包含{'、'.join(scope)}的规定。")
+        return scope, tuple(notices)
 
+    def _ground(self, question: str, scope: tuple[str, ...],
+                notices: tuple[str, ...]) -> Answer | tuple[list[Hit], tuple[str, ...], tuple[str, ...]]:
+        """An abstention, or the hits, the cities in scope and notices about places not covered."""
+        known = self.cities
         hits = self._hits(question, self.settings.top_k, scope)
         ev = evidence(question, hits, self.store, known)
         if ev.top_dense < self.settings.min_dense_score or ev.term_coverage < self.settings.min_term_coverage:
@@ -152,6 +168,46 @@ class Assistant:
             return abstain(question, f"{where}政策文件中没有找到能回答该问题的条款。", known, scope,
                            tuple(notices))
         return hits, scope, tuple(notices)
+
+    # ------------------------------------------------------------ comparisons
+    def compare(self, question_or_topic: str, cities: list[str] | None = None) -> Comparison:
+        """The same question (or catalogue topic) answered per city: each city's governing clauses,
+        quoted verbatim with their key figures, or an explicit 未作规定."""
+        text = self._check(question_or_topic)
+        scoped = self._scope(text, cities)
+        if isinstance(scoped, Answer):
+            raise QuestionError(scoped.answer)
+        scope, notices = scoped
+        return self._compare(text, scope or tuple(self.cities), notices)
+
+    def compare_matrix(self, cities: list[str] | None = None) -> Matrix:
+        """Every catalogue topic × every city."""
+        scope = tuple(cities) if cities else tuple(self.cities)
+        unknown = [c for c in scope if c not in self.cities]
+        if unknown:
+            raise QuestionError(f"语料中没有{'、'.join(unknown)}的文件。")
+        return Matrix(scope, tuple(self._compare(t.label, scope, ()) for t in TOPICS))
+
+    def _compare(self, text: str, scope: tuple[str, ...], notices: tuple[str, ...]) -> Comparison:
+        topic = find_topic(text)
+        is_topic_name = topic is not None and text.strip() in (topic.key, topic.label)
+        query = topic.query if is_topic_name else text
+        vector = self.embedder.query_vector(query)
+        records = self.store.records
+        cells, n = [], 1
+        for city in scope:
+            hits = self.retriever.search(query, 6, cities=[city], vector=vector)
+            chosen = governing_hits(hits, records, topic, query, self.store, self.cities,
+                                    self.settings.min_dense_score, self.settings.min_term_coverage)
+            cell = build_cell(city, chosen, records, query, n, topic, silent_reason(city, topic))
+            n += len(cell.citations)
+            cells.append(cell)
+        label = topic.label if topic is not None else text
+        return Comparison(label if is_topic_name or topic else text, topic.key if topic else None, text,
+                          tuple(cells), notices)
+
+    def _compare_answer(self, question: str, scope: tuple[str, ...], notices: tuple[str, ...]) -> Answer:
+        return comparison_answer(self._compare(question, scope, notices), self.store.docs, scope)
 
     # ------------------------------------------------------------ charters (no index needed)
     @cached_property

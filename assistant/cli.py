@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from . import charter_cli
-from .errors import AssistantError
+from .errors import AssistantError, QuestionError
 from .schema import Answer, Citation, status_label
 
 EXAMPLES = """示例：
@@ -16,6 +16,8 @@ EXAMPLES = """示例：
   policy-assistant ask "成员校能提前退出集团吗？" --mode llm
   policy-assistant retrieve "教师交流轮岗" -k 3 --city 南昌市
   policy-assistant index build --rebuild
+  policy-assistant compare "各地对成员校退出有什么不同规定？" --csv
+  policy-assistant compare --matrix --markdown
   policy-assistant eval --check
   policy-assistant serve --port 7860
 """
@@ -44,6 +46,16 @@ def _parser() -> argparse.ArgumentParser:
     index_sub = index.add_subparsers(dest="index_command", required=True, metavar="子命令")
     build = index_sub.add_parser("build", help="从 corpus/ 构建或更新索引")
     build.add_argument("--rebuild", action="store_true", help="删除现有索引后完整重建（保留嵌入缓存）")
+
+    compare = sub.add_parser("compare", help="跨城市对比：同一问题或主题按城市并列")
+    compare.add_argument("question", nargs="?", help="问题或主题（如“退出与终止”）；与 --matrix 二选一")
+    compare.add_argument("--city", action="append", help="参与对比的城市，可重复（默认：问题中的城市或全部城市）")
+    compare.add_argument("--matrix", action="store_true", help="全部主题 × 全部城市的总览表")
+    compare.add_argument("--topics", action="store_true", help="列出主题目录")
+    fmt = compare.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="输出 JSON")
+    fmt.add_argument("--markdown", action="store_true", help="输出 Markdown 表格（默认）")
+    fmt.add_argument("--csv", action="store_true", help="输出 CSV")
 
     evaluate = sub.add_parser("eval", help="在评测集上评测检索、引用与拒答，写出报告")
     evaluate.add_argument("--gold", default=None, help="评测集 JSONL（默认 eval/gold.jsonl）")
@@ -128,9 +140,16 @@ def run(args: argparse.Namespace) -> int:
               f"新增 {report.added}、删除 {report.removed}，用时 {report.seconds:.1f} 秒（{settings.index_dir}）")
         return 0
 
+    if args.command == "compare" and args.topics:
+        from .topics import TOPICS
+
+        print("\n".join(f"{t.label}（{t.key}）：{t.description}" for t in TOPICS))
+        return 0
     from .api import Assistant
 
     assistant = Assistant(progress=_progress)
+    if args.command == "compare":
+        return run_compare_command(assistant, args)
     if args.command == "eval":
         return run_eval_command(assistant, args)
     if args.command == "ask":
@@ -144,6 +163,22 @@ def run(args: argparse.Namespace) -> int:
             _print_json([c.to_dict() for c in citations])
         else:
             print("\n\n".join(format_citation(c) for c in citations) or "没有检索到条款。")
+    return 0
+
+
+def run_compare_command(assistant, args: argparse.Namespace) -> int:
+    if args.matrix:
+        result = assistant.compare_matrix(cities=args.city)
+    elif args.question:
+        result = assistant.compare(args.question, cities=args.city)
+    else:
+        raise QuestionError("请给出要对比的问题或主题，或使用 --matrix 查看全部主题。")
+    if args.json:
+        _print_json(result.to_dict())
+    elif args.csv:
+        sys.stdout.write(result.to_csv())
+    else:
+        print(result.to_markdown())
     return 0
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "assistant"
 # upstream first
 LAYERS = ["errors", "schema", "config", "segment", "chunking", "corpus", "embeddings", "store", "baseline", "places",
-          "retrieval", "answer", "llm", "render", "quantities", "requirements", "suggest", "charter", "skeleton",
+          "retrieval", "topics", "answer", "compare", "llm", "render", "quantities", "requirements", "suggest", "charter", "skeleton",
           "charter_io", "api", "evaluate", "report", "charter_cli", "cli", "__main__"]
 
 
