@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 
-.PHONY: install run test bench index clean
+.PHONY: install run test bench eval index clean
 
 install: $(VENV)/.installed
 
@@ -27,6 +27,12 @@ test: install
 
 bench: install
 	$(PY) benchmarks/bench_core.py
+
+# Evaluate on eval/gold.jsonl, fail below eval/thresholds.toml, and publish the latest summary and chart.
+eval: install
+	$(PY) -m assistant eval --check
+	mkdir -p eval/latest
+	latest=$$(ls -d eval/runs/*/ | tail -1); cp $$latest/summary.md $$latest/chart.png eval/latest/
 
 clean:
 	rm -rf index/chroma index/bm25 index/*.json index/*.jsonl
