@@ -47,6 +47,12 @@ class Settings:
     min_term_coverage: float = 0.30
     max_question_chars: int = 500
     embed_threads: int = 2
+    # ingestion: files over the size limit are refused before parsing; PDF/DOCX parse in a
+    # subprocess bounded in wall time and address space
+    max_ingest_mb: int = 20
+    max_ingest_chars: int = 400_000
+    parse_timeout: float = 60.0
+    parse_memory_mb: int = 1024
 
     @property
     def cache_dir(self) -> Path:
@@ -65,6 +71,9 @@ class Settings:
             min_dense_score=_env_float("ASSISTANT_MIN_DENSE_SCORE", cls.min_dense_score),
             min_term_coverage=_env_float("ASSISTANT_MIN_TERM_COVERAGE", cls.min_term_coverage),
             embed_threads=_env_int("ASSISTANT_EMBED_THREADS", 2),
+            max_ingest_mb=_env_int("ASSISTANT_MAX_INGEST_MB", cls.max_ingest_mb),
+            parse_timeout=_env_float("ASSISTANT_PARSE_TIMEOUT", cls.parse_timeout),
+            parse_memory_mb=_env_int("ASSISTANT_PARSE_MEMORY_MB", cls.parse_memory_mb),
         )
         overrides = {k: (Path(v) if k.endswith("_dir") and v is not None else v)
                      for k, v in overrides.items() if v is not None}

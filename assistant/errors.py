@@ -23,3 +23,11 @@ class QuestionError(AssistantError):
 
 class EmbedderError(AssistantError):
     pass
+
+
+class IngestError(AssistantError):
+    """A file that cannot be added to the corpus; nothing was changed."""
+
+
+class DocumentNotFoundError(AssistantError):
+    pass

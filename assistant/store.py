@@ -119,6 +119,19 @@ class IndexStore:
                 "索引的构建设置与当前配置不一致（" + "；".join(diff) +
                 "）。请运行 policy-assistant index build --rebuild 重建索引。")
 
+    def chunk_counts(self) -> dict[str, int]:
+        """Chunks per document in the built index, read without loading the index."""
+        counts: dict[str, int] = {}
+        try:
+            with open(self.dir / "chunks.jsonl", encoding="utf-8") as fh:
+                for line in fh:
+                    if line.strip():
+                        doc_id = json.loads(line)["doc_id"]
+                        counts[doc_id] = counts.get(doc_id, 0) + 1
+        except (FileNotFoundError, json.JSONDecodeError, KeyError):
+            pass
+        return counts
+
     # ------------------------------------------------------------ locking
     @contextlib.contextmanager
     def write_lock(self, wait_seconds: float = _LOCK_WAIT_SECONDS):

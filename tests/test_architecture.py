@@ -7,7 +7,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "assistant"
 # upstream first
 LAYERS = ["errors", "schema", "config", "segment", "chunking", "corpus", "embeddings", "store", "places",
-          "retrieval", "answer", "render", "api", "cli", "__main__"]
+          "extract", "metadata", "ingest", "retrieval", "answer", "render", "api", "cli", "__main__"]
 
 
 def _imports(path: Path) -> set[str]:
