@@ -27,6 +27,7 @@ test: install
 
 bench: install
 	$(PY) benchmarks/bench_core.py
+	$(PY) benchmarks/bench_ingest.py
 
 clean:
 	rm -rf index/chroma index/bm25 index/*.json index/*.jsonl
