@@ -360,7 +360,7 @@ class Library:
             else:
                 new_entries = entries + [ordered]
             new_manifest = {**manifest, "documents": new_entries}
-            superseded = [f for f in _own_files(plan.target, self.dir) if f not in new_files] if plan.target else []
+            superseded = [f for f in _own_files(plan.target, self.dir) if f not in new_files] if new_files else []
             contents = {new_files[0]: (extracted.text + "\n").encode("utf-8"), new_files[1]: data} if new_files else {}
             build = self._commit(manifest, new_manifest, contents, new_files + superseded, progress)
             action = {"add": "added", "replace": "replaced", "update": "updated"}[p.action]

@@ -56,9 +56,9 @@ class DocMeta:
         """These values with the user's overrides applied (validated, see `clean_overrides`)."""
         given = clean_overrides(overrides)
         merged = replace(self, **given)
-        if "title" in given and "short_title" not in given:
-            merged = replace(merged, short_title=short_title(merged.title, merged.city, merged.issuer))
-        elif "city" in given and "short_title" not in given and self.title:
+        derived = self.short_title is None or self.short_title == short_title(self.title, self.city, self.issuer)
+        if derived and "short_title" not in given and {"title", "city"} & set(given):
+            # a short title derived from the old title or city follows them; a chosen one stays
             merged = replace(merged, short_title=short_title(merged.title, merged.city, merged.issuer))
         return merged
 

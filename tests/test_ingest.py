@@ -144,11 +144,20 @@ def test_docx_and_gbk_text_with_overrides_and_a_clear_request_for_the_city(corpu
                                                                             embedder):
     index_dir = fresh_index(tmp_path, shared_cache)
     library = _library(corpus_copy, index_dir, embedder)
-    docx = library.add(make_docx(XIANGTAN), "湘潭意见.docx",
+    upload = make_docx(XIANGTAN)
+    docx = library.add(upload, "湘潭意见.docx",
                        overrides={"short_title": "湘潭集团化办学指导意见（征求意见稿）"})
     assert (docx.city, docx.status, docx.clauses) == ("湘潭市", "draft", 3)
     assert library.document(docx.doc_id).short_title == "湘潭集团化办学指导意见（征求意见稿）"
     assert [c.text for c in library.clauses(docx.doc_id)] == [c.text for c in chunk_document("x", XIANGTAN)]
+    # the same file with a corrected city: metadata, vectors and filters follow, no duplicates
+    moved = library.add(upload, "湘潭意见.docx", overrides={"city": "湘潭市岳塘区"})
+    assert (moved.action, moved.doc_id, moved.clauses, moved.added, moved.removed) == \
+        ("updated", docx.doc_id, 3, 3, 0)
+    assert library.document(docx.doc_id).short_title == "湘潭集团化办学指导意见（征求意见稿）"
+    library.store.load()
+    assert len(library.store._collection.get(where={"city": "湘潭市岳塘区"})["ids"]) == 3
+    assert not library.store._collection.get(where={"city": "湘潭市"})["ids"]
 
     no_city = "关于加强集团化办学督导评估的通知\n一、督导内容\n督导评估每年开展一次，重点检查集团章程执行情况。\n"
     before = _snapshot(corpus_copy, index_dir)
