@@ -337,32 +337,14 @@ class Library:
             if not plan.chunks:
                 raise IngestError("文件中没有识别出任何条款（需要以“。”结尾的完整句子），未导入")
 
-            new_files: list[str] = []
-            entry = dict(plan.target or {})
-            if p.action in ("add", "replace"):
-                stem = _file_stem(p.doc_id, p.sha256)
-                ext = file_format(name)
-                text_file, source_file = f"{DOCS_DIR}/{stem}.txt", f"{SOURCES_DIR}/{stem}.{ext}"
-                new_files = [text_file, source_file]
-                for key in ("doc_id", "file", "source"):
-                    entry.pop(key, None)
-                entry.update({"doc_id": p.doc_id, "file": text_file, "source": source_file})
-            entry.update({k: v for k, v in p.metadata.to_dict().items()})
-            entry.update({"sha256": p.sha256, "original_name": p.filename, "format": p.format,
-                          "ingested_at": time.strftime("%Y-%m-%dT%H:%M:%S")})
-            if p.metadata.status == "interpretation" and not entry.get("interprets"):
-                interprets = _interpreted(p.metadata, entries)
-                if interprets:
-                    entry["interprets"] = interprets
-            ordered = _ordered(entry)
+            entry, contents = _new_entry(plan, name, extracted.text, data, entries)
             if plan.target is not None:
-                new_entries = [ordered if e["doc_id"] == plan.target["doc_id"] else e for e in entries]
+                new_entries = [entry if e["doc_id"] == plan.target["doc_id"] else e for e in entries]
             else:
-                new_entries = entries + [ordered]
+                new_entries = entries + [entry]
             new_manifest = {**manifest, "documents": new_entries}
-            superseded = [f for f in _own_files(plan.target, self.dir) if f not in new_files] if new_files else []
-            contents = {new_files[0]: (extracted.text + "\n").encode("utf-8"), new_files[1]: data} if new_files else {}
-            build = self._commit(manifest, new_manifest, contents, new_files + superseded, progress)
+            superseded = [f for f in _own_files(plan.target, self.dir) if f not in contents] if contents else []
+            build = self._commit(manifest, new_manifest, contents, list(contents) + superseded, progress)
             action = {"add": "added", "replace": "replaced", "update": "updated"}[p.action]
             return IngestReport(p.doc_id, action, p.metadata.title, p.metadata.city, p.metadata.status,
                                 len(plan.chunks), build.embedded, build.added, build.removed,
@@ -505,6 +487,28 @@ _ENTRY_ORDER = ("doc_id", "file", "title", "short_title", "city", "issuer", "doc
 def _ordered(entry: dict) -> dict:
     first = {k: entry[k] for k in _ENTRY_ORDER if k in entry}
     return {**first, **{k: v for k, v in entry.items() if k not in first}}
+
+
+def _new_entry(plan: _Plan, name: str, text: str, data: bytes, entries: list[dict]) -> tuple[dict, dict]:
+    """The manifest entry after this ingest, and the files to write (relative path → bytes).
+
+    A new document or version gets new files named after its content; a metadata update keeps them."""
+    p = plan.preview
+    entry = dict(plan.target or {})
+    contents: dict[str, bytes] = {}
+    if p.action in ("add", "replace"):
+        stem = _file_stem(p.doc_id, p.sha256)
+        text_file, source_file = f"{DOCS_DIR}/{stem}.txt", f"{SOURCES_DIR}/{stem}.{file_format(name)}"
+        contents = {text_file: (text + "\n").encode("utf-8"), source_file: data}
+        entry.update({"doc_id": p.doc_id, "file": text_file, "source": source_file})
+    entry.update(p.metadata.to_dict())
+    entry.update({"sha256": p.sha256, "original_name": p.filename, "format": p.format,
+                  "ingested_at": time.strftime("%Y-%m-%dT%H:%M:%S")})
+    if p.metadata.status == "interpretation" and not entry.get("interprets"):
+        interprets = _interpreted(p.metadata, entries)
+        if interprets:
+            entry["interprets"] = interprets
+    return _ordered(entry), contents
 
 
 def _meta_of(entry: dict) -> DocMeta:

@@ -169,6 +169,12 @@ def test_docx_and_gbk_text_with_overrides_and_a_clear_request_for_the_city(corpu
     assert (text.city, text.status, text.action) == ("湘潭市", "official", "added")
     assert library.text(text.doc_id) == no_city, "stored as UTF-8 text, decoded from GBK"
 
+    qa = "青岛市《关于推进中小学集团化办学的意见》问答解读\n一、成员校能否退出\n经核心校所属教育行政部门同意后，成员校可以退出教育集团。\n"
+    explained = library.add(qa.encode("utf-8-sig"), "qa.md")
+    save_cache(index_dir, shared_cache)
+    assert (explained.city, explained.status) == ("青岛市", "interpretation")
+    assert library.document(explained.doc_id).interprets == "qingdao-yijian", "linked to the text it explains"
+
 
 # ---------------------------------------------------------------- bad input changes nothing
 
