@@ -178,3 +178,29 @@ def cyclic_pdf() -> bytes:
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Pages /Kids [2 0 R 3 0 R] /Parent 2 0 R /Count 1 >>",
     ])
+
+
+def make_typeset_pdf(text: str) -> bytes:
+    """A PDF typeset the way office tools do it: centred title, justified paragraphs with a
+    first-line indent wrapped anywhere between CJK characters, and a "— N —" page footer."""
+    from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.platypus import Paragraph, SimpleDocTemplate
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    body = ParagraphStyle("body", fontName="STSong-Light", fontSize=12, leading=20, wordWrap="CJK",
+                          firstLineIndent=24, alignment=TA_JUSTIFY)
+    title = ParagraphStyle("title", parent=body, fontSize=18, leading=26, alignment=TA_CENTER, firstLineIndent=0)
+
+    def footer(canvas, document):
+        canvas.setFont("STSong-Light", 9)
+        canvas.drawCentredString(297, 30, f"— {document.page} —")
+
+    buf = io.BytesIO()
+    paragraphs = [p for p in text.split("\n") if p.strip()]
+    story = [Paragraph(p, title if i == 0 else body) for i, p in enumerate(paragraphs)]
+    SimpleDocTemplate(buf, pagesize=A4).build(story, onFirstPage=footer, onLaterPages=footer)
+    return buf.getvalue()

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from assistant import extract as extract_module
-from assistant.chunking import chunk_document
+from assistant.chunking import chunk_document, normalize
 from assistant.config import Settings
 from assistant.corpus import load_corpus
 from assistant.errors import IngestError
@@ -18,7 +18,7 @@ from assistant.metadata import DocMeta, jurisdiction, suggest
 
 from .conftest import CORPUS
 from .samples import (XIANGTAN, ZHUZHOU, cyclic_pdf, garbled_pdf, make_docx, make_pdf, make_scanned_pdf,
-                      slow_pdf)
+                      make_typeset_pdf, slow_pdf)
 
 LIMITS = Limits.of(Settings.from_env(corpus_dir=CORPUS, index_dir="/nonexistent"))
 
@@ -46,6 +46,14 @@ def test_multi_page_pdf_loses_headers_footers_and_page_numbers_and_keeps_every_c
     assert "集团内教师交流轮岗比例每年不低于符合条件教师总数的15%，骨干教师不低于交流总数的20%" in result.text
     assert _flat(_clauses(result.text)) == _flat(_clauses(ZHUZHOU))
     assert result.text == ZHUZHOU.strip()  # here even every paragraph break comes back
+
+
+@pytest.mark.parametrize("doc", load_corpus(CORPUS), ids=lambda d: d.doc_id)
+def test_every_bundled_document_typeset_as_a_pdf_comes_back_clause_for_clause(doc):
+    text = normalize(doc.text)
+    result = extract(make_typeset_pdf(text), f"{doc.doc_id}.pdf", LIMITS)
+    assert result.pages >= 2 and "—" not in result.text.splitlines()[-1]
+    assert _flat(_clauses(result.text)) == _flat(_clauses(text))
 
 
 def test_docx_body_tables_and_automatic_numbering_without_the_page_header():
