@@ -193,14 +193,8 @@ def strip_headers_footers(pages: list[list[str]]) -> list[list[str]]:
     repeated = {key for key, n in counts.items()
                 if n >= need and len(key) <= _MAX_RUNNING_LINE and key[-1] not in "。；"} if len(pages) >= 2 else set()
     out = []
-    for number, lines in enumerate(pages):
-        drop = set()
-        for i in edges(lines):
-            line = lines[i].strip()
-            if _PAGE_NUMBER.match(line):
-                drop.add(i)
-            elif _line_key(line) in repeated:
-                drop.add(i)
+    for lines in pages:
+        drop = {i for i in edges(lines) if _PAGE_NUMBER.match(lines[i].strip()) or _line_key(lines[i]) in repeated}
         out.append([ln for i, ln in enumerate(lines) if i not in drop])
     return out
 
