@@ -27,6 +27,7 @@ test: install
 
 bench: install
 	$(PY) benchmarks/bench_core.py
+	$(PY) benchmarks/bench_ingest.py
 
 # Evaluate on eval/gold.jsonl, fail below eval/thresholds.toml, and publish the latest summary and chart.
 eval: install

@@ -1,4 +1,6 @@
-"""The Python API: `Assistant().ask(...)`, `.ask_stream(...)`, `.retrieve(...)`."""
+"""The Python API: `Assistant().ask(...)`, `.ask_stream(...)`, `.retrieve(...)`, `.compare(...)`,
+`.check_charter(...)`, and the documents behind them (`.ingest(...)`, `.preview(...)`,
+`.remove_document(...)`, `.list_documents()`, ...)."""
 from __future__ import annotations
 
 import re
@@ -9,19 +11,21 @@ from pathlib import Path
 
 from .answer import abstain, best_quote, compose, evidence
 from .charter import CharterReport, check_charter, scope_for
+from .chunking import normalize
 from .compare import (Comparison, Matrix, build_cell, comparison_answer, governing_hits, is_comparison,
                       silent_reason)
 from .config import Settings
 from .corpus import load_corpus
 from .embeddings import make_embedder
-from .errors import QuestionError
+from .errors import DocumentNotFoundError, QuestionError
+from .ingest import DocumentInfo, IngestReport, Library, Preview, RemoveReport
 from .llm import MODES, LLMClient, generate, with_notice
 from .places import find_places
 from .requirements import Requirement, RequirementBook, load_book
 from .retrieval import Hit, HybridRetriever
 from .schema import Answer, Citation
 from .skeleton import Skeleton, build_skeleton
-from .store import IndexStore
+from .store import ChunkRecord, IndexStore
 from .suggest import Candidate, suggest
 from .topics import TOPICS, find_topic
 
@@ -39,6 +43,8 @@ class Assistant:
         self.settings = settings or Settings.from_env(corpus_dir=corpus_dir, index_dir=index_dir)
         self.embedder = embedder or make_embedder(self.settings.embedder, self.settings.embed_threads)
         self.store = IndexStore(self.settings, self.embedder)
+        self.library = Library(self.settings, IndexStore(self.settings, self.embedder))
+        self.library.recover()  # files left by an ingest that was killed
         docs = load_corpus(self.settings.corpus_dir)
         if self.store.state(docs) != "ok":
             self.store.build(docs, progress=progress)
@@ -48,6 +54,13 @@ class Assistant:
         # None: LLM mode not configured, answers stay extractive; replaceable (tests, another backend)
         self.llm: LLMClient | None = LLMClient(self.settings) if self.settings.llm_configured else None
 
+    def refresh(self) -> None:
+        """Load the index again (after the corpus changed); questions in flight keep the old one."""
+        store = IndexStore(self.settings, self.embedder)
+        store.load()
+        retriever = HybridRetriever(store, self.embedder, self.settings.candidates, self.settings.rrf_k)
+        self.store, self.retriever = store, retriever
+
     @property
     def cities(self) -> list[str]:
         return list(dict.fromkeys(d["city"] for d in self.store.docs.values()))
@@ -55,6 +68,47 @@ class Assistant:
     @property
     def documents(self) -> dict[str, dict]:
         return self.store.docs
+
+    # ------------------------------------------------------------ documents
+    def list_documents(self) -> list[DocumentInfo]:
+        return self.library.documents()
+
+    def document(self, doc_id: str) -> DocumentInfo:
+        return self.library.document(doc_id)
+
+    def document_text(self, doc_id: str) -> str:
+        """The document as clean paragraphs, one per line: the text citations quote from."""
+        return normalize(self.library.text(doc_id))
+
+    def document_clauses(self, doc_id: str) -> list[ChunkRecord]:
+        """The document's indexed clauses in order; `chunk_id` matches `Citation.chunk_id`."""
+        if doc_id not in self.store.docs:
+            self.library.entry(doc_id)  # raises DocumentNotFoundError for unknown ids
+            raise DocumentNotFoundError(f"文档 {doc_id} 尚未建立索引，请运行 policy-assistant index build")
+        return sorted((r for r in self.store.records if r.doc_id == doc_id), key=lambda r: r.ordinal)
+
+    def preview(self, source, filename: str | None = None, overrides: dict | None = None,
+                replace: str | None = None) -> Preview:
+        """Extract text and metadata from a file (a path, or bytes with `filename`) without writing
+        anything: for the user to confirm or correct before `ingest`."""
+        return self.library.preview(source, filename, overrides, replace)
+
+    def ingest(self, source, filename: str | None = None, overrides: dict | None = None,
+               replace: str | None = None, progress=None) -> IngestReport:
+        """Add a PDF/DOCX/TXT/MD policy (a path, or bytes with `filename`) to the corpus and the index.
+
+        `overrides` maps title/short_title/city/issuer/doc_number/date/status to values that win over
+        the detected ones. The same file twice changes nothing; a new version of a document already
+        in the corpus (same city and document number or title, or `replace=doc_id`) replaces it."""
+        report = self.library.add(source, filename, overrides, replace, progress=progress)
+        if report.action != "unchanged" or report.added or report.removed:
+            self.refresh()
+        return report
+
+    def remove_document(self, doc_id: str, progress=None) -> RemoveReport:
+        report = self.library.remove(doc_id, progress=progress)
+        self.refresh()
+        return report
 
     # ------------------------------------------------------------ questions
     def _check(self, question: str) -> str:

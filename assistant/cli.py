@@ -1,4 +1,4 @@
-"""Command line: `policy-assistant ask|retrieve|index build|serve` (also `python -m assistant`)."""
+"""Command line: `policy-assistant ask|retrieve|index build|ingest|docs|serve` (also `python -m assistant`)."""
 from __future__ import annotations
 
 import argparse
@@ -19,6 +19,8 @@ EXAMPLES = """示例：
   policy-assistant compare "各地对成员校退出有什么不同规定？" --csv
   policy-assistant compare --matrix --markdown
   policy-assistant eval --check
+  policy-assistant ingest 株洲集团化办学实施方案.pdf --city 株洲市
+  policy-assistant docs list
   policy-assistant serve --port 7860
 """
 
@@ -66,6 +68,32 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--mode", choices=["extractive", "llm"], default=None,
                           help="回答模式（默认：已配置大模型时为 llm，否则为 extractive）")
     evaluate.add_argument("--json", action="store_true", help="输出 JSON 指标")
+    ingest = sub.add_parser(
+        "ingest", help="导入 PDF/DOCX/TXT/MD 政策文件（自动识别标题、城市、文号等，可用选项覆盖）",
+        description="导入政策文件：提取文字和元数据，写入 corpus/ 并增量更新索引。同一文件重复导入不会产生重复条款；"
+                    "同一城市、同一文号或标题的新版本会替换旧版本。")
+    ingest.add_argument("paths", nargs="+", metavar="PATH", help="PDF、DOCX、TXT 或 MD 文件")
+    ingest.add_argument("--city", help="所属城市/区县，如 长沙市、郑州市中原区")
+    ingest.add_argument("--title", help="文件标题")
+    ingest.add_argument("--short-title", help="简称")
+    ingest.add_argument("--issuer", help="发文机关")
+    ingest.add_argument("--doc-number", help="文号，如 长教通〔2020〕97号")
+    ingest.add_argument("--date", help="成文日期，如 2020-12-08")
+    ingest.add_argument("--status", help="official（正式文件）、draft（征求意见稿）或 interpretation（政策解读）")
+    ingest.add_argument("--replace", metavar="ID", help="作为新版本替换语料中的这份文档")
+    ingest.add_argument("--dry-run", action="store_true", help="只显示识别结果，不写入")
+    ingest.add_argument("--json", action="store_true")
+
+    docs = sub.add_parser("docs", help="查看或删除语料中的文档")
+    docs_sub = docs.add_subparsers(dest="docs_command", required=True, metavar="子命令")
+    docs_list = docs_sub.add_parser("list", help="列出全部文档")
+    docs_list.add_argument("--json", action="store_true")
+    show = docs_sub.add_parser("show", help="显示一份文档的元数据和条款结构")
+    show.add_argument("doc_id", metavar="ID")
+    show.add_argument("--text", action="store_true", help="同时输出全文")
+    show.add_argument("--json", action="store_true")
+    remove = docs_sub.add_parser("remove", help="从语料和索引中删除一份文档")
+    remove.add_argument("doc_id", metavar="ID")
 
     serve = sub.add_parser("serve", help="启动网页应用（默认 127.0.0.1）")
     serve.add_argument("--host", default=None)
@@ -119,6 +147,125 @@ def _progress(done: int, total: int) -> None:
     print(f"\r正在嵌入条款 {done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True)
 
 
+_OVERRIDES = ("city", "title", "short_title", "issuer", "doc_number", "date", "status")
+
+
+def _library():
+    from .config import Settings
+    from .embeddings import make_embedder
+    from .ingest import Library
+    from .store import IndexStore
+
+    settings = Settings.from_env()
+    return Library(settings, IndexStore(settings, make_embedder(settings.embedder, settings.embed_threads)))
+
+
+def _meta_lines(meta: dict) -> list[str]:
+    labels = (("title", "标题"), ("short_title", "简称"), ("city", "城市"), ("issuer", "发文机关"),
+              ("doc_number", "文号"), ("date", "日期"))
+    lines = [f"  {label}：{meta.get(key) or '（未识别）'}" for key, label in labels]
+    lines.append(f"  状态：{status_label(meta.get('status') or 'official')}")
+    return lines
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    overrides = {k: getattr(args, k) for k in _OVERRIDES if getattr(args, k) is not None}
+    if len(args.paths) > 1 and ({"title", "short_title", "doc_number"} & set(overrides) or args.replace):
+        raise AssistantError("--title、--short-title、--doc-number 和 --replace 只能用于单个文件")
+    library = _library()
+    failures, results = 0, []
+    for path in args.paths:
+        try:
+            if args.dry_run:
+                preview = library.preview(path, overrides=overrides, replace_id=args.replace)
+                results.append({"path": path, **preview.to_dict()})
+                if not args.json:
+                    _print_preview(path, preview)
+                continue
+            report = library.add(path, overrides=overrides, replace_id=args.replace, progress=_progress)
+            results.append({"path": path, **report.to_dict()})
+            if not args.json:
+                _print_report(report)
+        except AssistantError as exc:
+            failures += 1
+            results.append({"path": path, "error": str(exc)})
+            print(f"错误：{_display(path)}：{exc}", file=sys.stderr)
+    if args.json:
+        for r in results:
+            r.pop("text", None)
+        _print_json(results)
+    return 2 if failures else 0
+
+
+def _display(path: str) -> str:
+    from .ingest import safe_name
+
+    return safe_name(path)
+
+
+def _print_preview(path: str, preview) -> None:
+    actions = {"add": "新增", "replace": f"替换 {preview.replaces}", "update": "更新元数据",
+               "unchanged": "已在语料中，无需导入"}
+    print(f"预览（未写入）：{_display(path)} → {preview.doc_id}（{actions[preview.action]}）")
+    print("\n".join(_meta_lines(preview.metadata.to_dict())))
+    print(f"  条款：{len(preview.clauses)} 个；文字 {preview.characters} 字" +
+          (f"；{preview.pages} 页" if preview.pages else ""))
+    for warning in preview.warnings:
+        print(f"提示：{warning}")
+    if preview.missing:
+        names = {"city": "--city", "title": "--title"}
+        print("需要补充：" + "、".join(names[m] for m in preview.missing))
+
+
+def _print_report(report) -> None:
+    what = f"《{report.title}》（{report.city}，{status_label(report.status)}）"
+    if report.action == "unchanged":
+        print(f"未变化：{what}已在语料中（{report.doc_id}），未重复导入")
+    else:
+        verb = {"added": "已导入", "replaced": "已替换为新版本", "updated": "已更新元数据"}[report.action]
+        print(f"{verb}：{what} → {report.doc_id}：{report.clauses} 个条款，新嵌入 {report.embedded} 个，"
+              f"索引新增 {report.added}、删除 {report.removed}，用时 {report.seconds:.1f} 秒")
+    for warning in report.warnings:
+        print(f"提示：{warning}")
+
+
+def _docs(args: argparse.Namespace) -> int:
+    library = _library()
+    if args.docs_command == "list":
+        documents = library.documents()
+        if args.json:
+            _print_json([d.to_dict() for d in documents])
+            return 0
+        for d in documents:
+            chunks = "未建索引" if d.chunks is None else f"{d.chunks} 个条款"
+            origin = "导入" if d.ingested else "内置"
+            print(f"{d.doc_id}｜{d.city}｜{status_label(d.status)}｜《{d.title}》｜{chunks}｜{origin}")
+        return 0
+    if args.docs_command == "show":
+        info = library.document(args.doc_id)
+        clauses = library.clauses(args.doc_id)
+        if args.json:
+            data = info.to_dict()
+            data["clauses"] = [{"chunk_id": c.chunk_id, "clause": c.clause, "text": c.text} for c in clauses]
+            if args.text:
+                data["text"] = library.text(args.doc_id)
+            _print_json(data)
+            return 0
+        print(f"{info.doc_id}")
+        print("\n".join(_meta_lines(info.to_dict())))
+        source = f"{info.source}（原文件名：{info.original_name}）" if info.original_name else info.source
+        print(f"  文本：{info.file}\n  来源：{source or '（无）'}")
+        print(f"  条款（{len(clauses)} 个）：")
+        for i, c in enumerate(clauses, start=1):
+            print(f"    {i}. {c.clause}（{len(c.text)} 字）")
+        if args.text:
+            print("\n" + library.text(args.doc_id))
+        return 0
+    report = library.remove(args.doc_id, progress=_progress)
+    print(f"已删除：《{report.title}》（{report.doc_id}），索引中移除 {report.removed} 个条款")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     if args.command == "charter":  # pure logic over corpus/requirements.json: no index, no model
         return charter_cli.run(args)
@@ -133,8 +280,11 @@ def run(args: argparse.Namespace) -> int:
         from .embeddings import make_embedder
         from .store import IndexStore
 
+        from .ingest import Library
+
         settings = Settings.from_env()
         store = IndexStore(settings, make_embedder(settings.embedder, settings.embed_threads))
+        Library(settings, store).recover()  # files left by an ingest that was killed
         report = store.build(load_corpus(settings.corpus_dir), rebuild=args.rebuild, progress=_progress)
         print(f"索引已就绪：{report.chunks} 个条款，新嵌入 {report.embedded} 个，"
               f"新增 {report.added}、删除 {report.removed}，用时 {report.seconds:.1f} 秒（{settings.index_dir}）")
@@ -145,6 +295,11 @@ def run(args: argparse.Namespace) -> int:
 
         print("\n".join(f"{t.label}（{t.key}）：{t.description}" for t in TOPICS))
         return 0
+    if args.command == "ingest":
+        return _ingest(args)
+    if args.command == "docs":
+        return _docs(args)
+
     from .api import Assistant
 
     assistant = Assistant(progress=_progress)

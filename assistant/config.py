@@ -80,6 +80,12 @@ class Settings:
     @property
     def default_mode(self) -> str:
         return "llm" if self.llm_configured else "extractive"
+    # ingestion: files over the size limit are refused before parsing; PDF/DOCX parse in a
+    # subprocess bounded in wall time and address space
+    max_ingest_mb: int = 20
+    max_ingest_chars: int = 400_000
+    parse_timeout: float = 60.0
+    parse_memory_mb: int = 1024
 
     @property
     def cache_dir(self) -> Path:
@@ -105,6 +111,9 @@ class Settings:
             llm_retries=_env_int("ASSISTANT_LLM_RETRIES", cls.llm_retries),
             llm_max_tokens=_env_int("ASSISTANT_LLM_MAX_TOKENS", cls.llm_max_tokens),
             llm_extra_body=_json_object("ASSISTANT_LLM_EXTRA_BODY"),
+            max_ingest_mb=_env_int("ASSISTANT_MAX_INGEST_MB", cls.max_ingest_mb),
+            parse_timeout=_env_float("ASSISTANT_PARSE_TIMEOUT", cls.parse_timeout),
+            parse_memory_mb=_env_int("ASSISTANT_PARSE_MEMORY_MB", cls.parse_memory_mb),
         )
         overrides = {k: (Path(v) if k.endswith("_dir") and v is not None else v)
                      for k, v in overrides.items() if v is not None}

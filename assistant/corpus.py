@@ -13,14 +13,20 @@ REQUIRED = ("doc_id", "file", "title", "city", "status")
 STATUSES = ("official", "draft", "interpretation")
 
 
-def load_corpus(corpus_dir: Path) -> list[PolicyDoc]:
+def read_manifest(corpus_dir: Path) -> dict:
     manifest_path = corpus_dir / MANIFEST
     if not manifest_path.is_file():
         raise CorpusError(f"找不到语料清单 {manifest_path}，请检查 ASSISTANT_CORPUS_DIR")
     try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        return json.loads(manifest_path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise CorpusError(f"语料清单 {manifest_path.name} 格式错误：第 {getattr(exc, 'lineno', '?')} 行") from exc
+
+
+def load_corpus(corpus_dir: Path, manifest: dict | None = None) -> list[PolicyDoc]:
+    """The documents the manifest lists (files it does not list are ignored)."""
+    if manifest is None:
+        manifest = read_manifest(corpus_dir)
     docs: list[PolicyDoc] = []
     seen: set[str] = set()
     for entry in manifest.get("documents", []):

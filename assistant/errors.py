@@ -31,3 +31,11 @@ class CharterError(AssistantError):
 
 class ConfigError(AssistantError):
     pass
+
+
+class IngestError(AssistantError):
+    """A file that cannot be added to the corpus; nothing was changed."""
+
+
+class DocumentNotFoundError(AssistantError):
+    pass

@@ -82,3 +82,17 @@ def search_terms(text: str) -> tuple[str, ...]:
 
 def count_tokens(text: str) -> int:
     return sum(1 for w in words(text) if w.strip())
+
+
+@lru_cache(maxsize=1)
+def common_chars(n: int = 5000) -> frozenset[str]:
+    """The n most frequent CJK characters by jieba's dictionary. Real policy text stays almost entirely
+    inside this set (laws: under 1.2% outside); mojibake and font-garbled PDF text do not (24–70%)."""
+    _ensure_initialized()
+    weight: dict[str, int] = {}
+    for word, freq in jieba.dt.FREQ.items():
+        if freq > 0:
+            for ch in word:
+                if "\u4e00" <= ch <= "\u9fff":
+                    weight[ch] = weight.get(ch, 0) + freq
+    return frozenset(sorted(weight, key=weight.__getitem__, reverse=True)[:n])

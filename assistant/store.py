@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -119,6 +120,19 @@ class IndexStore:
                 "索引的构建设置与当前配置不一致（" + "；".join(diff) +
                 "）。请运行 policy-assistant index build --rebuild 重建索引。")
 
+    def chunk_counts(self) -> dict[str, int]:
+        """Chunks per document in the built index, read without loading the index."""
+        counts: dict[str, int] = {}
+        try:
+            with open(self.dir / "chunks.jsonl", encoding="utf-8") as fh:
+                for line in fh:
+                    if line.strip():
+                        doc_id = json.loads(line)["doc_id"]
+                        counts[doc_id] = counts.get(doc_id, 0) + 1
+        except (FileNotFoundError, json.JSONDecodeError, KeyError):
+            pass
+        return counts
+
     # ------------------------------------------------------------ locking
     @contextlib.contextmanager
     def write_lock(self, wait_seconds: float = _LOCK_WAIT_SECONDS):
@@ -190,20 +204,27 @@ class IndexStore:
                 cache.close()
 
             collection = self._get_collection(create=True)
-            existing = set(collection.get(include=[])["ids"])
+            # A chunk's id depends on its document and text only; its vector also depends on the
+            # document's city and short title, and its filter fields on city and status. The digest
+            # of the embedded text in the metadata lets a metadata-only change (a corrected city)
+            # rewrite the affected rows instead of leaving stale vectors and filters behind.
+            metadatas = [{"doc_id": r.doc_id, "city": r.city, "clause": r.clause, "status": r.status,
+                          "digest": hashlib.sha256(t.encode("utf-8")).hexdigest()[:16]}
+                         for r, t in zip(records, texts)]
+            current = collection.get(include=["metadatas"])
+            existing = dict(zip(current["ids"], current["metadatas"]))
             wanted = {r.chunk_id for r in records}
-            stale = sorted(existing - wanted)
+            stale = sorted(set(existing) - wanted)
             for i in range(0, len(stale), 1000):
                 collection.delete(ids=stale[i:i + 1000])
-            new_rows = [i for i, r in enumerate(records) if r.chunk_id not in existing]
+            new_rows = [i for i, r in enumerate(records) if existing.get(r.chunk_id) != metadatas[i]]
             for i in range(0, len(new_rows), 1000):
                 rows = new_rows[i:i + 1000]
-                collection.add(
+                collection.upsert(
                     ids=[records[j].chunk_id for j in rows],
                     embeddings=vectors[rows],
                     documents=[records[j].text for j in rows],
-                    metadatas=[{"doc_id": records[j].doc_id, "city": records[j].city,
-                                "clause": records[j].clause, "status": records[j].status} for j in rows])
+                    metadatas=[metadatas[j] for j in rows])
 
             self._write_tables(records, docs)
             manifest = {
