@@ -320,7 +320,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                            "navigator.clipboard.writeText(t); return []; }")
             with gr.Tab("对比", id="compare"):
                 with gr.Row():
-                    topic = gr.Dropdown(choices=[""] + topic_labels, value="", label="对比主题",
+                    topic = gr.Dropdown(choices=[""] + topic_labels, value="", label="对比主题", elem_id="compare-topic",
                                         info="；".join(f"{t.label}：{t.description}" for t in TOPICS[:3]) + "……")
                     compare_q = gr.Textbox(label="或输入问题", placeholder="例如：各地对集团规模有什么要求？")
                 compare_cities = gr.CheckboxGroup(choices=cities_now, value=cities_now, label="参与对比的城市")
@@ -344,7 +344,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                     with gr.Column(scale=2):
                         draft_file = gr.File(label="上传草案（TXT/MD/DOCX）", file_types=[".txt", ".md", ".docx"],
                                              type="filepath")
-                        charter_city = gr.Dropdown(choices=cities_now, value=None, label="城市")
+                        charter_city = gr.Dropdown(choices=cities_now, value=None, label="城市", elem_id="charter-city")
                         charter_type = gr.Dropdown(choices=[AUTO_TYPE] + GROUP_TYPES, value=AUTO_TYPE,
                                                    label="集团类型")
                         check_btn = gr.Button("检查章程", variant="primary", elem_id="charter-check")
@@ -362,8 +362,8 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 table = gr.Dataframe(value=views.document_rows(docs), headers=views.DOC_COLUMNS,
                                      interactive=False, wrap=True, elem_id="doc-table", label="文档列表")
                 with gr.Row():
-                    doc_pick = gr.Dropdown(choices=doc_choices(), value=None, label="选择文档", scale=4)
-                    open_btn = gr.Button("打开阅读", scale=1)
+                    doc_pick = gr.Dropdown(choices=doc_choices(), value=None, label="选择文档", scale=4, elem_id="doc-pick")
+                    open_btn = gr.Button("打开阅读", scale=1, elem_id="open-button")
                     confirm = gr.Checkbox(label="确认删除", value=False, scale=1)
                     remove_btn = gr.Button("删除", variant="stop", scale=1)
                 with gr.Accordion("上传新文档（PDF/DOCX/TXT/MD，20 MB 以内）", open=True):
@@ -372,7 +372,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                     with gr.Row():
                         meta_title = gr.Textbox(label="标题", scale=3)
                         meta_city = gr.Dropdown(choices=cities_now, value=None, allow_custom_value=True,
-                                                label="城市", scale=1)
+                                                label="城市", scale=1, elem_id="meta-city")
                     with gr.Row():
                         meta_number = gr.Textbox(label="文号")
                         meta_date = gr.Textbox(label="日期")

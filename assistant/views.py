@@ -303,7 +303,8 @@ JS = """
     const link = event.target.closest && event.target.closest('a.pa-ref');
     if (!link) return;
     event.preventDefault();
-    const id = link.getAttribute('data-cite');
+    const id = (link.getAttribute('href') || '').replace(/^#/, '');
+    if (!id) return;
     const scope = link.closest('.pa-answer, .pa-compare') || document;
     const card = scope.querySelector('details[id="' + id + '"]') || document.getElementById(id);
     if (!card) return;
