@@ -112,6 +112,7 @@ def test_chat_cites_the_clause_in_a_card_and_markers_open_it(page):
     answer.locator(f"a.pa-ref:text-is('[{n}]')").first.click()
     page.wait_for_function("el => el.open", arg=card.element_handle(), timeout=5_000)
     # the copyable plain text carries the citations
+    page.get_by_text("答案纯文本（含引用）").click()
     plain = page.locator("#answer-plain textarea").input_value()
     assert "合作时限一般为六年" in plain and "长教通〔2020〕97号" in plain and f"[{n}]" in plain
     page.screenshot(path=str(SHOTS / "chat.png"), full_page=True)
