@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 
-.PHONY: install run test bench eval index clean
+.PHONY: install browser run test bench eval index clean
 
 install: $(VENV)/.installed
 
@@ -22,12 +22,19 @@ index: install
 run: index
 	$(PY) app.py
 
-test: install
+# The browser tests (tests/test_web.py) drive Debian's Chromium through Playwright and need a CJK font;
+# they fail, never skip, without them. CI runs as root on Debian.
+browser:
+	@command -v chromium >/dev/null && fc-list :lang=zh | grep -q . || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei; }
+
+test: install browser
 	$(PY) -m pytest -q
 
 bench: install
 	$(PY) benchmarks/bench_core.py
 	$(PY) benchmarks/bench_ingest.py
+	$(PY) benchmarks/bench_app.py
 
 # Evaluate on eval/gold.jsonl, fail below eval/thresholds.toml, and publish the latest summary and chart.
 eval: install
