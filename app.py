@@ -364,8 +364,8 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 with gr.Row():
                     doc_pick = gr.Dropdown(choices=doc_choices(), value=None, label="选择文档", scale=4, elem_id="doc-pick")
                     open_btn = gr.Button("打开阅读", scale=1, elem_id="open-button")
-                    confirm = gr.Checkbox(label="确认删除", value=False, scale=1)
-                    remove_btn = gr.Button("删除", variant="stop", scale=1)
+                    confirm = gr.Checkbox(label="确认删除", value=False, scale=1, elem_id="remove-confirm")
+                    remove_btn = gr.Button("删除", variant="stop", scale=1, elem_id="remove-button")
                 with gr.Accordion("上传新文档（PDF/DOCX/TXT/MD，20 MB 以内）", open=True):
                     upload = gr.File(label="选择文件", file_types=UPLOAD_TYPES, type="filepath", elem_id="doc-upload")
                     upload_info = gr.HTML()

@@ -192,6 +192,16 @@ def test_upload_a_document_and_find_it_in_the_library(page, tmp_path):
     page.get_by_role("tab", name="问答").click()
     ask(page, "株洲每个教育集团成员校不超过几所？")
     assert "不超过6所" in last_answer(page).inner_text()
+    # remove it again (only after confirming)
+    open_tab(page, "文档库")
+    choose(page, "doc-pick", "株洲市教育局关于推进义务教育集团化办学的实施方案（株洲市）")
+    page.click("#remove-button")
+    page.wait_for_function("document.querySelector('#library-message').innerText.includes('确认删除')")
+    page.locator("#remove-confirm input").check()
+    page.click("#remove-button")
+    page.wait_for_function("document.querySelector('#library-message').innerText.includes('已删除')",
+                           timeout=180_000)
+    assert "株洲市" not in page.locator("#doc-table").inner_text()
 
 
 def test_evaluation_tab_renders(page):
