@@ -25,7 +25,7 @@ from assistant.schema import STATUS_LABELS, Answer
 from assistant.topics import TOPICS
 
 ROOT = Path(__file__).resolve().parent
-GOLD = ROOT / "eval" / "gold.jsonl"
+GOLD = Path(os.environ.get("ASSISTANT_EVAL_GOLD") or ROOT / "eval" / "gold.jsonl")  # the 评测 tab's set
 log = logging.getLogger("assistant.app")
 
 EXAMPLES = [
@@ -298,7 +298,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         with gr.Tabs():
             with gr.Tab("问答", id="chat"):
                 chat_cities = gr.CheckboxGroup(choices=cities_now, label="限定城市（可多选，不选则按问题自动识别）")
-                chatbot = gr.Chatbot(label="问答", height=560, sanitize_html=True, elem_id="chatbot",
+                chatbot = gr.Chatbot(label="问答", height=560, sanitize_html=True, elem_id="chatbot", buttons=[],
                                      placeholder="请输入问题，回答将附带可点击展开的引用条款。")
                 with gr.Row():
                     box = gr.Textbox(placeholder="请输入问题，例如：成员校能提前退出集团吗？", show_label=False,
@@ -395,7 +395,8 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 gr.Markdown(f"在标注集（{GOLD.name}）上评测检索与回答质量，约需数分钟。")
                 eval_btn = gr.Button("运行评测", variant="primary", elem_id="eval-button")
                 eval_table = gr.Markdown(elem_id="eval-metrics")
-                eval_chart = gr.Image(label="评测图表", type="filepath", interactive=False, buttons=["download"])
+                eval_chart = gr.Image(label="评测图表", type="filepath", interactive=False, buttons=["download"],
+                                      elem_id="eval-chart")
                 eval_btn.click(run_evaluation, None, [eval_table, eval_chart], api_visibility="private",
                                concurrency_limit=1)
         # the programmatic API: (message, cities) → Markdown answer

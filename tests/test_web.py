@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import CORPUS, ROOT, free_port, fresh_index, run_env, save_cache, wait_for_http
+from .conftest import CORPUS, GOLD, ROOT, free_port, fresh_index, run_env, save_cache, wait_for_http
 from .samples import ZHUZHOU
 from .test_charter import DRAFTS
 
@@ -32,8 +32,12 @@ def app_url(tmp_path_factory, shared_cache):
     corpus = tmp / "corpus"
     shutil.copytree(CORPUS, corpus)
     index_dir = fresh_index(tmp, shared_cache)
+    gold = tmp / "gold-sample.jsonl"  # a few items of each kind, so the 评测 tab finishes quickly
+    lines = GOLD.read_text(encoding="utf-8").splitlines()
+    gold.write_text("\n".join(lines[:4] + lines[-2:]) + "\n", encoding="utf-8")
     port = free_port()
-    env = run_env(ASSISTANT_CORPUS_DIR=str(corpus), ASSISTANT_INDEX_DIR=str(index_dir), ASSISTANT_PORT=str(port))
+    env = run_env(ASSISTANT_CORPUS_DIR=str(corpus), ASSISTANT_INDEX_DIR=str(index_dir), ASSISTANT_PORT=str(port),
+                  ASSISTANT_EVAL_GOLD=str(gold))
     log = open(tmp / "app.log", "wb")
     proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
@@ -204,9 +208,13 @@ def test_upload_a_document_and_find_it_in_the_library(page, tmp_path):
     assert "株洲市" not in page.locator("#doc-table").inner_text()
 
 
-def test_evaluation_tab_renders(page):
+def test_evaluation_tab_shows_metrics_and_chart(page):
     open_tab(page, "评测")
-    assert page.locator("#eval-button").is_visible()
+    page.click("#eval-button")
+    page.locator("#eval-metrics table").wait_for(timeout=180_000)
+    assert "共 6 题" in page.locator("#eval-metrics").inner_text()
+    assert "单城市 recall@5" in page.locator("#eval-metrics table").inner_text()
+    page.locator("#eval-chart img").wait_for(timeout=30_000)
     page.screenshot(path=str(SHOTS / "eval.png"), full_page=True)
 
 
