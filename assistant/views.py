@@ -120,8 +120,11 @@ def comparison_html(comparison: Comparison) -> str:
         rule.append(f"<td>{quotes}</td>")
         figs = "；".join(f"{esc(f.text)}[{f.n}]" for f in cell.figures) or "—"
         figures.append(f"<td>{figs}</td>")
-    parts = [f'<div class="pa-compare"><div class="pa-compare-title">跨城市对比：{esc(comparison.topic)}</div>',
-             '<div class="pa-scroll"><table class="pa-table">',
+    parts = [f'<div class="pa-compare"><div class="pa-compare-title">跨城市对比：{esc(comparison.topic)}</div>']
+    if not any(cell.specified for cell in cells):
+        parts.append('<div class="pa-abstain"><strong>未找到依据</strong><div>所选城市的政策文件中都没有找到能回答该问题的'
+                     '条款；下表的“未作规定”表示在该市文件中没有找到相关条款。</div></div>')
+    parts += ['<div class="pa-scroll"><table class="pa-table">',
              f'<thead><tr><th class="pa-rowhead"></th>{head}</tr></thead><tbody>',
              f'<tr><th class="pa-rowhead">规定</th>{"".join(rule)}</tr>',
              f'<tr><th class="pa-rowhead">关键数字</th>{"".join(figures)}</tr>',

@@ -73,3 +73,37 @@ def test_abstention_is_a_visible_state_and_plain_text_keeps_citations():
     plain = answer_plain(Answer(question="q", answer="「合作时限一般为六年。」[1]", abstained=False,
                                 citations=(_citation(),)))
     assert "[1] 长沙市｜《关于进一步优化基础教育集团化办学的指导意见》（长教通〔2020〕97号）" in plain
+
+
+def test_comparison_table_has_one_column_per_city_and_marks_silence():
+    from assistant.compare import CityCell, Comparison, Figure
+    from assistant.views import comparison_html
+
+    c = _citation(title=EVIL)
+    cells = (CityCell("长沙市", "specified", (c,), (Figure("一般为六年", "六年", 6.0, "年", 1),)),
+             CityCell("青岛市", "not_specified", (), (), reason=f"青岛市没有{EVIL}"))
+    html = comparison_html(Comparison("合作期限", "term", "合作期限", cells))
+    assert "<th>长沙市</th><th>青岛市</th>" in html and "未作规定" in html and "一般为六年[1]" in html
+    assert "<img" not in html and "<script" not in html and "pa-abstain" not in html
+    silent = comparison_html(Comparison("q", None, "q", (cells[1],)))
+    assert "pa-abstain" in silent and "未找到依据" in silent
+
+
+def test_document_viewer_and_charter_report_escape_their_text():
+    from assistant.charter import CharterReport, RequirementResult
+    from assistant.ingest import DocumentInfo
+    from assistant.requirements import Requirement, Source
+    from assistant.views import charter_html, document_html
+
+    class Record:
+        clause, text, chunk_id = f"一、{EVIL} › 1. 条", f"正文{EVIL}", "abc"
+
+    html = document_html(DocumentInfo(doc_id="d", title=EVIL, city="长沙市", status="draft"), [Record()])
+    assert "<img" not in html and "<script" not in html and "征求意见稿" in html and "pa-doc-clause" in html
+    req = Requirement(id="r1", jurisdiction="长沙市", kind="limit", topic="t", summary=EVIL,
+                      source=Source(doc_id="d", clause="c", quote=EVIL, title=EVIL), cues=(("x",),))
+    report = CharterReport("长沙市", None, (RequirementResult(req, "conflict", evidence=EVIL, note=EVIL),
+                                          RequirementResult(req, "met", evidence="x")))
+    html = charter_html(report)
+    assert "<img" not in html and "<script" not in html and "冲突 1" in html and "符合 1" in html
+    assert html.index("pa-req-conflict") < html.index("pa-req-met")
