@@ -73,6 +73,50 @@ class Downloads:
         return folder / name
 
 
+def chat_reply(assistant, message: str, history: list, cities: list[str] | None, previous: Turn | None):
+    """One chat turn as a generator of (history, cleared textbox, remembered turn, plain answer): the question
+    at once, a pending note, the streamed draft (LLM mode), then the answer with its citation cards."""
+    history = list(history or [])
+    message = (message or "").strip()
+    if not message:
+        yield history, "", previous, gr.skip()
+        return
+    shown = message if len(message) <= 2000 else message[:2000] + "……"
+    history.append({"role": "user", "content": inert(shown)})
+    try:
+        turn = resolve(message, previous, assistant.cities, cities)
+    except Exception as exc:  # noqa: BLE001
+        history.append({"role": "assistant", "content": views.message_html(_failure(exc))})
+        yield history, "", previous, ""
+        return
+    note = ""
+    if turn.rewritten:
+        note = f"按上文理解为：{turn.question}"
+    elif turn.inherited:
+        note = f"沿用上文的城市：{'、'.join(turn.cities)}"
+    pending = views.message_html(f"{note}\n正在检索条款……" if note else "正在检索条款……", "note")
+    history.append({"role": "assistant", "content": pending})
+    yield history, "", previous, gr.skip()
+    scope = list(turn.cities) if (cities or turn.rewritten or turn.inherited) else None
+    key = uuid.uuid4().hex[:8]
+    draft = ""
+    try:
+        for item in assistant.ask_stream(turn.question, cities=scope):
+            if isinstance(item, Answer):
+                history[-1] = {"role": "assistant", "content": views.answer_html(item, key, note)}
+                remembered = Turn(turn.question, item.cities or turn.cities)
+                yield history, "", remembered, views.answer_plain(item)
+                return
+            draft += item
+            history[-1] = {"role": "assistant",
+                           "content": views.message_html(draft + "\n⏳ 正在生成，完成后将逐条核对引用……", "note")}
+            yield history, "", previous, gr.skip()
+    except Exception as exc:  # noqa: BLE001
+        history[-1] = {"role": "assistant", "content": views.message_html(_failure(exc))}
+        yield history, "", previous, ""
+
+
+
 def build_app(assistant: Assistant) -> gr.Blocks:
     downloads = Downloads()
 
@@ -85,43 +129,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             return f"**提示**：{inert(_failure(exc))}"
 
     def chat(message: str, history: list, cities: list[str], previous: Turn | None):
-        history = list(history or [])
-        message = (message or "").strip()
-        if not message:
-            yield history, "", previous, gr.skip()
-            return
-        history.append({"role": "user", "content": inert(message)})
-        try:
-            turn = resolve(message, previous, assistant.cities, cities)
-        except Exception as exc:  # noqa: BLE001
-            history.append({"role": "assistant", "content": views.message_html(_failure(exc))})
-            yield history, "", previous, ""
-            return
-        note = ""
-        if turn.rewritten:
-            note = f"按上文理解为：{turn.question}"
-        elif turn.inherited:
-            note = f"沿用上文的城市：{'、'.join(turn.cities)}"
-        pending = views.message_html(f"{note}\n正在检索条款……" if note else "正在检索条款……", "note")
-        history.append({"role": "assistant", "content": pending})
-        yield history, "", previous, gr.skip()
-        scope = list(turn.cities) if (cities or turn.rewritten or turn.inherited) else None
-        key = uuid.uuid4().hex[:8]
-        draft = ""
-        try:
-            for item in assistant.ask_stream(turn.question, cities=scope):
-                if isinstance(item, Answer):
-                    history[-1] = {"role": "assistant", "content": views.answer_html(item, key, note)}
-                    remembered = Turn(turn.question, item.cities or turn.cities)
-                    yield history, "", remembered, views.answer_plain(item)
-                    return
-                draft += item
-                history[-1] = {"role": "assistant",
-                               "content": views.message_html(draft + "\n⏳ 正在生成，完成后将逐条核对引用……", "note")}
-                yield history, "", previous, gr.skip()
-        except Exception as exc:  # noqa: BLE001
-            history[-1] = {"role": "assistant", "content": views.message_html(_failure(exc))}
-            yield history, "", previous, ""
+        yield from chat_reply(assistant, message, history, cities, previous)
 
     def clear_chat():
         return [], "", None, ""
@@ -170,18 +178,18 @@ def build_app(assistant: Assistant) -> gr.Blocks:
 
     def run_check(text: str, city: str, group_type: str):
         if not (text or "").strip():
-            return views.message_html("请粘贴章程草案全文，或上传 TXT/MD/DOCX 文件。")
+            return views.message_html("请粘贴章程草案全文，或上传 TXT/MD/DOCX 文件。"), gr.skip()
         if not city:
-            return views.message_html("请选择章程适用的城市。")
+            return views.message_html("请选择章程适用的城市。"), gr.skip()
         try:
             report = assistant.check_charter(text, city, None if group_type in (None, "", AUTO_TYPE) else group_type)
         except Exception as exc:  # noqa: BLE001
-            return views.message_html(_failure(exc))
-        return views.charter_html(report)
+            return views.message_html(_failure(exc)), gr.skip()
+        return views.charter_html(report), ""
 
     def run_skeleton(city: str, group_type: str):
         if not city:
-            return views.message_html("请选择章程适用的城市。"), gr.skip(), gr.skip()
+            return views.message_html("请选择章程适用的城市。"), gr.skip(), gr.skip(), gr.skip()
         from assistant.charter_io import write_skeleton
 
         try:
@@ -190,9 +198,10 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             docx = write_skeleton(skeleton, downloads.path(f"{name}.docx"))
             md = downloads.write(f"{name}.md", skeleton.to_markdown())
         except Exception as exc:  # noqa: BLE001
-            return views.message_html(_failure(exc)), gr.skip(), gr.skip()
-        body = f'<div class="pa-doc"><div class="pa-text">{views._lines(skeleton.to_markdown())}</div></div>'
-        return (body, gr.DownloadButton(value=str(docx), visible=True), gr.DownloadButton(value=md, visible=True))
+            return views.message_html(_failure(exc)), gr.skip(), gr.skip(), gr.skip()
+        # Skeleton.to_markdown() passes every text through render.inert
+        return ("", skeleton.to_markdown(), gr.DownloadButton(value=str(docx), visible=True),
+                gr.DownloadButton(value=md, visible=True))
 
     # ------------------------------------------------------------ 文档库
     def doc_choices():
@@ -352,10 +361,11 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                         docx_btn = gr.DownloadButton("下载框架（DOCX）", visible=False, size="sm")
                         skel_md_btn = gr.DownloadButton("下载框架（Markdown）", visible=False, size="sm")
                 charter_out = gr.HTML(elem_id="charter-result")
+                skeleton_out = gr.Markdown(elem_id="skeleton-result")
                 draft_file.upload(load_draft, [draft_file], [draft, charter_out], api_visibility="private")
-                check_btn.click(run_check, [draft, charter_city, charter_type], [charter_out],
+                check_btn.click(run_check, [draft, charter_city, charter_type], [charter_out, skeleton_out],
                                 api_visibility="private")
-                skeleton_btn.click(run_skeleton, [charter_city, charter_type], [charter_out, docx_btn, skel_md_btn],
+                skeleton_btn.click(run_skeleton, [charter_city, charter_type], [charter_out, skeleton_out, docx_btn, skel_md_btn],
                                    api_visibility="private")
             with gr.Tab("文档库", id="library"):
                 docs = assistant.list_documents()
