@@ -168,6 +168,8 @@ def test_charter_check_and_skeleton(page):
     page.screenshot(path=str(SHOTS / "charter.png"), full_page=True)
     page.get_by_role("button", name="生成合规章程框架").click()
     page.get_by_role("button", name="下载框架（DOCX）").wait_for(timeout=ANSWER)
+    assert "第一章" in page.locator("#skeleton-result").inner_text()
+    page.screenshot(path=str(SHOTS / "charter-skeleton.png"), full_page=True)
 
 
 def test_upload_a_document_and_find_it_in_the_library(page, tmp_path):
