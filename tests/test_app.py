@@ -110,3 +110,17 @@ def test_app_with_auth_refuses_unauthenticated_api_calls(tmp_path_factory, share
         assert "合作时限一般为六年" in reply
     finally:
         stop(proc)
+
+
+def test_app_refuses_uploads_over_the_size_limit(app):
+    """Uploads over 20 MB are refused by the server before anything reads them."""
+    url, _ = app
+    boundary = "----policyassistant"
+    payload = b"x" * (21 * 1024 * 1024)
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"big.txt\"\r\n"
+            f"Content-Type: text/plain\r\n\r\n").encode() + payload + f"\r\n--{boundary}--\r\n".encode()
+    request = urllib.request.Request(url + "gradio_api/upload", data=body, method="POST",
+                                     headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=60)
+    assert refused.value.code == 413
