@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import tempfile
 import time
 import uuid
@@ -54,13 +55,21 @@ def _failure(exc: Exception) -> str:
 class Downloads:
     """Files the app offers for download, in one private temporary directory."""
 
-    def __init__(self):
+    def __init__(self, keep_seconds: float = 3600):
         self.dir = Path(tempfile.mkdtemp(prefix="policy-assistant-web-"))
+        self.keep_seconds = keep_seconds
 
-    def write(self, name: str, data: str | bytes) -> str:
+    def _folder(self) -> Path:
+        cutoff = time.time() - self.keep_seconds
+        for old in self.dir.iterdir():  # files offered more than an hour ago
+            if old.stat().st_mtime < cutoff:
+                shutil.rmtree(old, ignore_errors=True)
         folder = self.dir / uuid.uuid4().hex[:12]
         folder.mkdir()
-        path = folder / name
+        return folder
+
+    def write(self, name: str, data: str | bytes) -> str:
+        path = self._folder() / name
         if isinstance(data, str):
             path.write_text(data, encoding="utf-8-sig" if name.endswith(".csv") else "utf-8")
         else:
@@ -68,9 +77,7 @@ class Downloads:
         return str(path)
 
     def path(self, name: str) -> Path:
-        folder = self.dir / uuid.uuid4().hex[:12]
-        folder.mkdir()
-        return folder / name
+        return self._folder() / name
 
 
 def chat_reply(assistant, message: str, history: list, cities: list[str] | None, previous: Turn | None):
@@ -248,7 +255,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
 
     def do_ingest(file, title, city, doc_number, date, status, progress=gr.Progress()):
         if not file:
-            return views.message_html("请先选择要上传的文件。"), gr.skip(), gr.skip(), gr.skip()
+            return views.message_html("请先选择要上传的文件。"), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
         overrides = {k: v.strip() for k, v in (("title", title), ("city", city), ("doc_number", doc_number),
                                                 ("date", date)) if v and v.strip()}
         overrides["status"] = STATUS_BY_LABEL.get(status, "official")
@@ -259,27 +266,33 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         try:
             report = assistant.ingest(file, filename=Path(file).name, overrides=overrides, progress=step)
         except Exception as exc:  # noqa: BLE001
-            return views.message_html(_failure(exc)), gr.skip(), gr.skip(), gr.skip()
+            return views.message_html(_failure(exc)), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
         actions = {"added": "已导入", "replaced": "已替换", "updated": "已更新", "unchanged": "文档库中已有该文件，未做更改"}
         lines = [f"{actions.get(report.action, report.action)}：{report.title}（{report.city}，{report.clauses} 个条款，"
                  f"用时 {report.seconds:.1f} 秒）", *report.warnings]
         table, dropdown = library_state()
-        return (views.message_html("\n".join(lines), "ok"), table, dropdown,
-                gr.CheckboxGroup(choices=assistant.cities))
+        return (views.message_html("\n".join(lines), "ok"), table, dropdown, *city_lists())
+
+    def city_lists():
+        """The city choices of the chat filter, the comparison and the charter tab, after the corpus changed."""
+        cities = assistant.cities
+        return (gr.CheckboxGroup(choices=cities), gr.CheckboxGroup(choices=cities, value=cities),
+                gr.Dropdown(choices=cities))
 
     def do_remove(doc_id: str, confirmed: bool, progress=gr.Progress()):
+        unchanged = (gr.skip(),) * 7
         if not doc_id:
-            return views.message_html("请先选择一个文档。"), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return views.message_html("请先选择一个文档。"), *unchanged
         if not confirmed:
-            return views.message_html("请先勾选“确认删除”。"), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return views.message_html("请先勾选“确认删除”。"), *unchanged
         progress(0, desc="正在删除并更新索引……")
         try:
             report = assistant.remove_document(doc_id)
         except Exception as exc:  # noqa: BLE001
-            return views.message_html(_failure(exc)), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return views.message_html(_failure(exc)), *unchanged
         table, dropdown = library_state()
         return (views.message_html(f"已删除：{report.title}（移除 {report.removed} 个条款）", "ok"), table, dropdown,
-                False, "")
+                False, "", *city_lists())
 
     # ------------------------------------------------------------ 评测
     def run_evaluation(progress=gr.Progress()):
@@ -306,7 +319,8 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 '<div style="color:#6b7280">按城市检索集团化办学政策条款，回答均逐字引用原文出处。</div></div>')
         with gr.Tabs():
             with gr.Tab("问答", id="chat"):
-                chat_cities = gr.CheckboxGroup(choices=cities_now, label="限定城市（可多选，不选则按问题自动识别）")
+                chat_cities = gr.CheckboxGroup(choices=cities_now, label="限定城市（可多选，不选则按问题自动识别）",
+                                               elem_id="chat-cities")
                 chatbot = gr.Chatbot(label="问答", height=560, sanitize_html=True, elem_id="chatbot", buttons=[],
                                      placeholder="请输入问题，回答将附带可点击展开的引用条款。")
                 with gr.Row():
@@ -395,12 +409,14 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                               [upload_info, meta_title, meta_city, meta_number, meta_date, meta_status, ingest_btn],
                               api_visibility="private")
                 ingest_btn.click(do_ingest, [upload, meta_title, meta_city, meta_number, meta_date, meta_status],
-                                 [library_msg, table, doc_pick, chat_cities], api_visibility="private")
+                                 [library_msg, table, doc_pick, chat_cities, compare_cities, charter_city],
+                                 api_visibility="private")
                 open_btn.click(open_document, [doc_pick], [doc_view], api_visibility="private")
                 doc_pick.input(open_document, [doc_pick], [doc_view], api_visibility="private")
                 table.select(select_row, [table], [doc_pick, doc_view], api_visibility="private")
-                remove_btn.click(do_remove, [doc_pick, confirm], [library_msg, table, doc_pick, confirm, doc_view],
-                                 api_visibility="private")
+                remove_btn.click(do_remove, [doc_pick, confirm],
+                                 [library_msg, table, doc_pick, confirm, doc_view, chat_cities, compare_cities,
+                                  charter_city], api_visibility="private")
             with gr.Tab("评测", id="eval"):
                 gr.Markdown(f"在标注集（{GOLD.name}）上评测检索与回答质量，约需数分钟。")
                 eval_btn = gr.Button("运行评测", variant="primary", elem_id="eval-button")

@@ -194,8 +194,9 @@ def test_upload_a_document_and_find_it_in_the_library(page, tmp_path):
     assert "<script>alert('x')</script>" in view.inner_text()
     assert page.locator("#doc-view script, #doc-view b").count() == 0
     page.screenshot(path=str(SHOTS / "library.png"), full_page=True)
-    # and the chat now answers from it
+    # and the chat now answers from it; its city is offered in the filters
     page.get_by_role("tab", name="问答").click()
+    assert "株洲市" in page.locator("#chat-cities").inner_text()
     ask(page, "株洲每个教育集团成员校不超过几所？")
     assert "不超过6所" in last_answer(page).inner_text()
     # remove it again (only after confirming)
@@ -208,6 +209,8 @@ def test_upload_a_document_and_find_it_in_the_library(page, tmp_path):
     page.wait_for_function("document.querySelector('#library-message').innerText.includes('已删除')",
                            timeout=180_000)
     assert "株洲市" not in page.locator("#doc-table").inner_text()
+    page.get_by_role("tab", name="问答").click()
+    assert "株洲市" not in page.locator("#chat-cities").inner_text()
 
 
 def test_evaluation_tab_shows_metrics_and_chart(page):
