@@ -119,6 +119,10 @@ def test_chat_cites_the_clause_in_a_card_and_markers_open_it(page):
     page.get_by_text("答案纯文本（含引用）").click()
     plain = page.locator("#answer-plain textarea").input_value()
     assert "合作时限一般为六年" in plain and "长教通〔2020〕97号" in plain and f"[{n}]" in plain
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.click("#copy-answer")
+    page.wait_for_function("async () => (await navigator.clipboard.readText()).includes('长教通〔2020〕97号')",
+                           timeout=10_000)
     page.screenshot(path=str(SHOTS / "chat.png"), full_page=True)
 
 
@@ -230,8 +234,12 @@ def test_chat_fits_a_phone_screen(browser, app_url):
         pg.goto(app_url)
         pg.wait_for_selector("#question textarea", timeout=60_000)
         ask(pg, QUESTION)
-        overflow = pg.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        overflow = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
         pg.screenshot(path=str(SHOTS / "chat-phone.png"), full_page=True)
-        assert overflow <= 1
+        assert pg.evaluate(overflow) <= 1
+        for tab in ("对比", "章程", "文档库", "评测"):
+            open_tab(pg, tab)
+            pg.wait_for_timeout(300)
+            assert pg.evaluate(overflow) <= 1, tab
     finally:
         context.close()
