@@ -143,6 +143,10 @@ def test_abstention_is_visible_and_html_in_a_question_renders_inert(page):
     assert "未找到依据" in abstain.inner_text() and "北京" in abstain.inner_text()
     page.wait_for_timeout(500)
     assert page.dialogs == []
+    # a question with nothing readable gets a clear message, not a traceback
+    ask(page, "🙂🙂🙂")
+    error = page.locator("#chatbot .pa-error").last.inner_text()
+    assert "没有可识别的文字" in error and "Traceback" not in page.locator("#chatbot").inner_text()
 
 
 def test_comparison_has_one_column_per_city_and_exports(page):
