@@ -6,7 +6,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "assistant"
 # upstream first
-LAYERS = ["errors", "schema", "config", "segment", "chunking", "corpus", "embeddings", "store", "baseline", "places",
+LAYERS = ["errors", "schema", "config", "locks", "segment", "chunking", "corpus", "embeddings", "store", "baseline", "places",
           "extract", "metadata", "ingest", "retrieval", "topics", "answer", "compare", "llm", "render", "quantities",
           "requirements", "suggest", "charter", "skeleton", "charter_io", "api", "evaluate", "report", "charter_cli",
           "cli", "__main__"]
