@@ -60,6 +60,7 @@ class Assistant:
         store.load()
         retriever = HybridRetriever(store, self.embedder, self.settings.candidates, self.settings.rrf_k)
         self.store, self.retriever = store, retriever
+        self.__dict__.pop("charter_book", None)  # the requirement book quotes the corpus: read it again
 
     @property
     def cities(self) -> list[str]:

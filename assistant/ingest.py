@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import hashlib
 import json
 import os
@@ -27,6 +26,7 @@ from typing import Mapping
 from .chunking import chunk_document
 from .corpus import MANIFEST, load_corpus, read_manifest
 from .errors import AssistantError, DocumentNotFoundError, IndexLockedError, IngestError
+from .locks import exclusive
 from .extract import Extracted, Limits, check_size, extract, file_format
 from .metadata import DocMeta, clean_overrides, short_title, suggest
 from .schema import Chunk
@@ -456,26 +456,13 @@ class Library:
     @contextlib.contextmanager
     def _lock(self, wait_seconds: float = _LOCK_WAIT_SECONDS):
         """One ingest or removal at a time per corpus directory (threads and processes alike)."""
-        try:
-            handle = open(self.dir / LOCK, "a+")
-        except OSError as exc:
-            raise IngestError(f"无法写入语料目录 {self.dir}（{_describe(exc)}）") from exc
-        deadline = time.monotonic() + wait_seconds
-        try:
-            while True:
-                try:
-                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        raise IngestError("另一个导入或删除操作正在进行，请稍后再试") from None
-                    time.sleep(0.2)
+        with contextlib.ExitStack() as stack:
             try:
-                yield
-            finally:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-        finally:
-            handle.close()
+                stack.enter_context(exclusive(self.dir / LOCK, wait_seconds,
+                                              lambda: IngestError("另一个导入或删除操作正在进行，请稍后再试")))
+            except OSError as exc:
+                raise IngestError(f"无法写入语料目录 {self.dir}（{_describe(exc)}）") from exc
+            yield
 
 
 # ---------------------------------------------------------------- helpers

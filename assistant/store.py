@@ -3,7 +3,6 @@ terms, the chunk table, and a manifest recording what the index was built with."
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -20,6 +19,7 @@ from .config import Settings
 from .corpus import corpus_hash
 from .embeddings import EmbeddingCache
 from .errors import AssistantError, IndexLockedError, IndexMismatchError
+from .locks import exclusive
 from .schema import PATH_SEPARATOR, Chunk, PolicyDoc
 from .segment import search_terms
 
@@ -138,27 +138,9 @@ class IndexStore:
     def write_lock(self, wait_seconds: float = _LOCK_WAIT_SECONDS):
         """One writer per index directory: concurrent Chroma writers corrupt it silently."""
         self.dir.mkdir(parents=True, exist_ok=True)
-        handle = open(self.dir / ".write.lock", "a+")
-        deadline = time.monotonic() + wait_seconds
-        while True:
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    handle.close()
-                    raise IndexLockedError(
-                        f"索引目录 {self.dir} 正被另一个进程写入，等待 {wait_seconds:.0f} 秒后仍未释放，请稍后再试。")
-                time.sleep(0.2)
-        try:
-            handle.seek(0)
-            handle.truncate()
-            handle.write(str(os.getpid()))
-            handle.flush()
+        busy = f"索引目录 {self.dir} 正被另一个进程写入，等待 {wait_seconds:.0f} 秒后仍未释放，请稍后再试。"
+        with exclusive(self.dir / ".write.lock", wait_seconds, lambda: IndexLockedError(busy)):
             yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-            handle.close()
 
     # ------------------------------------------------------------ chroma
     def _client(self):

@@ -6,10 +6,10 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "assistant"
 # upstream first
-LAYERS = ["errors", "schema", "config", "segment", "chunking", "corpus", "embeddings", "store", "baseline", "places",
-          "extract", "metadata", "ingest", "retrieval", "topics", "answer", "compare", "llm", "render", "dialogue",
-          "quantities", "requirements", "suggest", "charter", "skeleton", "charter_io", "views", "api", "evaluate",
-          "report", "charter_cli", "cli", "__main__"]
+LAYERS = ["errors", "schema", "config", "locks", "segment", "chunking", "corpus", "embeddings", "store", "baseline",
+          "places", "extract", "metadata", "ingest", "retrieval", "topics", "answer", "compare", "llm", "render",
+          "dialogue", "quantities", "requirements", "suggest", "charter", "skeleton", "charter_io", "views", "api",
+          "evaluate", "report", "charter_cli", "cli", "__main__"]
 
 
 def _imports(path: Path) -> set[str]:
