@@ -154,11 +154,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             comparison = assistant.compare(text, cities=cities or None)
         except Exception as exc:  # noqa: BLE001
             return views.message_html(_failure(exc)), gr.skip(), gr.skip()
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        md = downloads.write(f"对比-{stamp}.md", comparison.to_markdown())
-        csv = downloads.write(f"对比-{stamp}.csv", comparison.to_csv())
-        return (views.comparison_html(comparison), gr.DownloadButton(value=md, visible=True),
-                gr.DownloadButton(value=csv, visible=True))
+        return (views.comparison_html(comparison), *_export_buttons("对比", comparison))
 
     def run_matrix(cities: list[str], progress=gr.Progress()):
         progress(0, desc="正在逐个主题检索……")
@@ -166,11 +162,14 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             matrix = assistant.compare_matrix(cities=cities or None)
         except Exception as exc:  # noqa: BLE001
             return views.message_html(_failure(exc)), gr.skip(), gr.skip()
+        return (views.matrix_html(matrix), *_export_buttons("主题总览", matrix))
+
+    def _export_buttons(name: str, table) -> tuple:
+        """Markdown and CSV downloads of a comparison or the topic overview."""
         stamp = time.strftime("%Y%m%d-%H%M%S")
-        md = downloads.write(f"主题总览-{stamp}.md", matrix.to_markdown())
-        csv = downloads.write(f"主题总览-{stamp}.csv", matrix.to_csv())
-        return (views.matrix_html(matrix), gr.DownloadButton(value=md, visible=True),
-                gr.DownloadButton(value=csv, visible=True))
+        md = downloads.write(f"{name}-{stamp}.md", table.to_markdown())
+        csv = downloads.write(f"{name}-{stamp}.csv", table.to_csv())
+        return gr.DownloadButton(value=md, visible=True), gr.DownloadButton(value=csv, visible=True)
 
     # ------------------------------------------------------------ 章程
     def load_draft(file):

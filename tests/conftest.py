@@ -98,3 +98,12 @@ def wait_for_http(url: str, proc: subprocess.Popen, seconds: float) -> None:
             time.sleep(0.3)
     proc.kill()
     raise RuntimeError(f"server at {url} did not start within {seconds:.0f} s")
+
+
+def stop_process(proc: subprocess.Popen) -> None:
+    """Terminate a server the tests started, killing it if it ignores the request."""
+    proc.terminate()
+    try:
+        proc.wait(20)
+    except subprocess.TimeoutExpired:
+        proc.kill()

@@ -16,7 +16,7 @@ from assistant.config import Settings
 from assistant.llm import UNVERIFIED, LLMClient, generate
 from assistant.schema import Answer, Citation
 
-from .conftest import CORPUS, ROOT, free_port, fresh_index, run_env, wait_for_http
+from .conftest import CORPUS, ROOT, free_port, fresh_index, run_env, stop_process, wait_for_http
 
 pytestmark = pytest.mark.integration
 
@@ -43,11 +43,7 @@ def llama_url(tmp_path_factory):
         wait_for_http(f"http://127.0.0.1:{port}/health", proc, 120)
         yield f"http://127.0.0.1:{port}/v1"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc)
 
 
 def _settings(url: str, **overrides) -> Settings:

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import CORPUS, GOLD, ROOT, free_port, fresh_index, run_env, save_cache, wait_for_http
+from .conftest import (CORPUS, GOLD, ROOT, free_port, fresh_index, run_env, save_cache, stop_process,
+                       wait_for_http)
 from .samples import ZHUZHOU
 from .test_charter import DRAFTS
 
@@ -46,11 +47,7 @@ def app_url(tmp_path_factory, shared_cache):
         save_cache(index_dir, shared_cache)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc)
         log.close()
 
 
