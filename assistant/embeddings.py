@@ -141,7 +141,11 @@ class EmbeddingCache:
                     f"SELECT digest, vec FROM vectors WHERE model = ? AND digest IN ({','.join('?' * len(part))})",
                     [model, *part]).fetchall()
                 found.update((d, np.frombuffer(v, dtype=np.float32)) for d, v in rows)
-        missing = [i for i, d in enumerate(digests) if d not in found]
+        missing, wanted = [], set()  # a text repeated within the call is embedded once
+        for i, d in enumerate(digests):
+            if d not in found and d not in wanted:
+                wanted.add(d)
+                missing.append(i)
         for start in range(0, len(missing), batch_size):
             batch = missing[start:start + batch_size]
             vectors = embedder.embed_passages([texts[i] for i in batch])
