@@ -26,6 +26,7 @@ SCHEMA_VERSION = 1
 CHUNKER_VERSION = 1
 COLLECTION = "policy_clauses"
 _LOCK_WAIT_SECONDS = 15
+_DEFAULTS = {"embed_context": "document"}  # fingerprint entries recorded only when not the default
 
 
 @dataclass(frozen=True)
@@ -49,8 +50,11 @@ class ChunkRecord:
         return cls(chunk.chunk_id, doc.doc_id, doc.city, doc.title, doc.doc_number, doc.status,
                    chunk.clause, chunk.text, chunk.ordinal, chunk.part, chunk.parts)
 
-    def embedding_text(self, short_title: str) -> str:
+    def embedding_text(self, short_title: str | None) -> str:
         # The heading path and the document travel with the clause, as RAGFlow's laws splitter does.
+        # Without a title (embed_context="clause") the same clause in many cities' documents is embedded once.
+        if short_title is None:
+            return f"{self.clause}\n{self.text}"
         return f"{self.city} {short_title} {self.clause}\n{self.text}"
 
     def terms(self) -> tuple[str, ...]:
@@ -67,8 +71,11 @@ class BuildReport:
 
 
 def settings_fingerprint(settings: Settings, embedder_id: str) -> dict:
-    return {"embedder": embedder_id, "max_chunk_tokens": settings.max_chunk_tokens,
-            "chunker_version": CHUNKER_VERSION, "schema": SCHEMA_VERSION}
+    found = {"embedder": embedder_id, "max_chunk_tokens": settings.max_chunk_tokens,
+             "chunker_version": CHUNKER_VERSION, "schema": SCHEMA_VERSION}
+    if settings.embed_context != "document":  # recorded only when not the default, so older indexes stay valid
+        found["embed_context"] = settings.embed_context
+    return found
 
 
 class IndexStore:
@@ -114,7 +121,9 @@ class IndexStore:
         expected = settings_fingerprint(self.settings, self.embedder.model_id)
         found = manifest.get("settings", {})
         if found != expected:
-            diff = [f"{k}: 索引为 {found.get(k)}，当前为 {v}" for k, v in expected.items() if found.get(k) != v]
+            keys = dict.fromkeys([*expected, *found])
+            diff = [f"{k}: 索引为 {found.get(k, _DEFAULTS.get(k))}，当前为 {expected.get(k, _DEFAULTS.get(k))}"
+                    for k in keys if found.get(k) != expected.get(k)]
             raise IndexMismatchError(
                 "索引的构建设置与当前配置不一致（" + "；".join(diff) +
                 "）。请运行 policy-assistant index build --rebuild 重建索引。")
@@ -182,7 +191,9 @@ class IndexStore:
             by_id = {d.doc_id: d for d in docs}
             records = [ChunkRecord.of(c, d) for d in docs
                        for c in chunk_document(d.doc_id, d.text, self.settings.max_chunk_tokens)]
-            texts = [r.embedding_text(by_id[r.doc_id].short_title or r.title) for r in records]
+            with_document = self.settings.embed_context == "document"
+            texts = [r.embedding_text(by_id[r.doc_id].short_title or r.title if with_document else None)
+                     for r in records]
             cache = EmbeddingCache(self.settings.cache_dir / "embeddings.sqlite")
             try:
                 vectors, embedded = cache.embed(self.embedder, texts, progress=progress)
