@@ -153,7 +153,7 @@ class HybridRetriever:
         if mode in ("hybrid", "dense"):
             if vector is None:
                 vector = self.embedder.query_vector(question)
-            dense_ranked = self.store.dense_search(vector, n, cities, doc_ids)
+            dense_ranked = self.store.dense_search(vector, n, cities, doc_ids, mask=mask)
         bm25 = np.zeros(len(self.store.records), dtype=np.float32)
         bm25_ranked: list[int] = []
         if mode in ("hybrid", "bm25"):

@@ -26,6 +26,7 @@ SCHEMA_VERSION = 1
 CHUNKER_VERSION = 1
 COLLECTION = "policy_clauses"
 _LOCK_WAIT_SECONDS = 15
+_EXACT_LIMIT = 2000  # filtered searches over at most this many clauses are scored exactly (see _exact_search)
 _DEFAULTS = {"embed_context": "document"}  # fingerprint entries recorded only when not the default
 
 
@@ -87,8 +88,9 @@ class IndexStore:
         self.docs: dict[str, dict] = {}
         self._bm25 = None
         self._collection = None
-        self._city_of = np.zeros(0, dtype=object)
+        self._city_of = np.zeros(0, dtype=np.int32)
         self._row_of: dict[str, int] = {}
+        self.cities: tuple[str, ...] = ()
 
     # ------------------------------------------------------------ paths and state
     @property
@@ -285,19 +287,23 @@ class IndexStore:
         self.docs = json.loads((self.dir / "docs.json").read_text(encoding="utf-8"))
         self._bm25 = bm25s.BM25.load(str(self.dir / "bm25"), show_progress=False, verbosity=0)
         self._collection = self._get_collection(create=False)
-        self._city_of = np.array([r.city for r in self.records], dtype=object)
-        self._doc_of = np.array([r.doc_id for r in self.records], dtype=object)
+        # small integer codes per row: a filter is an integer comparison, not string comparisons per row
+        self._city_code = {c: i for i, c in enumerate(dict.fromkeys(r.city for r in self.records))}
+        self._doc_code = {d: i for i, d in enumerate(dict.fromkeys(r.doc_id for r in self.records))}
+        self._city_of = np.array([self._city_code[r.city] for r in self.records], dtype=np.int32)
+        self._doc_of = np.array([self._doc_code[r.doc_id] for r in self.records], dtype=np.int32)
         self._row_of = {r.chunk_id: i for i, r in enumerate(self.records)}
         self._df = np.diff(self._bm25.scores["indptr"])  # CSC by term: column lengths are document frequencies
+        self.cities = tuple(dict.fromkeys(d["city"] for d in self.docs.values()))
 
     def mask(self, cities=None, doc_ids=None) -> np.ndarray | None:
         if not cities and not doc_ids:
             return None
         keep = np.ones(len(self.records), dtype=bool)
         if cities:
-            keep &= np.isin(self._city_of, list(cities))
+            keep &= np.isin(self._city_of, [self._city_code.get(c, -1) for c in cities])
         if doc_ids:
-            keep &= np.isin(self._doc_of, list(doc_ids))
+            keep &= np.isin(self._doc_of, [self._doc_code.get(d, -1) for d in doc_ids])
         return keep
 
     def bm25_scores(self, terms: tuple[str, ...]) -> np.ndarray:
@@ -306,8 +312,14 @@ class IndexStore:
             return np.zeros(len(self.records), dtype=np.float32)
         return self._bm25.get_scores(known)
 
-    def dense_search(self, vector: np.ndarray, n: int, cities=None, doc_ids=None) -> list[tuple[int, float]]:
-        """(row, cosine similarity) best first, restricted by city/document filters."""
+    def dense_search(self, vector: np.ndarray, n: int, cities=None, doc_ids=None,
+                     mask: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """(row, cosine similarity) best first, restricted by city/document filters (`mask`, if the caller
+        has it already, is theirs)."""
+        if cities or doc_ids:
+            rows = np.flatnonzero(self.mask(cities, doc_ids) if mask is None else mask)
+            if len(rows) <= _EXACT_LIMIT:
+                return self._exact_search(vector, n, rows)
         clauses = []
         if cities:
             clauses.append({"city": {"$in": list(cities)}})
@@ -323,6 +335,23 @@ class IndexStore:
             if row is not None:
                 rows.append((row, 1.0 - float(dist)))
         return rows
+
+    def _exact_search(self, vector: np.ndarray, n: int, rows: np.ndarray) -> list[tuple[int, float]]:
+        """Cosine similarity of every filtered row, from its stored vector.
+
+        Chroma's filtered HNSW search is approximate and slow when the filter is selective: at 175,000
+        clauses a one-city query took 75-125 ms and shared only 43% of its top 30 with the exact top 30.
+        Fetching a few hundred vectors by id takes ~5 ms, on disk or from a server."""
+        if not len(rows):
+            return []
+        got = self._collection.get(ids=[self.records[i].chunk_id for i in rows], include=["embeddings"])
+        found = [self._row_of[cid] for cid in got["ids"]]
+        matrix = np.asarray(got["embeddings"], dtype=np.float32).reshape(len(found), -1)
+        norms = np.linalg.norm(matrix, axis=1) * (np.linalg.norm(vector) or 1.0)
+        scores = matrix @ vector.astype(np.float32) / np.where(norms > 0, norms, 1.0)
+        top = np.argpartition(-scores, n)[:n] if len(scores) > n else np.arange(len(scores))
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(found[i], float(scores[i])) for i in top]
 
     def document_frequency(self, variants: tuple[str, ...]) -> int:
         """How many chunks contain the most widespread of these equivalent terms."""
