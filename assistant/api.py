@@ -11,7 +11,7 @@ from .charter import CharterReport, check_charter, scope_for
 from .config import Settings
 from .corpus import load_corpus
 from .embeddings import make_embedder
-from .errors import QuestionError
+from .errors import IndexChangedError, IndexLockedError, QuestionError
 from .places import find_places
 from .requirements import Requirement, RequirementBook, load_book
 from .retrieval import Hit, HybridRetriever
@@ -61,6 +61,16 @@ class Assistant:
         return question
 
     def _hits(self, question: str, k: int, cities: tuple[str, ...], mode: str = "hybrid") -> list[Hit]:
+        try:
+            return self._search(question, k, cities, mode)
+        except IndexChangedError:
+            # another process rebuilt the index under this one (e.g. `index build --rebuild` beside the app)
+            if self.store.building():
+                raise IndexLockedError("索引正在被另一个进程重建，请稍后再试。") from None
+            self.store.load()
+            return self._search(question, k, cities, mode)
+
+    def _search(self, question: str, k: int, cities: tuple[str, ...], mode: str) -> list[Hit]:
         vector = self.embedder.query_vector(question) if mode != "bm25" else None
         if len(cities) <= 1:
             return self.retriever.search(question, k, cities=list(cities) or None, mode=mode, vector=vector)

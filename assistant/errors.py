@@ -27,3 +27,7 @@ class EmbedderError(AssistantError):
 
 class CharterError(AssistantError):
     pass
+
+
+class IndexChangedError(AssistantError):
+    """Another process rebuilt the index after this one loaded it (its Chroma collection was replaced)."""

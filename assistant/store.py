@@ -18,7 +18,7 @@ from .chunking import chunk_document
 from .config import Settings
 from .corpus import corpus_hash
 from .embeddings import EmbeddingCache
-from .errors import AssistantError, IndexLockedError, IndexMismatchError
+from .errors import AssistantError, IndexChangedError, IndexLockedError, IndexMismatchError
 from .schema import PATH_SEPARATOR, Chunk, PolicyDoc
 from .segment import search_terms
 
@@ -100,6 +100,10 @@ class IndexStore:
     @property
     def _building_marker(self) -> Path:
         return self.dir / "BUILDING"
+
+    def building(self) -> bool:
+        """True while a build (here or in another process) is under way or was interrupted."""
+        return self._building_marker.exists()
 
     def read_manifest(self) -> dict | None:
         try:
@@ -316,6 +320,14 @@ class IndexStore:
                      mask: np.ndarray | None = None) -> list[tuple[int, float]]:
         """(row, cosine similarity) best first, restricted by city/document filters (`mask`, if the caller
         has it already, is theirs)."""
+        from chromadb.errors import NotFoundError
+
+        try:
+            return self._dense_search(vector, n, cities, doc_ids, mask)
+        except NotFoundError as exc:  # a rebuild in another process dropped the collection we loaded
+            raise IndexChangedError("索引已被另一个进程重建，请重新加载后再试。") from exc
+
+    def _dense_search(self, vector, n, cities, doc_ids, mask) -> list[tuple[int, float]]:
         if cities or doc_ids:
             rows = np.flatnonzero(self.mask(cities, doc_ids) if mask is None else mask)
             if len(rows) <= _EXACT_LIMIT:
