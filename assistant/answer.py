@@ -21,6 +21,7 @@ _MAX_PER_CITY = 2
 _DENSE_MARGIN = 0.005
 _FUSED_RATIO = 0.98
 _COVERAGE_HITS = 5  # keep clauses whose similarity is close to the best one
+_LISTED_CITIES = 12  # places named in a refusal's coverage line
 
 
 @dataclass(frozen=True)
@@ -163,6 +164,8 @@ def compose(question: str, hits: list[Hit], records: list[ChunkRecord], docs: di
 
 def abstain(question: str, reason: str, covered_cities: list[str], cities: tuple[str, ...] = (),
             notices: tuple[str, ...] = ()) -> Answer:
-    coverage = "、".join(covered_cities)
+    coverage = "、".join(covered_cities[:_LISTED_CITIES])
+    if len(covered_cities) > _LISTED_CITIES:  # a corpus of thousands of districts is not listed in full
+        coverage += f"等 {len(covered_cities)} 个地区"
     text = f"{reason}目前语料覆盖：{coverage}。"
     return Answer(question=question, answer=text, abstained=True, notices=notices, cities=cities)

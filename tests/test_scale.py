@@ -94,3 +94,12 @@ def test_masks_match_the_records_and_unknown_names_match_nothing(assistant):
     assert not store.mask(cities=["不存在市"]).any()
     assert store.mask() is None
     assert store.dense_search(assistant.embedder.query_vector("合作期限"), 5, cities=["不存在市"]) == []
+
+
+def test_a_refusal_lists_a_few_covered_places_not_thousands():
+    from assistant.answer import abstain
+
+    cities = [f"城市{i}市" for i in range(2500)]
+    text = abstain("北京的规定？", "语料中没有北京的文件。", cities).answer
+    assert text.endswith("城市11市等 2500 个地区。") and "城市12市" not in text
+    assert abstain("问", "没有。", ["长沙市", "青岛市"]).answer == "没有。目前语料覆盖：长沙市、青岛市。"
