@@ -25,8 +25,10 @@ run: index
 test: install
 	$(PY) -m pytest -q
 
+# BENCH_ARGS="--sizes 5,100" runs a subset of the scale benchmark (see benchmarks/bench_scale.py -h).
 bench: install
 	$(PY) benchmarks/bench_core.py
+	$(PY) benchmarks/bench_scale.py $(BENCH_ARGS)
 
 clean:
 	rm -rf index/chroma index/bm25 index/*.json index/*.jsonl

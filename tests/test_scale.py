@@ -103,3 +103,22 @@ def test_a_refusal_lists_a_few_covered_places_not_thousands():
     text = abstain("北京的规定？", "语料中没有北京的文件。", cities).answer
     assert text.endswith("城市11市等 2500 个地区。") and "城市12市" not in text
     assert abstain("问", "没有。", ["长沙市", "青岛市"]).answer == "没有。目前语料覆盖：长沙市、青岛市。"
+
+
+@pytest.mark.integration
+def test_clause_number_lookups_find_by_index_what_a_pass_over_every_clause_finds(assistant):
+    from assistant.retrieval import clause_refs, structural_matches
+
+    from .conftest import load_gold
+
+    questions = [g["question"] for g in load_gold() if g["type"] == "lookup"]
+    questions += ["第三部分第5条", "第二部分（三）讲了什么", "(二)第1条", "第一章第五条", "第十二部分"]
+    records = assistant.store.records
+    checked = 0
+    for q in questions:
+        refs = clause_refs(q)
+        if refs:
+            everything = structural_matches(q, records, range(len(records)))
+            assert structural_matches(q, records, assistant.retriever._marked_rows(refs)) == everything, q
+            checked += bool(everything)
+    assert checked >= 5
