@@ -31,10 +31,12 @@ browser:
 test: install browser
 	$(PY) -m pytest -q
 
+# BENCH_ARGS="--sizes 5,100" runs a subset of the scale benchmark (see benchmarks/bench_scale.py -h).
 bench: install
 	$(PY) benchmarks/bench_core.py
 	$(PY) benchmarks/bench_ingest.py
 	$(PY) benchmarks/bench_app.py
+	$(PY) benchmarks/bench_scale.py $(BENCH_ARGS)
 
 # Evaluate on eval/gold.jsonl, fail below eval/thresholds.toml, and publish the latest summary and chart.
 eval: install

@@ -17,7 +17,7 @@ from .compare import (Comparison, Matrix, build_cell, comparison_answer, governi
 from .config import Settings
 from .corpus import load_corpus
 from .embeddings import make_embedder
-from .errors import DocumentNotFoundError, QuestionError
+from .errors import DocumentNotFoundError, IndexChangedError, IndexLockedError, QuestionError
 from .ingest import DocumentInfo, IngestReport, Library, Preview, RemoveReport
 from .llm import MODES, LLMClient, generate, with_notice
 from .places import find_places
@@ -64,7 +64,7 @@ class Assistant:
 
     @property
     def cities(self) -> list[str]:
-        return list(dict.fromkeys(d["city"] for d in self.store.docs.values()))
+        return list(self.store.cities)
 
     @property
     def documents(self) -> dict[str, dict]:
@@ -123,6 +123,16 @@ class Assistant:
         return question
 
     def _hits(self, question: str, k: int, cities: tuple[str, ...], mode: str = "hybrid") -> list[Hit]:
+        try:
+            return self._search(question, k, cities, mode)
+        except IndexChangedError:
+            # another process rebuilt the index under this one (e.g. `index build --rebuild` beside the app)
+            if self.store.building():
+                raise IndexLockedError("索引正在被另一个进程重建，请稍后再试。") from None
+            self.store.load()
+            return self._search(question, k, cities, mode)
+
+    def _search(self, question: str, k: int, cities: tuple[str, ...], mode: str) -> list[Hit]:
         vector = self.embedder.query_vector(question) if mode != "bm25" else None
         if len(cities) <= 1:
             return self.retriever.search(question, k, cities=list(cities) or None, mode=mode, vector=vector)

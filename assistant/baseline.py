@@ -31,10 +31,11 @@ class NaiveHit:
 
 
 class NaivePipeline:
-    """Builds its own Chroma collection (in a private directory) from the documents' raw text."""
+    """Builds its own Chroma collection (in a private directory, or `directory` to keep it) from the
+    documents' raw text; with no documents it opens the collection already in `directory`."""
 
     def __init__(self, docs: list[PolicyDoc], embedder, cache: EmbeddingCache,
-                 chunk_size: int = CHUNK_SIZE, chunk_overlap: int = CHUNK_OVERLAP):
+                 chunk_size: int = CHUNK_SIZE, chunk_overlap: int = CHUNK_OVERLAP, directory: Path | None = None):
         import chromadb
         from chromadb.config import Settings as ChromaSettings
         from langchain_chroma import Chroma
@@ -46,8 +47,8 @@ class NaivePipeline:
             for piece in splitter.split_text(doc.text):
                 texts.append(piece)
                 metadatas.append({"doc_id": doc.doc_id})
-        self.chunks = len(texts)
-        self._dir = Path(tempfile.mkdtemp(prefix="naive-chroma-"))
+        self._owned = directory is None
+        self._dir = Path(directory) if directory else Path(tempfile.mkdtemp(prefix="naive-chroma-"))
         client = chromadb.PersistentClient(path=str(self._dir),
                                            settings=ChromaSettings(anonymized_telemetry=False))
         self._store = Chroma(collection_name="naive", client=client,
@@ -55,10 +56,12 @@ class NaivePipeline:
                              collection_metadata={"hnsw:space": "cosine"})
         for start in range(0, len(texts), 500):
             self._store.add_texts(texts[start:start + 500], metadatas=metadatas[start:start + 500])
+        self.chunks = len(texts) or client.get_collection("naive").count()
 
     def search(self, question: str, k: int = 10) -> list[NaiveHit]:
         found = self._store.similarity_search_with_score(question, k=k)
         return [NaiveHit(d.metadata["doc_id"], d.page_content, 1.0 - float(distance)) for d, distance in found]
 
     def close(self) -> None:
-        shutil.rmtree(self._dir, ignore_errors=True)
+        if self._owned:
+            shutil.rmtree(self._dir, ignore_errors=True)

