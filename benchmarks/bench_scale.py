@@ -73,6 +73,13 @@ def naive_found(hits, expected: list[dict]) -> float:
     return found / len(expected)
 
 
+def clocked(fn, *args, **kwargs):
+    """(result, wall milliseconds) of one call."""
+    started = time.perf_counter()
+    result = fn(*args, **kwargs)
+    return result, (time.perf_counter() - started) * 1000
+
+
 class Timers:
     """Wall time per named part of one query, collected by wrapping the functions that do each part."""
 
@@ -161,13 +168,9 @@ def phase_serve(spec: dict) -> dict:
     timers.take()
     rows = []
     for q in questions:
-        started = time.perf_counter()
-        citations = assistant.retrieve(q["question"], k=5)
-        retrieve_ms = (time.perf_counter() - started) * 1000
+        citations, retrieve_ms = clocked(assistant.retrieve, q["question"], k=5)
         retrieve_parts = timers.take()
-        started = time.perf_counter()
-        assistant.ask(q["question"])
-        ask_ms = (time.perf_counter() - started) * 1000
+        _, ask_ms = clocked(assistant.ask, q["question"])
         rows.append({"set": q["set"], "retrieve_ms": retrieve_ms, "ask_ms": ask_ms,
                      "found": ours_found(citations, q["expected"]),
                      "retrieve_parts": _fusion(retrieve_parts, retrieve_ms), "ask_parts": _fusion(timers.take(), ask_ms)})
@@ -242,9 +245,7 @@ def phase_naive_serve(spec: dict) -> dict:
     timers.take()
     rows = []
     for q in questions:
-        started = time.perf_counter()
-        hits = pipeline.search(q["question"], k=5)
-        ms = (time.perf_counter() - started) * 1000
+        hits, ms = clocked(pipeline.search, q["question"], k=5)
         parts = timers.take()
         parts["vector search"] = ms - parts.get("query embedding", 0.0)
         # the naive pipeline's answer is its top-k chunks: its ask is its retrieve
