@@ -5,7 +5,8 @@ import zipfile
 from pathlib import Path
 
 from .errors import CharterError
-from .skeleton import Skeleton, cn_ordinal
+from .segment import cn_ordinal
+from .skeleton import Skeleton
 
 TEXT_SUFFIXES = (".txt", ".md", ".markdown")
 SUFFIXES = (*TEXT_SUFFIXES, ".docx")

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 from .answer import best_quote, evidence, select, status_notices
 from .chunking import split_sentences
-from .retrieval import Hit, cn_to_int
+from .retrieval import Hit
+from .segment import cn_to_int
 from .schema import PATH_SEPARATOR, Answer, Citation
 from .topics import TOPICS, Topic
 

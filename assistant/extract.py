@@ -21,7 +21,7 @@ from pathlib import Path
 
 from .chunking import paragraphs
 from .errors import IngestError
-from .segment import common_chars
+from .segment import cn_ordinal, common_chars
 
 FORMATS = {".pdf": "pdf", ".docx": "docx", ".txt": "txt", ".md": "md", ".markdown": "md"}
 _LABEL = {"pdf": "PDF", "docx": "DOCX", "txt": "文本", "md": "Markdown"}
@@ -350,22 +350,10 @@ def _parse_pdf(data: bytes) -> dict:
     return {"ok": True, "pages": [page.extract_text() or "" for page in reader.pages]}
 
 
-_CN_DIGITS = "零一二三四五六七八九"
-
-
-def _chinese_number(n: int) -> str:
-    if n < 10:
-        return _CN_DIGITS[n]
-    if n < 100:
-        tens, ones = divmod(n, 10)
-        return ("" if tens == 1 else _CN_DIGITS[tens]) + "十" + (_CN_DIGITS[ones] if ones else "")
-    return str(n)
-
-
 def _format_number(n: int, fmt: str) -> str:
     if fmt in ("chineseCounting", "chineseCountingThousand", "chineseLegalSimplified", "ideographDigital",
                "japaneseCounting", "taiwaneseCounting"):
-        return _chinese_number(n)
+        return cn_ordinal(n)
     if fmt == "decimalEnclosedCircle" or fmt == "decimalEnclosedCircleChinese":
         return chr(0x2460 + n - 1) if 1 <= n <= 20 else str(n)
     if fmt in ("upperLetter", "lowerLetter"):

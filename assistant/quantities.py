@@ -7,8 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .retrieval import cn_to_int
-from .segment import fold
+from .segment import cn_to_int, fold
 
 _CN_NUMERAL = "零〇一二两三四五六七八九十"
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .segment import fold, search_terms
+from .segment import cn_ordinal, cn_to_int, fold, search_terms
 from .store import IndexStore
 
 # Colloquial words principals use → the words the documents use (BM25 only; the dense model
@@ -25,9 +25,6 @@ SYNONYMS = {
     "进入": ("纳新", "吸纳"), "名校": ("优质学校", "核心校"), "音乐": ("音体美",), "美术": ("音体美",),
     "配不齐": ("短缺",), "缺": ("短缺",), "续": ("延长",), "续约": ("延长",), "多大": ("规模",),
 }
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
-              "八": 8, "九": 9}
-
 
 _ORDINAL = r"[一二三四五六七八九十\d]+"
 _PART_REF = re.compile(rf"第({_ORDINAL})(?:部分|章|大部分)")
@@ -50,7 +47,7 @@ def clause_refs(question: str) -> list[tuple[str, ...]]:
     for m in _PART_REF.finditer(q):
         n = _as_int(m.group(1))
         if n:
-            refs.append((m.start(), (_cn(n) + "、", f"第{_cn(n)}章")))
+            refs.append((m.start(), (cn_ordinal(n) + "、", f"第{cn_ordinal(n)}章")))
     for m in _ENUM_REF.finditer(q):
         refs.append((m.start(), (m.group(1) + "、",)))
     for m in _PAREN_REF.finditer(q):
@@ -58,16 +55,8 @@ def clause_refs(question: str) -> list[tuple[str, ...]]:
     for m in _ITEM_REF.finditer(q):
         n = _as_int(m.group(1))
         if n:
-            refs.append((m.start(), (f"{n}.", f"{n}．", f"（{_cn(n)}）", f"第{_cn(n)}条")))
+            refs.append((m.start(), (f"{n}.", f"{n}．", f"（{cn_ordinal(n)}）", f"第{cn_ordinal(n)}条")))
     return [alternatives for _, alternatives in sorted(refs)]
-
-
-def _cn(n: int) -> str:
-    digits = "零一二三四五六七八九"
-    if n < 10:
-        return digits[n]
-    tens, ones = divmod(n, 10)
-    return ("" if tens == 1 else digits[tens]) + "十" + ("" if ones == 0 else digits[ones])
 
 
 # the clause number opening a path segment, in the spellings clause_refs() produces
@@ -110,16 +99,6 @@ class Hit:
     bm25: float
     rank: int
     structural: bool = False  # matched a clause number the question names ("第三部分第5条")
-
-
-def cn_to_int(text: str) -> int | None:
-    """'六' → 6, '十二' → 12, '三十' → 30; None for anything else."""
-    if not text or any(ch not in _CN_DIGITS and ch != "十" for ch in text):
-        return None
-    if "十" in text:
-        tens, _, ones = text.partition("十")
-        return (_CN_DIGITS.get(tens, 1) if tens else 1) * 10 + (_CN_DIGITS.get(ones, 0) if ones else 0)
-    return _CN_DIGITS[text] if len(text) == 1 else None
 
 
 def number_variants(text: str) -> list[str]:

@@ -96,3 +96,32 @@ def common_chars(n: int = 5000) -> frozenset[str]:
                 if "\u4e00" <= ch <= "\u9fff":
                     weight[ch] = weight.get(ch, 0) + freq
     return frozenset(sorted(weight, key=weight.__getitem__, reverse=True)[:n])
+
+
+# ---------------------------------------------------------------- Chinese numerals
+_CN_VALUES = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
+              "八": 8, "九": 9}
+_CN_DIGITS = "零一二三四五六七八九"
+
+
+def cn_to_int(text: str) -> int | None:
+    """'六' → 6, '十二' → 12, '三十' → 30; None for anything else."""
+    if not text or any(ch not in _CN_VALUES and ch != "十" for ch in text):
+        return None
+    if "十" in text:
+        tens, _, ones = text.partition("十")
+        return (_CN_VALUES.get(tens, 1) if tens else 1) * 10 + (_CN_VALUES.get(ones, 0) if ones else 0)
+    return _CN_VALUES[text] if len(text) == 1 else None
+
+
+def cn_ordinal(n: int) -> str:
+    """1 → 一, 12 → 十二, 40 → 四十, 105 → 一百零五 (as clause and chapter numbers are written)."""
+    if n < 10:
+        return _CN_DIGITS[n]
+    if n < 100:
+        tens, ones = divmod(n, 10)
+        return ("" if tens == 1 else _CN_DIGITS[tens]) + "十" + (_CN_DIGITS[ones] if ones else "")
+    hundreds, rest = divmod(n, 100)
+    tail = "" if rest == 0 else ("零" + _CN_DIGITS[rest] if rest < 10 else
+                                 ("一" if rest < 20 else "") + cn_ordinal(rest))
+    return _CN_DIGITS[hundreds] + "百" + tail

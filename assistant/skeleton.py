@@ -10,22 +10,7 @@ from dataclasses import dataclass
 from .charter import NOTE_PREFIX, scope_for
 from .render import inert
 from .requirements import TOPICS, Requirement, RequirementBook, Source
-
-_CN_DIGITS = "零一二三四五六七八九"
-
-
-def cn_ordinal(n: int) -> str:
-    """1 → 一, 12 → 十二, 40 → 四十, 105 → 一百零五."""
-    if n < 10:
-        return _CN_DIGITS[n]
-    if n < 100:
-        tens, ones = divmod(n, 10)
-        return ("" if tens == 1 else _CN_DIGITS[tens]) + "十" + (_CN_DIGITS[ones] if ones else "")
-    hundreds, rest = divmod(n, 100)
-    tail = "" if rest == 0 else ("零" + _CN_DIGITS[rest] if rest < 10 else
-                                 ("一" if rest < 20 else "") + cn_ordinal(rest))
-    return _CN_DIGITS[hundreds] + "百" + tail
-
+from .segment import cn_ordinal
 
 @dataclass(frozen=True)
 class Article:

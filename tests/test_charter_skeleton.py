@@ -7,7 +7,8 @@ import pytest
 from assistant.charter import check_charter, scope_for
 from assistant.charter_io import read_draft, write_skeleton
 from assistant.errors import CharterError
-from assistant.skeleton import build_skeleton, cn_ordinal
+from assistant.segment import cn_ordinal
+from assistant.skeleton import build_skeleton
 
 from .test_charter import BOOK, CITIES, DRAFTS
 
