@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.chunking import normalize
-from assistant.corpus import load_corpus
+from assistant.chunking.clauses import normalize
+from assistant.corpus.manifest import load_corpus
 from assistant.errors import QuestionError
 
 from .conftest import CORPUS

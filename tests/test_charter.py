@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from assistant.charter import check_charter, draft_sentences, evaluate, scope_for
-from assistant.chunking import chunk_document
+from assistant.charter.check import check_charter, draft_sentences, evaluate, scope_for
+from assistant.chunking.clauses import chunk_document
 from assistant.errors import CharterError
-from assistant.quantities import extract
-from assistant.requirements import KINDS, TOPICS, load_book
-from assistant.suggest import suggest
+from assistant.domain.quantities import extract
+from assistant.charter.requirements import KINDS, TOPICS, load_book
+from assistant.charter.suggest import suggest
 
 from .conftest import CORPUS
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.charter import CharterReport
-from assistant.skeleton import Skeleton
+from assistant.charter.check import CharterReport
+from assistant.charter.skeleton import Skeleton
 
 from .test_charter import DRAFTS
 

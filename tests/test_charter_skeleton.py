@@ -4,11 +4,11 @@ from __future__ import annotations
 import docx
 import pytest
 
-from assistant.charter import check_charter, scope_for
-from assistant.charter_io import read_draft, write_skeleton
+from assistant.charter.check import check_charter, scope_for
+from assistant.charter.io import read_draft, write_skeleton
 from assistant.errors import CharterError
-from assistant.segment import cn_ordinal
-from assistant.skeleton import build_skeleton
+from assistant.domain.segment import cn_ordinal
+from assistant.charter.skeleton import build_skeleton
 
 from .test_charter import BOOK, CITIES, DRAFTS
 

@@ -2,9 +2,9 @@
 answer with citation cards, follow-up context, and errors shown as messages, never tracebacks."""
 from __future__ import annotations
 
-from assistant.dialogue import Turn
+from assistant.retrieval.dialogue import Turn
 from assistant.errors import QuestionError
-from assistant.schema import Answer, Citation
+from assistant.domain.values import Answer, Citation
 
 CITE = Citation(chunk_id="c1", doc_id="cs", title="指导意见", city="长沙市", doc_number="长教通〔2020〕97号",
                 clause="三、主要举措 › 限定合作时间", status="official", text="集团化学校合作时限一般为六年。",
@@ -27,7 +27,7 @@ class FakeAssistant:
 
 
 def run(assistant, message, history=(), cities=None, previous=None):
-    from app import chat_reply
+    from assistant.interfaces.web.app import chat_reply
 
     # each step as the page saw it when it was yielded
     return [([dict(m) for m in h], *rest) for h, *rest in chat_reply(assistant, message, list(history), cities,

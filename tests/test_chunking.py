@@ -6,11 +6,11 @@ import re
 
 import pytest
 
-from assistant.chunking import (PREAMBLE, chunk_document, clauses, clean_line, normalize, paragraphs,
+from assistant.chunking.clauses import (PREAMBLE, chunk_document, clauses, clean_line, normalize, paragraphs,
                                 split_sentences)
-from assistant.corpus import load_corpus
-from assistant.schema import PATH_SEPARATOR
-from assistant.segment import count_tokens, words
+from assistant.corpus.manifest import load_corpus
+from assistant.domain.values import PATH_SEPARATOR
+from assistant.domain.segment import count_tokens, words
 
 from .conftest import CORPUS, LAWS
 

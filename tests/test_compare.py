@@ -8,9 +8,9 @@ import json
 
 import pytest
 
-from assistant.cli import main
-from assistant.compare import NOT_SPECIFIED, SPECIFIED, extract_figures, is_comparison
-from assistant.topics import TOPICS, find_topic
+from assistant.interfaces.cli.main import main
+from assistant.answering.compare import NOT_SPECIFIED, SPECIFIED, extract_figures, is_comparison
+from assistant.domain.topics import TOPICS, find_topic
 
 from .conftest import CORPUS, fresh_index, save_cache
 

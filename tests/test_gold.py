@@ -5,8 +5,8 @@ from collections import Counter
 
 import pytest
 
-from assistant.chunking import chunk_document
-from assistant.corpus import load_corpus
+from assistant.chunking.clauses import chunk_document
+from assistant.corpus.manifest import load_corpus
 
 from .conftest import CORPUS, load_gold
 

