@@ -82,6 +82,7 @@ class Settings:
     # retrieval
     top_k: int = 5
     candidates: int = 30  # per retriever, before fusion
+    ann_min_rows: int = 50_000  # above this many clauses, unfiltered vector search goes to Chroma's ANN index
     rrf_k: int = 60
     # abstention (calibrated on eval/gold.jsonl; see README)
     min_dense_score: float = 0.873

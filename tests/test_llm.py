@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.interfaces.cli.main import print_stream
+from assistant.interfaces.cli.questions import print_stream
 from assistant.config import Settings
 from assistant.errors import ConfigError
 from assistant.answering.llm import (SYSTEM_PROMPT, UNVERIFIED, LLMClient, build_messages, check, find_quotes, generate,

@@ -67,25 +67,27 @@ def test_a_city_named_in_full_is_not_taken_for_a_district_of_it():
 
 @pytest.mark.integration
 def test_filtered_vector_search_is_exact_and_stays_in_the_filter(assistant):
-    store = assistant.index.store
+    store = assistant.snapshot
     vector = assistant.embedder.query_vector("成员校退出集团需要谁批准？")
     hits = store.dense_search(vector, 8, cities=["青岛市"])
     rows = np.flatnonzero(store.mask(cities=["青岛市"]))
     assert len(hits) == 8 and {store.records[r].city for r, _ in hits} == {"青岛市"}
-    # the exact cosine ranking over every row of the filter, computed independently
-    got = store._collection.get(ids=[store.records[r].chunk_id for r in rows], include=["embeddings"])
+    # the exact cosine ranking over every row of the filter, computed independently from Chroma's copy
+    from assistant.index.vectors import ChromaVectors
+
+    collection = ChromaVectors(assistant.settings, assistant.embedder.model_id).collection(create=False)
+    got = collection.get(ids=[store.records[r].chunk_id for r in rows], include=["embeddings"])
     matrix = np.asarray(got["embeddings"], dtype=np.float32)
     scores = matrix @ vector / np.linalg.norm(matrix, axis=1) / np.linalg.norm(vector)
-    expected = [store._row_of[got["ids"][i]] for i in np.argsort(-scores)[:8]]
+    expected = [store.row_of[got["ids"][i]] for i in np.argsort(-scores)[:8]]
     assert [r for r, _ in hits] == expected
     assert [s for _, s in hits] == sorted((s for _, s in hits), reverse=True)
-    # unfiltered search still goes through Chroma's index and agrees on the best clause overall
     assert store.dense_search(vector, 3)[0][0] in {r for r, _ in store.dense_search(vector, 60)}
 
 
 @pytest.mark.integration
 def test_masks_match_the_records_and_unknown_names_match_nothing(assistant):
-    store = assistant.index.store
+    store = assistant.snapshot
     mask = store.mask(cities=["长沙市", "南昌市"])
     assert mask.tolist() == [r.city in ("长沙市", "南昌市") for r in store.records]
     doc = store.records[0].doc_id
@@ -97,7 +99,7 @@ def test_masks_match_the_records_and_unknown_names_match_nothing(assistant):
 
 
 def test_a_refusal_lists_a_few_covered_places_not_thousands():
-    from assistant.answering.extractive import abstain
+    from assistant.answering.evidence import abstain
 
     cities = [f"城市{i}市" for i in range(2500)]
     text = abstain("北京的规定？", "语料中没有北京的文件。", cities).answer
@@ -107,18 +109,19 @@ def test_a_refusal_lists_a_few_covered_places_not_thousands():
 
 @pytest.mark.integration
 def test_clause_number_lookups_find_by_index_what_a_pass_over_every_clause_finds(assistant):
-    from assistant.retrieval.hybrid import clause_refs, structural_matches
+    from assistant.retrieval.query import clause_refs, structural_matches
 
     from .conftest import load_gold
 
     questions = [g["question"] for g in load_gold() if g["type"] == "lookup"]
     questions += ["第三部分第5条", "第二部分（三）讲了什么", "(二)第1条", "第一章第五条", "第十二部分"]
-    records = assistant.store.records
+    records = assistant.snapshot.records
+    retriever = assistant.answerer.retriever
     checked = 0
     for q in questions:
         refs = clause_refs(q)
         if refs:
             everything = structural_matches(q, records, range(len(records)))
-            assert structural_matches(q, records, assistant.retriever._marked_rows(refs)) == everything, q
+            assert structural_matches(q, records, retriever.marked_rows(refs)) == everything, q
             checked += bool(everything)
     assert checked >= 5

@@ -91,7 +91,7 @@ def test_comparison_table_has_one_column_per_city_and_marks_silence():
 
 def test_document_viewer_and_charter_report_escape_their_text():
     from assistant.charter.check import CharterReport, RequirementResult
-    from assistant.corpus.library import DocumentInfo
+    from assistant.corpus.plan import DocumentInfo
     from assistant.charter.requirements import Requirement, Source
     from assistant.interfaces.web.views import charter_html, document_html
 

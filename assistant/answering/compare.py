@@ -7,16 +7,16 @@ import io
 import re
 from dataclasses import dataclass
 
-from assistant.answering.extractive import best_quote, evidence, select, status_notices
+from assistant.answering.evidence import evidence
+from assistant.answering.extractive import best_quote, cite, select, status_notices
 from assistant.chunking.clauses import split_sentences
 from assistant.retrieval.hybrid import Hit
 from assistant.domain.segment import cn_to_int
-from assistant.domain.values import PATH_SEPARATOR, Answer, Citation
+from assistant.domain.values import NOT_SPECIFIED_LABEL, PATH_SEPARATOR, Answer, Citation
 from assistant.domain.topics import TOPICS, Topic
 
 SPECIFIED = "specified"
 NOT_SPECIFIED = "not_specified"
-NOT_SPECIFIED_LABEL = "未作规定"
 _PER_CITY = 2  # governing clauses shown per cell
 _CANDIDATES = 6  # clauses retrieved per city before the signature check
 _COMPARATIVE = re.compile(r"各地|各城市|各市|不同城市|对比|比较|区别|差异|有什么不同|有何不同|异同")
@@ -157,9 +157,7 @@ def build_cell(city: str, hits: list[Hit], records, question: str, first_n: int,
         r = records[h.row]
         n = first_n + offset
         quote = _topic_quote(r.text, topic) if topic else best_quote(r.text, question)
-        citations.append(Citation(chunk_id=r.chunk_id, doc_id=r.doc_id, title=r.title, city=r.city,
-                                  doc_number=r.doc_number, clause=r.clause, status=r.status, text=r.text,
-                                  score=round(h.score, 4), n=n, quote=quote))
+        citations.append(cite(r, h.score, n, quote))
         figures.extend(extract_figures(r.text, n))
     return CityCell(city, SPECIFIED, tuple(citations), tuple(figures[:5]))
 

@@ -1,16 +1,49 @@
-"""Reads `corpus/` (manifest.json + document texts) into PolicyDocs."""
+"""`corpus/manifest.json` and the texts it lists: typed entries, read without reading every text."""
 from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
+from assistant.domain.values import STATUSES, PolicyDoc
 from assistant.errors import CorpusError
-from assistant.domain.values import PolicyDoc
 
 MANIFEST = "manifest.json"
 REQUIRED = ("doc_id", "file", "title", "city", "status")
-STATUSES = ("official", "draft", "interpretation")
+META_FIELDS = ("doc_id", "title", "city", "issuer", "doc_number", "date", "status", "short_title", "interprets")
+
+
+@dataclass(frozen=True)
+class DocEntry:
+    """A document as the manifest lists it: its metadata and where its text is, not the text itself."""
+
+    doc_id: str
+    title: str
+    city: str
+    status: str
+    path: Path  # the text file (inside the corpus directory)
+    issuer: str | None = None
+    doc_number: str | None = None
+    date: str | None = None
+    short_title: str | None = None
+    interprets: str | None = None
+
+    def meta(self) -> dict:
+        return {k: getattr(self, k) for k in META_FIELDS}
+
+    def read_text(self) -> str:
+        try:
+            return self.path.read_text(encoding="utf-8-sig")
+        except FileNotFoundError as exc:
+            raise CorpusError(f"找不到文档文件：{self.path.name}") from exc
+        except UnicodeDecodeError as exc:
+            raise CorpusError(f"文档 {self.path.name} 不是 UTF-8 编码") from exc
+
+    def load(self) -> PolicyDoc:
+        return PolicyDoc(doc_id=self.doc_id, title=self.title, city=self.city, issuer=self.issuer,
+                         doc_number=self.doc_number, date=self.date, status=self.status, text=self.read_text(),
+                         short_title=self.short_title, interprets=self.interprets)
 
 
 def read_manifest(corpus_dir: Path) -> dict:
@@ -23,11 +56,12 @@ def read_manifest(corpus_dir: Path) -> dict:
         raise CorpusError(f"语料清单 {manifest_path.name} 格式错误：第 {getattr(exc, 'lineno', '?')} 行") from exc
 
 
-def load_corpus(corpus_dir: Path, manifest: dict | None = None) -> list[PolicyDoc]:
-    """The documents the manifest lists (files it does not list are ignored)."""
+def list_documents(corpus_dir: Path, manifest: dict | None = None) -> list[DocEntry]:
+    """The documents the manifest lists, validated (files it does not list are ignored)."""
     if manifest is None:
         manifest = read_manifest(corpus_dir)
-    docs: list[PolicyDoc] = []
+    root = corpus_dir.resolve()
+    entries: list[DocEntry] = []
     seen: set[str] = set()
     for entry in manifest.get("documents", []):
         missing = [k for k in REQUIRED if not entry.get(k)]
@@ -39,29 +73,32 @@ def load_corpus(corpus_dir: Path, manifest: dict | None = None) -> list[PolicyDo
             raise CorpusError(f"文档 {entry['doc_id']} 的状态无效：{entry['status']}")
         seen.add(entry["doc_id"])
         path = (corpus_dir / entry["file"]).resolve()
-        if corpus_dir.resolve() not in path.parents:
+        if root not in path.parents:
             raise CorpusError(f"文档 {entry['doc_id']} 的文件路径超出语料目录")
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except FileNotFoundError as exc:
-            raise CorpusError(f"找不到文档文件：{entry['file']}") from exc
-        except UnicodeDecodeError as exc:
-            raise CorpusError(f"文档 {entry['file']} 不是 UTF-8 编码") from exc
-        docs.append(PolicyDoc(
-            doc_id=entry["doc_id"], title=entry["title"], city=entry["city"],
-            issuer=entry.get("issuer"), doc_number=entry.get("doc_number"), date=entry.get("date"),
-            status=entry["status"], text=text, short_title=entry.get("short_title"),
-            interprets=entry.get("interprets"),
-        ))
-    if not docs:
+        entries.append(DocEntry(path=path, **{k: entry.get(k) for k in META_FIELDS}))
+    if not entries:
         raise CorpusError("语料目录中没有任何文档")
-    return docs
+    return entries
 
 
-def corpus_hash(docs: list[PolicyDoc]) -> str:
+def load_corpus(corpus_dir: Path, manifest: dict | None = None) -> list[PolicyDoc]:
+    """Every listed document with its text (for consumers that need all texts at once)."""
+    return [entry.load() for entry in list_documents(corpus_dir, manifest)]
+
+
+def document_digest(meta: dict, text_sha256: str) -> str:
+    """What a document's index rows depend on: its metadata and its text."""
+    payload = json.dumps([meta.get(k) for k in META_FIELDS], ensure_ascii=False) + text_sha256
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
+
+
+def text_sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def corpus_hash(digests: dict[str, str]) -> str:
+    """One hash of the whole corpus from its documents' digests (doc_id → document_digest)."""
     h = hashlib.sha256()
-    for doc in sorted(docs, key=lambda d: d.doc_id):
-        meta = [doc.doc_id, doc.title, doc.city, doc.issuer, doc.doc_number, doc.date, doc.status]
-        h.update(json.dumps(meta, ensure_ascii=False).encode("utf-8"))
-        h.update(hashlib.sha256(doc.text.encode("utf-8")).digest())
+    for doc_id in sorted(digests):
+        h.update(f"{doc_id}\0{digests[doc_id]}\n".encode("utf-8"))
     return h.hexdigest()[:16]

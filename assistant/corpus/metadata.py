@@ -9,13 +9,11 @@ from dataclasses import asdict, dataclass, replace
 from typing import Mapping
 
 from assistant.chunking.clauses import clean_line
+from assistant.domain.values import parse_status
 from assistant.errors import IngestError
 from assistant.domain.places import aliases
 
 FIELDS = ("title", "short_title", "city", "issuer", "doc_number", "date", "status")
-STATUSES = ("official", "draft", "interpretation")
-_STATUS_NAMES = {"正式": "official", "正式文件": "official", "征求意见稿": "draft", "草案": "draft",
-                 "解读": "interpretation", "政策解读": "interpretation"}
 _MAX_FIELD_CHARS = 200
 _HEAD_LINES = 20
 _TAIL_LINES = 12
@@ -69,9 +67,8 @@ class DocMeta:
         return asdict(self)
 
 
-def parse_status(value: str) -> str:
-    value = value.strip()
-    status = value if value in STATUSES else _STATUS_NAMES.get(value)
+def checked_status(value: str) -> str:
+    status = parse_status(value)
     if status is None:
         raise IngestError(f"状态无效：{value}（可用：official/正式文件、draft/征求意见稿、interpretation/政策解读）")
     return status
@@ -91,7 +88,7 @@ def clean_overrides(overrides: Mapping[str, str | None] | None) -> dict[str, str
         if len(value) > _MAX_FIELD_CHARS:
             raise IngestError(f"元数据 {key} 过长（{len(value)} 字）")
         if key == "status":
-            value = parse_status(value)
+            value = checked_status(value)
         out[key] = value
     return out
 

@@ -4,16 +4,27 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 PATH_SEPARATOR = " › "
+NOT_SPECIFIED_LABEL = "未作规定"  # a city whose documents do not address a question
 
+# A document's status: the code stored in manifests and indexes, and the label users read.
 STATUS_LABELS = {
     "official": "正式文件",
     "draft": "征求意见稿",
     "interpretation": "政策解读",
 }
+STATUSES = tuple(STATUS_LABELS)
+_STATUS_NAMES = {"正式": "official", "正式文件": "official", "征求意见稿": "draft", "草案": "draft",
+                 "解读": "interpretation", "政策解读": "interpretation"}
 
 
 def status_label(status: str) -> str:
     return STATUS_LABELS.get(status, status)
+
+
+def parse_status(value: str) -> str | None:
+    """The status code for a code or a Chinese name ("征求意见稿" → "draft"); None when it names none."""
+    value = value.strip()
+    return value if value in STATUSES else _STATUS_NAMES.get(value)
 
 
 @dataclass(frozen=True)

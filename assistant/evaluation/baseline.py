@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant import config  # noqa: F401  (telemetry off before chromadb is imported)
-from assistant.index.embedders import CachedEmbeddings, EmbeddingCache
+from assistant.index.cache import EmbeddingCache
 from assistant.domain.values import PolicyDoc
 
 CHUNK_SIZE = 400  # characters, LangChain's usual order of magnitude for a 512-token embedder
@@ -21,6 +21,26 @@ def squash(text: str) -> str:
     """Text with whitespace and Markdown asterisks removed, to match key phrases fairly across
     line breaks that the naive splitter keeps."""
     return _INVISIBLE.sub("", text)
+
+
+class CachedEmbeddings:
+    """LangChain's `Embeddings` interface over our embedder, passages through the embedding cache. The one
+    place LangChain meets the embedders (built lazily, so importing this module stays cheap)."""
+
+    def __new__(cls, embedder, cache: EmbeddingCache):
+        from langchain_core.embeddings import Embeddings
+
+        class _Adapter(Embeddings):
+            model_id = embedder.model_id
+
+            def embed_documents(self, texts: list[str]) -> list[list[float]]:
+                vectors, _ = cache.embed(embedder, list(texts))
+                return vectors.tolist()
+
+            def embed_query(self, text: str) -> list[float]:
+                return embedder.query_vector(text).tolist()
+
+        return _Adapter()
 
 
 @dataclass(frozen=True)

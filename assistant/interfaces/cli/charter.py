@@ -46,35 +46,29 @@ def _print_json(data) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    # imported here so that `policy-assistant --help` stays instant
-    from assistant.charter.check import check_charter, scope_for
-    from assistant.charter.io import read_draft, write_skeleton
-    from assistant.config import Settings
-    from assistant.charter.requirements import load_book
-    from assistant.charter.skeleton import build_skeleton
-    from assistant.charter.suggest import suggest
+    from assistant.interfaces.cli.common import assistant
 
-    book = load_book(Settings.from_env().corpus_dir)
+    a = assistant()  # charter commands never open the index or load the model
     command = args.charter_command
     if command == "check":
-        report = check_charter(book, read_draft(args.file), args.city, args.group_type)
+        report = a.check_charter(a.read_draft(args.file), args.city, args.group_type)
         _print_json(report.to_dict()) if args.json else print(report.to_markdown(), end="")
     elif command == "draft":
-        skeleton = build_skeleton(book, args.city, args.group_type)
+        skeleton = a.charter_skeleton(args.city, args.group_type)
         if args.output:
-            path = write_skeleton(skeleton, args.output)
+            path = a.write_skeleton(skeleton, args.output)
             print(f"已生成章程框架稿：{path}（{len(skeleton.requirement_ids)} 项要求，"
                   f"{sum(len(s.articles) for s in skeleton.sections)} 条）")
         else:
             print(skeleton.to_markdown(), end="")
     elif command == "suggest":
-        candidates = [c for c in suggest(book, args.doc_id) if not (args.new and c.curated)]
+        candidates = [c for c in a.suggest_requirements(args.doc_id) if not (args.new and c.curated)]
         if args.json:
             _print_json([c.to_dict() for c in candidates])
         else:
             print(_candidates_text(candidates) or "没有找到含“应/须/不得/原则上/不超过”等的条款。")
     elif command == "list":
-        scope = scope_for(book, args.city, args.group_type)
+        scope = a.charter_scope(args.city, args.group_type)
         if args.json:
             _print_json([r.to_dict() for r in scope.requirements])
         else:

@@ -1,4 +1,5 @@
-"""Command line: `policy-assistant ask|retrieve|index build|ingest|docs|serve` (also `python -m assistant`)."""
+"""Command line: `policy-assistant ask|retrieve|compare|index build|ingest|docs|eval|charter|serve` (also
+`python -m assistant`). This module holds the parser and the dispatch; each command group has its module."""
 from __future__ import annotations
 
 import argparse
@@ -6,9 +7,9 @@ import json
 import sys
 from pathlib import Path
 
+from assistant.errors import AssistantError
 from assistant.interfaces.cli import charter as charter_cli
-from assistant.errors import AssistantError, QuestionError
-from assistant.domain.values import Answer, Citation, status_label
+from assistant.interfaces.cli import documents, evaluation, questions
 
 EXAMPLES = """示例：
   policy-assistant ask "长沙集团化办学的合作期限是多久？"
@@ -103,169 +104,6 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def format_citation(c: Citation) -> str:
-    number = f" {c.doc_number}" if c.doc_number else ""
-    badge = "" if c.status == "official" else f" 【{status_label(c.status)}】"
-    return f"[{c.n}] {c.city}｜《{c.title}》{number}{badge}\n    {c.clause}\n    {c.text}"
-
-
-def format_answer(answer: Answer) -> str:
-    return "\n\n".join(p for p in (answer.answer, format_details(answer)) if p)
-
-
-def format_details(answer: Answer) -> str:
-    parts = []
-    if answer.notices:
-        parts.append("\n".join(f"提示：{n}" for n in answer.notices))
-    if answer.citations:
-        parts.append("引用条款：\n" + "\n\n".join(format_citation(c) for c in answer.citations))
-    return "\n\n".join(parts)
-
-
-def print_stream(items) -> Answer | None:
-    """Print a model's draft as it arrives, then the checked answer (again, if the checks changed it)."""
-    draft = ""
-    for item in items:
-        if isinstance(item, Answer):
-            if not draft:
-                print(format_answer(item))
-            elif item.answer == draft.strip():
-                print("\n\n" + format_details(item))
-            else:
-                print("\n\n——核对后的回答——\n" + format_answer(item))
-            return item
-        draft += item
-        print(item, end="", flush=True)
-    return None
-
-
-def _print_json(data) -> None:
-    print(json.dumps(data, ensure_ascii=False, indent=2))
-
-
-def _progress(done: int, total: int) -> None:
-    print(f"\r正在嵌入条款 {done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True)
-
-
-_OVERRIDES = ("city", "title", "short_title", "issuer", "doc_number", "date", "status")
-
-
-def _library():
-    from assistant.config import Settings
-    from assistant.index.embedders import make_embedder
-    from assistant.corpus.library import Library
-    from assistant.index.store import IndexStore
-
-    settings = Settings.from_env()
-    return Library(settings, IndexStore(settings, make_embedder(settings.embedder, settings.embed_threads)))
-
-
-def _meta_lines(meta: dict) -> list[str]:
-    labels = (("title", "标题"), ("short_title", "简称"), ("city", "城市"), ("issuer", "发文机关"),
-              ("doc_number", "文号"), ("date", "日期"))
-    lines = [f"  {label}：{meta.get(key) or '（未识别）'}" for key, label in labels]
-    lines.append(f"  状态：{status_label(meta.get('status') or 'official')}")
-    return lines
-
-
-def _ingest(args: argparse.Namespace) -> int:
-    overrides = {k: getattr(args, k) for k in _OVERRIDES if getattr(args, k) is not None}
-    if len(args.paths) > 1 and ({"title", "short_title", "doc_number"} & set(overrides) or args.replace):
-        raise AssistantError("--title、--short-title、--doc-number 和 --replace 只能用于单个文件")
-    library = _library()
-    failures, results = 0, []
-    for path in args.paths:
-        try:
-            if args.dry_run:
-                preview = library.preview(path, overrides=overrides, replace_id=args.replace)
-                results.append({"path": path, **preview.to_dict()})
-                if not args.json:
-                    _print_preview(path, preview)
-                continue
-            report = library.add(path, overrides=overrides, replace_id=args.replace, progress=_progress)
-            results.append({"path": path, **report.to_dict()})
-            if not args.json:
-                _print_report(report)
-        except AssistantError as exc:
-            failures += 1
-            results.append({"path": path, "error": str(exc)})
-            print(f"错误：{_display(path)}：{exc}", file=sys.stderr)
-    if args.json:
-        for r in results:
-            r.pop("text", None)
-        _print_json(results)
-    return 2 if failures else 0
-
-
-def _display(path: str) -> str:
-    from assistant.corpus.library import safe_name
-
-    return safe_name(path)
-
-
-def _print_preview(path: str, preview) -> None:
-    actions = {"add": "新增", "replace": f"替换 {preview.replaces}", "update": "更新元数据",
-               "unchanged": "已在语料中，无需导入"}
-    print(f"预览（未写入）：{_display(path)} → {preview.doc_id}（{actions[preview.action]}）")
-    print("\n".join(_meta_lines(preview.metadata.to_dict())))
-    print(f"  条款：{len(preview.clauses)} 个；文字 {preview.characters} 字" +
-          (f"；{preview.pages} 页" if preview.pages else ""))
-    for warning in preview.warnings:
-        print(f"提示：{warning}")
-    if preview.missing:
-        names = {"city": "--city", "title": "--title"}
-        print("需要补充：" + "、".join(names[m] for m in preview.missing))
-
-
-def _print_report(report) -> None:
-    what = f"《{report.title}》（{report.city}，{status_label(report.status)}）"
-    if report.action == "unchanged":
-        print(f"未变化：{what}已在语料中（{report.doc_id}），未重复导入")
-    else:
-        verb = {"added": "已导入", "replaced": "已替换为新版本", "updated": "已更新元数据"}[report.action]
-        print(f"{verb}：{what} → {report.doc_id}：{report.clauses} 个条款，新嵌入 {report.embedded} 个，"
-              f"索引新增 {report.added}、删除 {report.removed}，用时 {report.seconds:.1f} 秒")
-    for warning in report.warnings:
-        print(f"提示：{warning}")
-
-
-def _docs(args: argparse.Namespace) -> int:
-    library = _library()
-    if args.docs_command == "list":
-        documents = library.documents()
-        if args.json:
-            _print_json([d.to_dict() for d in documents])
-            return 0
-        for d in documents:
-            chunks = "未建索引" if d.chunks is None else f"{d.chunks} 个条款"
-            origin = "导入" if d.ingested else "内置"
-            print(f"{d.doc_id}｜{d.city}｜{status_label(d.status)}｜《{d.title}》｜{chunks}｜{origin}")
-        return 0
-    if args.docs_command == "show":
-        info = library.document(args.doc_id)
-        clauses = library.clauses(args.doc_id)
-        if args.json:
-            data = info.to_dict()
-            data["clauses"] = [{"chunk_id": c.chunk_id, "clause": c.clause, "text": c.text} for c in clauses]
-            if args.text:
-                data["text"] = library.text(args.doc_id)
-            _print_json(data)
-            return 0
-        print(f"{info.doc_id}")
-        print("\n".join(_meta_lines(info.to_dict())))
-        source = f"{info.source}（原文件名：{info.original_name}）" if info.original_name else info.source
-        print(f"  文本：{info.file}\n  来源：{source or '（无）'}")
-        print(f"  条款（{len(clauses)} 个）：")
-        for i, c in enumerate(clauses, start=1):
-            print(f"    {i}. {c.clause}（{len(c.text)} 字）")
-        if args.text:
-            print("\n" + library.text(args.doc_id))
-        return 0
-    report = library.remove(args.doc_id, progress=_progress)
-    print(f"已删除：《{report.title}》（{report.doc_id}），索引中移除 {report.removed} 个条款")
-    return 0
-
-
 def run(args: argparse.Namespace) -> int:
     if args.command == "charter":  # pure logic over corpus/requirements.json: no index, no model
         return charter_cli.run(args)
@@ -275,99 +113,14 @@ def run(args: argparse.Namespace) -> int:
         serve_app(host=args.host, port=args.port)
         return 0
     if args.command == "index":
-        from assistant.config import Settings
-        from assistant.corpus.manifest import load_corpus
-        from assistant.index.embedders import make_embedder
-        from assistant.index.store import IndexStore
-
-        from assistant.corpus.library import Library
-
-        settings = Settings.from_env()
-        store = IndexStore(settings, make_embedder(settings.embedder, settings.embed_threads))
-        Library(settings, store).recover()  # files left by an ingest that was killed
-        report = store.build(load_corpus(settings.corpus_dir), rebuild=args.rebuild, progress=_progress)
-        print(f"索引已就绪：{report.chunks} 个条款，新嵌入 {report.embedded} 个，"
-              f"新增 {report.added}、删除 {report.removed}，用时 {report.seconds:.1f} 秒（{settings.index_dir}）")
-        return 0
-
-    if args.command == "compare" and args.topics:
-        from assistant.domain.topics import TOPICS
-
-        print("\n".join(f"{t.label}（{t.key}）：{t.description}" for t in TOPICS))
-        return 0
+        return documents.run_index(args)
     if args.command == "ingest":
-        return _ingest(args)
+        return documents.run_ingest(args)
     if args.command == "docs":
-        return _docs(args)
-
-    from assistant.interfaces.facade import Assistant
-
-    assistant = Assistant(progress=_progress)
-    if args.command == "compare":
-        return run_compare_command(assistant, args)
+        return documents.run_docs(args)
     if args.command == "eval":
-        return run_eval_command(assistant, args)
-    if args.command == "ask":
-        if args.json:
-            _print_json(assistant.ask(args.question, cities=args.city, mode=args.mode).to_dict())
-        else:
-            print_stream(assistant.ask_stream(args.question, cities=args.city, mode=args.mode))
-    elif args.command == "retrieve":
-        citations = assistant.retrieve(args.question, k=args.k, cities=args.city)
-        if args.json:
-            _print_json([c.to_dict() for c in citations])
-        else:
-            print("\n\n".join(format_citation(c) for c in citations) or "没有检索到条款。")
-    return 0
-
-
-def run_compare_command(assistant, args: argparse.Namespace) -> int:
-    if args.matrix:
-        result = assistant.compare_matrix(cities=args.city)
-    elif args.question:
-        result = assistant.compare(args.question, cities=args.city)
-    else:
-        raise QuestionError("请给出要对比的问题或主题，或使用 --matrix 查看全部主题。")
-    if args.json:
-        _print_json(result.to_dict())
-    elif args.csv:
-        sys.stdout.write(result.to_csv())
-    else:
-        print(result.to_markdown())
-    return 0
-
-
-def _eval_progress(done: int, total: int) -> None:
-    width = 30
-    filled = width * done // total
-    print(f"\r评测中 [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end="" if done < total else "\n",
-          file=sys.stderr, flush=True)
-
-
-def run_eval_command(assistant, args: argparse.Namespace) -> int:
-    from assistant.evaluation.run import load_gold, run_eval
-    from assistant.evaluation.report import check_thresholds, comparison_table, load_thresholds, previous_metrics, write_run
-
-    from assistant.config import PROJECT_ROOT as root
-
-    gold = load_gold(Path(args.gold) if args.gold else root / "eval" / "gold.jsonl")
-    runs_dir = Path(args.runs_dir) if args.runs_dir else root / "eval" / "runs"
-    thresholds_path = Path(args.thresholds) if args.thresholds else root / "eval" / "thresholds.toml"
-    run = run_eval(assistant, gold, naive=not args.no_baseline, mode=args.mode, progress=_eval_progress)
-    previous = previous_metrics(runs_dir, runs_dir / "-")
-    out = write_run(run, runs_dir)
-    failures = check_thresholds(run, load_thresholds(thresholds_path)) if thresholds_path.exists() else []
-    if args.json:
-        _print_json({"run_dir": str(out), "metrics": run.metrics, "config": run.config,
-                     "gate_failures": [str(f) for f in failures]})
-    else:
-        print(comparison_table(run, previous))
-        print(f"\n报告：{out / 'summary.md'}\n图表：{out / 'chart.png'}")
-        if failures:
-            print("\n未达阈值：\n" + "\n".join(f"  {f}" for f in failures))
-        elif thresholds_path.exists():
-            print(f"\n全部指标达到阈值（{thresholds_path.name}）。")
-    return 1 if failures and args.check else 0
+        return evaluation.run(args)
+    return questions.run(args)
 
 
 def main(argv: list[str] | None = None) -> int:

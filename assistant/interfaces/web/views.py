@@ -7,10 +7,14 @@ import html
 import re
 from collections.abc import Iterable
 
-from assistant.charter.check import CharterReport, RequirementResult
-from assistant.answering.compare import NOT_SPECIFIED_LABEL, Comparison, Matrix
-from assistant.corpus.library import DocumentInfo, Preview
-from assistant.domain.values import PATH_SEPARATOR, Answer, Citation, status_label
+from typing import TYPE_CHECKING
+
+from assistant.domain.values import NOT_SPECIFIED_LABEL, PATH_SEPARATOR, Answer, Citation, status_label
+
+if TYPE_CHECKING:  # values handed over by the facade; only their attributes are read here
+    from assistant.answering.compare import Comparison, Matrix
+    from assistant.charter.check import CharterReport, RequirementResult
+    from assistant.corpus.plan import DocumentInfo, Preview
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")
 
