@@ -2,7 +2,7 @@
 
 Each topic has a retrieval query and signature terms. A city "specifies" a topic only when one of its
 retrieved clauses contains a signature term, so a nearby but unrelated clause never fills a cell. The
-signatures were checked by hand against every document of the bundled corpus (tests/test_compare.py)."""
+signatures were checked by hand against every document of the bundled corpus (tests/answering/test_compare.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
