@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 
-.PHONY: install browser run test bench eval index clean
+.PHONY: install browser run test test-fast bench eval index clean
 
 install: $(VENV)/.installed
 
@@ -22,7 +22,7 @@ index: install
 run: index
 	$(PY) app.py
 
-# The browser tests (tests/test_web.py) drive Debian's Chromium through Playwright and need a CJK font;
+# The browser tests (tests/interfaces/web/test_web.py) drive Debian's Chromium through Playwright and need a CJK font;
 # they fail, never skip, without them. CI runs as root on Debian.
 browser:
 	@command -v chromium >/dev/null && fc-list :lang=zh | grep -q . || \
@@ -30,6 +30,10 @@ browser:
 
 test: install browser
 	$(PY) -m pytest -q
+
+# The unit tests only (no model, no index, no browser): under a minute.
+test-fast: install
+	$(PY) -m pytest -q -m "not integration and not browser"
 
 # BENCH_ARGS="--sizes 5,100" runs a subset of the scale benchmark (see benchmarks/bench_scale.py -h).
 bench: install

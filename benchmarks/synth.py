@@ -105,8 +105,8 @@ class _Unit:
 @lru_cache(maxsize=None)
 def _seed(doc_id: str) -> tuple[tuple[str, ...], tuple[_Unit, ...], str]:
     """(preamble sentences, heading units, status) of a bundled document, its places made neutral."""
-    from assistant.chunking import paragraphs
-    from assistant.corpus import load_corpus
+    from assistant.chunking.clauses import paragraphs
+    from assistant.corpus.manifest import load_corpus
 
     doc = next(d for d in load_corpus(ROOT / "corpus") if d.doc_id == doc_id)
     text = doc.text
@@ -230,7 +230,7 @@ def questions(docs: list[SynthDoc], n: int, seed: int = 9, city_docs: dict[str, 
 
     `city_docs` (default: grouped from `docs`) is every document of each city, so uniqueness holds in any
     larger corpus of the same stream."""
-    from assistant.chunking import chunk_document
+    from assistant.chunking.clauses import chunk_document
 
     rng = random.Random(f"questions/{seed}/{prefix}")
     if city_docs is None:

@@ -18,6 +18,18 @@ GOLD = ROOT / "eval" / "gold.jsonl"
 LAWS = Path(os.environ.get("ASSISTANT_LAWS_DIR") or ROOT.parent / "shared" / "laws")
 
 
+KINDS = ("unit", "integration", "browser")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test says what it needs: unit (no model, no index, no browser), integration (the real embedder,
+    a real index on disk, real server processes) or browser (Chromium driving the web app). A test's own
+    marker wins over its module's, so a unit module can hold an integration test."""
+    unmarked = [item.nodeid for item in items if not any(m.name in KINDS for m in item.iter_markers())]
+    if unmarked:
+        raise pytest.UsageError("tests without a unit/integration/browser marker:\n" + "\n".join(unmarked[:20]))
+
+
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch, tmp_path_factory):
     """No test reads or writes the developer's index/ or the network."""

@@ -1,0 +1,98 @@
+"""Charter files: read a draft (TXT / Markdown / DOCX) as text; write a skeleton as Markdown or DOCX."""
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+from assistant.errors import CharterError
+from assistant.domain.segment import cn_ordinal
+from assistant.charter.skeleton import Skeleton
+
+TEXT_SUFFIXES = (".txt", ".md", ".markdown")
+SUFFIXES = (*TEXT_SUFFIXES, ".docx")
+_NOTE_GREY = (0x59, 0x59, 0x59)
+_FONT = "宋体"
+
+
+def read_draft(path: str | Path) -> str:
+    """The draft's text; DOCX headings come back as Markdown headings so the checker skips them."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise CharterError(f"不支持的文件格式：{suffix or '无扩展名'}（支持 .txt、.md、.docx）")
+    if not path.is_file():
+        raise CharterError(f"找不到文件：{path}")
+    if suffix == ".docx":
+        return _read_docx(path)
+    data = path.read_bytes()
+    for encoding in ("utf-8-sig", "gb18030"):  # Chinese Windows editors still save GBK
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise CharterError(f"无法识别文件编码：{path.name}（请另存为 UTF-8）")
+
+
+def _read_docx(path: Path) -> str:
+    import docx  # python-docx; imported here so text-only use stays light
+    from docx.opc.exceptions import PackageNotFoundError
+    from docx.table import Table
+
+    try:
+        document = docx.Document(str(path))
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise CharterError(f"无法读取 DOCX 文件：{path.name}（文件已损坏或不是 Word 文档）") from exc
+    lines: list[str] = []
+    for block in document.iter_inner_content():
+        if isinstance(block, Table):
+            for row in block.rows:
+                lines.extend(cell.text for cell in row.cells if cell.text.strip())
+            continue
+        style = (block.style.name if block.style is not None else "") or ""
+        heading = style.startswith("Heading") or style == "Title"
+        lines.append(("# " if heading else "") + block.text)
+    return "\n".join(lines)
+
+
+def write_skeleton(skeleton: Skeleton, path: str | Path) -> Path:
+    """Write the skeleton as .md or .docx (chosen by the suffix)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".md", ".docx"):
+        raise CharterError(f"框架稿只能保存为 .md 或 .docx：{path.name}")
+    if not path.parent.is_dir():
+        raise CharterError(f"输出目录不存在：{path.parent}")
+    if suffix == ".md":
+        path.write_text(skeleton.to_markdown(), encoding="utf-8")
+    else:
+        skeleton_docx(skeleton).save(str(path))
+    return path
+
+
+def skeleton_docx(skeleton: Skeleton):
+    """The skeleton as a python-docx Document: chapter headings, articles, grey italic notes."""
+    import docx
+    from docx.oxml.ns import qn
+    from docx.shared import Pt, RGBColor
+
+    document = docx.Document()
+    normal = document.styles["Normal"]
+    normal.font.name = _FONT
+    normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), _FONT)
+
+    def note(text: str) -> None:
+        run = document.add_paragraph().add_run(text)
+        run.italic = True
+        run.font.size = Pt(9)
+        run.font.color.rgb = RGBColor(*_NOTE_GREY)
+
+    document.add_heading(skeleton.title, level=0)
+    for line in skeleton.preface:
+        note(line)
+    for i, section, articles in skeleton.numbered():
+        document.add_heading(f"第{cn_ordinal(i)}章 {section.title}", level=1)
+        for n, article in articles:
+            document.add_paragraph(f"第{cn_ordinal(n)}条　{article.text}")
+            for line in article.notes(skeleton.city):
+                note(line)
+    return document

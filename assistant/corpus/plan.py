@@ -1,0 +1,299 @@
+"""Ingestion as a pure plan: what adding a file would do (new document, new version, metadata update, or
+nothing), with the metadata read from the text and the user's corrections applied. Writes nothing; the
+transaction in `library.py` carries a plan out."""
+from __future__ import annotations
+
+import errno
+import hashlib
+import re
+import stat
+import time
+import unicodedata
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+from assistant.chunking.clauses import chunk_document
+from assistant.corpus.extract import Extracted, Limits, check_size, file_format
+from assistant.corpus.metadata import DocMeta, clean_overrides, short_title, suggest
+from assistant.domain.markup import safe_name
+from assistant.domain.values import STATUSES, Chunk
+from assistant.errors import AssistantError, DocumentNotFoundError, IngestError
+
+DOCS_DIR = "docs"
+SOURCES_DIR = "sources"
+_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,80}$")
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What ingesting a file would do, for confirmation; nothing has been written."""
+
+    doc_id: str
+    action: str  # add | replace | update (same file, new metadata) | unchanged (already in the corpus)
+    filename: str  # the upload's name, made safe for display
+    format: str
+    sha256: str
+    metadata: DocMeta  # what would be stored: detected values with the overrides applied
+    detected: DocMeta  # what the text itself says
+    missing: tuple[str, ...]  # required fields still unknown (title, city): ask the user
+    clauses: tuple[str, ...]  # clause paths, in order (one per chunk)
+    characters: int
+    pages: int | None
+    warnings: tuple[str, ...]
+    text: str
+    replaces: str | None = None  # doc_id of the document a replace supersedes
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["clause_count"] = len(self.clauses)
+        return d
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    doc_id: str
+    action: str  # added | replaced | updated | unchanged
+    title: str
+    city: str
+    status: str
+    clauses: int  # chunks of this document in the index
+    embedded: int  # clauses that had to be embedded (the rest came from the cache)
+    added: int  # chunks added to / removed from the index
+    removed: int
+    seconds: float
+    warnings: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class RemoveReport:
+    doc_id: str
+    title: str
+    removed: int  # chunks removed from the index
+    seconds: float
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    doc_id: str
+    title: str
+    city: str
+    status: str
+    short_title: str | None = None
+    issuer: str | None = None
+    doc_number: str | None = None
+    date: str | None = None
+    file: str = ""
+    source: str | None = None
+    original_name: str | None = None
+    sha256: str | None = None
+    ingested_at: str | None = None
+    interprets: str | None = None
+    chunks: int | None = None  # in the built index; None when the index has not been built
+
+    @property
+    def ingested(self) -> bool:
+        return self.sha256 is not None
+
+    @classmethod
+    def of(cls, entry: dict, chunks: int | None) -> "DocumentInfo":
+        known = {k: entry.get(k) for k in ("short_title", "issuer", "doc_number", "date", "source",
+                                           "original_name", "sha256", "ingested_at", "interprets")}
+        return cls(entry["doc_id"], entry["title"], entry["city"], entry["status"], file=entry["file"],
+                   chunks=chunks, **known)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["ingested"] = self.ingested
+        return d
+
+
+@dataclass(frozen=True)
+class Plan:
+    preview: Preview
+    chunks: tuple[Chunk, ...]
+    target: dict | None  # the manifest entry replaced or updated
+
+
+# ---------------------------------------------------------------- names
+
+def make_doc_id(filename: str, sha256: str, taken: set[str]) -> str:
+    """ASCII slug of the file name plus a content hash: never a path, never a collision."""
+    stem = safe_name(filename).rsplit(".", 1)[0]
+    ascii_stem = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode("ascii").lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_stem).strip("-")[:32].strip("-") or "doc"
+    for size in (8, 12, 16, 64):
+        doc_id = f"{slug}-{sha256[:size]}"
+        if doc_id not in taken:
+            return doc_id
+    raise IngestError("无法生成唯一的文档编号")
+
+
+def file_stem(doc_id: str, sha256: str) -> str:
+    if not _SAFE_ID.match(doc_id):
+        doc_id = f"doc-{hashlib.sha256(doc_id.encode('utf-8')).hexdigest()[:8]}"
+    return doc_id if doc_id.endswith(sha256[:8]) else f"{doc_id}.{sha256[:8]}"
+
+
+def read_source(source, filename: str | None, limits: Limits) -> tuple[bytes, str]:
+    """(bytes, file name) from a path or from bytes; the size is checked before anything is read."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        if not filename:
+            raise IngestError("上传内容缺少文件名（需要根据扩展名判断格式）")
+        file_format(filename)
+        data = bytes(source)
+    else:
+        path = Path(source)
+        filename = filename or path.name
+        file_format(filename)
+        try:
+            info = path.stat()
+        except FileNotFoundError as exc:
+            raise IngestError(f"找不到文件：{safe_name(str(path))}") from exc
+        except OSError as exc:
+            raise IngestError(f"无法读取文件 {safe_name(str(path))}：{describe(exc)}") from exc
+        if not stat.S_ISREG(info.st_mode):
+            raise IngestError(f"{safe_name(str(path))} 不是普通文件")
+        check_size(info.st_size, limits)
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read(limits.max_bytes + 1)
+        except OSError as exc:
+            raise IngestError(f"无法读取文件 {safe_name(str(path))}：{describe(exc)}") from exc
+    check_size(len(data), limits)
+    return data, filename
+
+
+def describe(exc: BaseException) -> str:
+    if isinstance(exc, AssistantError):
+        return str(exc)
+    if isinstance(exc, OSError):
+        reasons = {errno.ENOSPC: "磁盘空间不足", errno.EROFS: "文件系统只读", errno.EACCES: "没有写入权限",
+                   errno.EPERM: "没有权限", errno.EDQUOT: "超出磁盘配额"}
+        return reasons.get(exc.errno, f"系统错误 {exc.errno}")
+    return exc.__class__.__name__
+
+
+# ---------------------------------------------------------------- the plan
+
+def make_plan(data: bytes, name: str, extracted: Extracted, overrides, replace_id: str | None,
+              entries: list[dict], max_chunk_tokens: int) -> Plan:
+    """What ingesting this file would do, given the corpus's current entries: pure, writes nothing."""
+    given = clean_overrides(overrides)
+    sha = hashlib.sha256(data).hexdigest()
+    known_cities = tuple(dict.fromkeys(e["city"] for e in entries if e.get("city")))
+    detected = suggest(extracted.text, known_cities)
+    meta = detected.merged(given)
+    by_id = {e["doc_id"]: e for e in entries}
+    same = next((e for e in entries if e.get("sha256") == sha), None)
+    target = None
+    if same is not None:
+        target = same
+        stored = _meta_of(same)
+        meta = stored.merged(given)
+        action = "unchanged" if meta == stored else "update"
+    elif replace_id:
+        if replace_id not in by_id:
+            raise DocumentNotFoundError(f"要替换的文档不存在：{str(replace_id)[:80]}")
+        target = by_id[replace_id]
+        action = "replace"
+    else:
+        target = _same_document(meta, entries)
+        action = "replace" if target else "add"
+    if action == "replace":
+        meta = _replacing(_meta_of(target), detected, given)
+    doc_id = target["doc_id"] if target else make_doc_id(name, sha, set(by_id))
+    chunks = tuple(chunk_document(doc_id, extracted.text, max_chunk_tokens))
+    preview = Preview(
+        doc_id=doc_id, action=action, filename=safe_name(name), format=extracted.format, sha256=sha,
+        metadata=meta, detected=detected, missing=meta.missing(), clauses=tuple(c.clause for c in chunks),
+        characters=len(extracted.text), pages=extracted.pages, warnings=extracted.warnings,
+        text=extracted.text, replaces=target["doc_id"] if action == "replace" else None)
+    return Plan(preview, chunks, target)
+
+
+
+_ENTRY_ORDER = ("doc_id", "file", "title", "short_title", "city", "issuer", "doc_number", "date", "status",
+                "interprets", "source", "original_name", "format", "sha256", "ingested_at")
+
+
+def _ordered(entry: dict) -> dict:
+    first = {k: entry[k] for k in _ENTRY_ORDER if k in entry}
+    return {**first, **{k: v for k, v in entry.items() if k not in first}}
+
+
+def new_entry(plan: Plan, name: str, text: str, data: bytes, entries: list[dict]) -> tuple[dict, dict]:
+    """The manifest entry after this ingest, and the files to write (relative path → bytes).
+
+    A new document or version gets new files named after its content; a metadata update keeps them."""
+    p = plan.preview
+    entry = dict(plan.target or {})
+    contents: dict[str, bytes] = {}
+    if p.action in ("add", "replace"):
+        stem = file_stem(p.doc_id, p.sha256)
+        text_file, source_file = f"{DOCS_DIR}/{stem}.txt", f"{SOURCES_DIR}/{stem}.{file_format(name)}"
+        contents = {text_file: (text + "\n").encode("utf-8"), source_file: data}
+        entry.update({"doc_id": p.doc_id, "file": text_file, "source": source_file})
+    entry.update(p.metadata.to_dict())
+    entry.update({"sha256": p.sha256, "original_name": p.filename, "format": p.format,
+                  "ingested_at": time.strftime("%Y-%m-%dT%H:%M:%S")})
+    if p.metadata.status == "interpretation" and not entry.get("interprets"):
+        interprets = _interpreted(p.metadata, entries)
+        if interprets:
+            entry["interprets"] = interprets
+    return _ordered(entry), contents
+
+
+def _meta_of(entry: dict) -> DocMeta:
+    return DocMeta(**{k: entry.get(k) for k in ("title", "short_title", "city", "issuer", "doc_number", "date")},
+                   status=entry.get("status") or "official")
+
+
+def _same_document(meta: DocMeta, entries: list[dict]) -> dict | None:
+    """An entry this upload is a new version of: same city and same document number, or same title."""
+    if not meta.city:
+        return None
+    for entry in entries:
+        if entry.get("city") != meta.city:
+            continue
+        if meta.doc_number and entry.get("doc_number") == meta.doc_number:
+            return entry
+        if meta.title and entry.get("title") == meta.title:
+            return entry
+    return None
+
+
+def _replacing(old: DocMeta, detected: DocMeta, given: dict) -> DocMeta:
+    """A new version keeps the old metadata the new text does not state; the user's values win."""
+    values = old.to_dict()
+    values.update({k: v for k, v in detected.to_dict().items() if v and k != "short_title"})
+    values.update(given)
+    meta = DocMeta(**values)
+    if "short_title" not in given and meta.title != old.title:
+        meta = replace(meta, short_title=short_title(meta.title, meta.city, meta.issuer))
+    return meta
+
+
+def _interpreted(meta: DocMeta, entries: list[dict]) -> str | None:
+    """The document an interpretation explains: 青岛市《关于…的意见》解读 → the 意见 of the same city."""
+    inner = re.search(r"《([^》]+)》", meta.title or "")
+    if not inner:
+        return None
+    for entry in entries:
+        if entry.get("city") == meta.city and entry.get("title") == inner.group(1):
+            return entry["doc_id"]
+    return None
+
+
+def require(meta: DocMeta, missing: tuple[str, ...]) -> None:
+    if "city" in missing:
+        raise IngestError("无法从文件中识别所属城市或区县，请指定城市（命令行 --city，例如 --city 长沙市）")
+    if "title" in missing:
+        raise IngestError("无法从文件中识别标题，请指定标题（命令行 --title）")
+    if meta.status not in STATUSES:
+        raise IngestError(f"状态无效：{meta.status}")

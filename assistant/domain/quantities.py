@@ -1,0 +1,70 @@
+"""Counted quantities in Chinese text: "六年", "8年", "10所左右", "半年", "三个月", "2021年9月至2029年8月".
+
+Charter limits are numbers with units; drafts write them with Chinese or Arabic numerals alike.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from assistant.domain.segment import cn_to_int, fold
+
+_CN_NUMERAL = "零〇一二两三四五六七八九十"
+
+
+@dataclass(frozen=True)
+class Quantity:
+    value: float  # in the caller's base unit (e.g. months when units = {"月": 1, "年": 12})
+    text: str  # as written in the draft, e.g. "八年"
+    start: int  # offset in the text it was found in
+
+
+def _unit_pattern(units: dict[str, float]) -> str:
+    return "|".join(re.escape(u) for u in sorted(units, key=len, reverse=True))
+
+
+def extract(text: str, units: dict[str, float]) -> list[Quantity]:
+    """Every "<number>[个]<unit>" in `text`, converted by the unit's factor; ordinals (第三年) and
+    calendar dates (2021年, 9月 in 2021年9月) are not quantities."""
+    if not units:
+        return []
+    folded = fold(text)  # full-width digits → ASCII
+    if len(folded) != len(text):  # a rare compatibility character expanded: report folded text
+        text = folded
+    unit_re = _unit_pattern(units)
+    found: list[Quantity] = []
+    pattern = re.compile(
+        rf"((?<![\d.第年])\d{{1,3}}(?:\.\d+)?|(?<![第{_CN_NUMERAL}])[{_CN_NUMERAL}]{{1,3}}|半)(个)?({unit_re})")
+    for m in pattern.finditer(folded):
+        number, unit = m.group(1), m.group(3)
+        if number == "半":
+            value = 0.5
+        elif number[0].isdigit():
+            value = float(number)
+        else:
+            parsed = cn_to_int(number)
+            if parsed is None:
+                continue
+            value = float(parsed)
+        found.append(Quantity(value * units[unit], text[m.start():m.end()], m.start()))
+    if "年" in units:
+        spans = _date_spans(text, folded, units["年"])
+        # "9月" inside "2021年9月至2029年8月" is a calendar month, not a quantity
+        found = [q for q in found if not any(s.start <= q.start < s.start + len(s.text) for s in spans)]
+        found.extend(spans)
+    return sorted(found, key=lambda q: q.start)
+
+
+_DATE_SPAN = re.compile(
+    r"(\d{4})年(\d{1,2})月(?:\d{1,2}日)?(?:起)?\s*(?:至|到|—|－|-|~|～)\s*(\d{4})年(\d{1,2})月")
+
+
+def _date_spans(text: str, folded: str, year_factor: float) -> list[Quantity]:
+    """"2021年9月至2029年8月" lasts 8 years (months counted inclusively)."""
+    spans = []
+    for m in _DATE_SPAN.finditer(folded):
+        y1, m1, y2, m2 = (int(g) for g in m.groups())
+        months = (y2 - y1) * 12 + (m2 - m1) + 1
+        if months > 0:
+            spans.append(Quantity(round(months / 12, 1) * year_factor, text[m.start():m.end()], m.start()))
+    return spans

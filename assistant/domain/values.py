@@ -1,0 +1,109 @@
+"""Frozen value types that flow through the pipeline: documents, chunks, citations, answers."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+PATH_SEPARATOR = " › "
+NOT_SPECIFIED_LABEL = "未作规定"  # a city whose documents do not address a question
+
+# A document's status: the code stored in manifests and indexes, and the label users read.
+STATUS_LABELS = {
+    "official": "正式文件",
+    "draft": "征求意见稿",
+    "interpretation": "政策解读",
+}
+STATUSES = tuple(STATUS_LABELS)
+_STATUS_NAMES = {"正式": "official", "正式文件": "official", "征求意见稿": "draft", "草案": "draft",
+                 "解读": "interpretation", "政策解读": "interpretation"}
+
+
+def status_label(status: str) -> str:
+    return STATUS_LABELS.get(status, status)
+
+
+def parse_status(value: str) -> str | None:
+    """The status code for a code or a Chinese name ("征求意见稿" → "draft"); None when it names none."""
+    value = value.strip()
+    return value if value in STATUSES else _STATUS_NAMES.get(value)
+
+
+@dataclass(frozen=True)
+class PolicyDoc:
+    """One policy document with its metadata and raw text."""
+
+    doc_id: str
+    title: str
+    city: str
+    issuer: str | None
+    doc_number: str | None
+    date: str | None
+    status: str  # official | draft | interpretation
+    text: str
+    short_title: str | None = None
+    interprets: str | None = None  # doc_id of the normative text an interpretation explains
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One clause (or a run of whole sentences of a long clause) with its place in the document."""
+
+    chunk_id: str
+    doc_id: str
+    path: tuple[str, ...]
+    text: str
+    ordinal: int  # position within the document
+    part: int = 1
+    parts: int = 1
+
+    @property
+    def clause(self) -> str:
+        return PATH_SEPARATOR.join(self.path)
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A retrieved chunk as shown to users: where it stands and what it says."""
+
+    chunk_id: str
+    doc_id: str
+    title: str
+    city: str
+    doc_number: str | None
+    clause: str
+    status: str
+    text: str
+    score: float
+    n: int = 0
+    quote: str = ""  # the verbatim sentence(s) of `text` that answer the question
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["status_label"] = status_label(self.status)
+        return d
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    answer: str
+    abstained: bool
+    citations: tuple[Citation, ...] = ()
+    notices: tuple[str, ...] = ()
+    mode: str = "extractive"  # "llm" only for a generated answer that passed the checks
+    cities: tuple[str, ...] = field(default=())
+    # LLM mode: sentences checked, and those marked 未核实 (a quote not verbatim in its cited clause)
+    sentences: int = 0
+    unverified: int = 0
+
+    def to_dict(self) -> dict:
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "abstained": self.abstained,
+            "mode": self.mode,
+            "cities": list(self.cities),
+            "citations": [c.to_dict() for c in self.citations],
+            "notices": list(self.notices),
+            "sentences": self.sentences,
+            "unverified": self.unverified,
+        }

@@ -1,0 +1,251 @@
+"""Evaluation reports: a run directory (config, per-item results, metrics, Markdown summary, PNG chart),
+the comparison with the previous run, and the threshold gate."""
+from __future__ import annotations
+
+import json
+import time
+import tomllib
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from assistant.errors import AssistantError
+from assistant.evaluation.run import TYPE_LABELS, VARIANTS, EvalRun
+
+HEADLINE_LABELS = {
+    "single_city_recall_at_5": "单城市 recall@5",
+    "single_city_mrr_at_10": "单城市 MRR@10",
+    "recall_at_5": "全部 recall@5",
+    "citation_precision": "引用准确率",
+    "citation_recall": "引用召回率",
+    "key_phrase_coverage": "关键句覆盖率",
+    "compare_all_cities": "对比题城市全覆盖比例",
+    "out_of_scope_abstention": "超范围拒答率",
+    "abstention_precision": "拒答准确率",
+    "abstention_recall": "拒答召回率",
+    "false_abstentions": "误拒答题数",
+    "ask_p95_ms": "回答延迟 p95（毫秒）",
+    "unverified_share": "大模型回答中未核实句子比例",
+}
+# metrics where lower is better
+LOWER_IS_BETTER = {"false_abstentions", "ask_p95_ms", "unverified_share"}
+
+
+class ThresholdError(AssistantError):
+    pass
+
+
+@dataclass(frozen=True)
+class GateFailure:
+    scope: str
+    metric: str
+    value: float | None
+    threshold: float
+
+    def __str__(self) -> str:
+        sign = "≤" if self.metric in LOWER_IS_BETTER else "≥"
+        return f"{self.scope}.{self.metric} = {self.value}（要求 {sign} {self.threshold}）"
+
+
+def load_thresholds(path: Path) -> dict[str, dict[str, float]]:
+    try:
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ThresholdError(f"无法读取阈值文件 {path}：{exc}") from exc
+
+
+def check_thresholds(run: EvalRun, thresholds: dict[str, dict[str, float]]) -> list[GateFailure]:
+    """Scopes: `all`, `dev`, `heldout`; each maps headline metric names to minimums (maximums for
+    metrics in LOWER_IS_BETTER)."""
+    failures = []
+    for scope, limits in thresholds.items():
+        block = run.metrics["all"] if scope == "all" else run.metrics["splits"].get(scope)
+        if block is None:
+            raise ThresholdError(f"阈值文件中的范围 {scope} 不存在（可用：all、dev、heldout）")
+        for metric, limit in limits.items():
+            if metric not in block["headline"]:
+                raise ThresholdError(f"阈值文件中的指标 {metric} 不存在")
+            value = block["headline"][metric]
+            worse = value is None or (value > limit if metric in LOWER_IS_BETTER else value < limit)
+            if worse:
+                failures.append(GateFailure(scope, metric, value, limit))
+    return failures
+
+
+# ---------------------------------------------------------------- files
+def write_run(run: EvalRun, runs_dir: Path) -> Path:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    out = runs_dir / stamp
+    n = 1
+    while out.exists():
+        n += 1
+        out = runs_dir / f"{stamp}-{n}"
+    out.mkdir(parents=True)
+    (out / "config.json").write_text(json.dumps(run.config, ensure_ascii=False, indent=2), encoding="utf-8")
+    (out / "metrics.json").write_text(json.dumps(run.metrics, ensure_ascii=False, indent=2), encoding="utf-8")
+    with open(out / "items.jsonl", "w", encoding="utf-8") as f:
+        for r in run.results:
+            f.write(json.dumps(asdict(r), ensure_ascii=False) + "\n")
+    previous = previous_metrics(runs_dir, out)
+    (out / "summary.md").write_text(summary_markdown(run, previous), encoding="utf-8")
+    write_chart(run, out / "chart.png")
+    return out
+
+
+def previous_metrics(runs_dir: Path, current: Path) -> dict | None:
+    runs = sorted(p for p in runs_dir.glob("*/metrics.json") if p.parent != current)
+    if not runs:
+        return None
+    try:
+        return json.loads(runs[-1].read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.3f}" if value <= 1.0 else f"{value:.1f}"
+    return str(value)
+
+
+def comparison_table(run: EvalRun, previous: dict | None) -> str:
+    now = run.metrics["all"]["headline"]
+    held = run.metrics["splits"].get("heldout", {}).get("headline", {})
+    before = (previous or {}).get("all", {}).get("headline", {})
+    rows = ["| 指标 | 本次（全部） | 本次（留出集） | 上次（全部） | 变化 |", "|---|---|---|---|---|"]
+    for key, label in HEADLINE_LABELS.items():
+        value, old = now.get(key), before.get(key)
+        delta = "—"
+        if isinstance(value, (int, float)) and isinstance(old, (int, float)):
+            diff = value - old
+            better = diff < 0 if key in LOWER_IS_BETTER else diff > 0
+            delta = "持平" if abs(diff) < 1e-9 else f"{diff:+.3f} {'↑' if better else '↓'}"
+        rows.append(f"| {label} | {_fmt(value)} | {_fmt(held.get(key))} | {_fmt(old)} | {delta} |")
+    return "\n".join(rows)
+
+
+def _retrieval_table(block: dict) -> str:
+    rows = ["| 检索方式 | recall@1 | recall@3 | recall@5 | recall@10 | MRR@10 |", "|---|---|---|---|---|---|"]
+    for variant, m in block["retrieval"].items():
+        rows.append(f"| {VARIANTS[variant][0]} | " + " | ".join(
+            _fmt(m[k]) for k in ("recall@1", "recall@3", "recall@5", "recall@10", "mrr@10")) + " |")
+    return "\n".join(rows)
+
+
+def _group_table(groups: dict[str, dict], label) -> str:
+    rows = ["| 分组 | 题数 | recall@5 | MRR@10 | 引用准确率 | 引用召回率 | 拒答召回率 | 回答 p50 毫秒 |",
+            "|---|---|---|---|---|---|---|---|"]
+    for name, block in groups.items():
+        h, a = block["retrieval"].get("hybrid", {}), block["answers"]
+        rows.append(f"| {label(name)} | {a['items']} | {_fmt(h.get('recall@5'))} | {_fmt(h.get('mrr@10'))} | "
+                    f"{_fmt(a['citation_precision'])} | {_fmt(a['citation_recall'])} | "
+                    f"{_fmt(a['abstention_recall'])} | {_fmt(a['ask_p50_ms'])} |")
+    return "\n".join(rows)
+
+
+def summary_markdown(run: EvalRun, previous: dict | None) -> str:
+    c = run.config
+    lines = [
+        "# 评测报告",
+        "",
+        f"- 嵌入模型：`{c['embedder']}`；回答模式：{c['mode']}；条款数：{c['clauses']}；"
+        f"语料哈希：`{(c['corpus_hash'] or '')[:12]}`；提交：`{c['git_commit']}`",
+        f"- 题目：{len(run.results)}（留出集 {sum(r.split == 'heldout' for r in run.results)}）；用时 {run.seconds} 秒"
+        + (f"；朴素基线切块数 {run.naive_chunks}" if run.naive_chunks else ""),
+        "",
+        "## 核心指标（与上次比较）",
+        "",
+        comparison_table(run, previous),
+        "",
+        "## 检索：各方式对比（全部可回答题）",
+        "",
+        _retrieval_table(run.metrics["all"]),
+        "",
+        "## 检索：各方式对比（留出集）",
+        "",
+        _retrieval_table(run.metrics["splits"]["heldout"]) if "heldout" in run.metrics["splits"] else "（无留出集）",
+        "",
+        "## 按题型",
+        "",
+        _group_table(run.metrics["types"], lambda t: TYPE_LABELS.get(t, t)),
+        "",
+        "## 按城市",
+        "",
+        _group_table(run.metrics["cities"], str),
+        "",
+        "## 未通过的题目",
+        "",
+    ]
+    misses = [r for r in run.results if (r.answerable and (r.abstained or r.expected_cited < r.expected))
+              or (not r.answerable and not r.abstained)]
+    for r in misses:
+        what = ("误拒答" if r.abstained else f"引用 {r.expected_cited}/{r.expected} 条期望条款") if r.answerable \
+            else "未拒答"
+        lines.append(f"- {r.id}（{TYPE_LABELS.get(r.type, r.type)}，{r.split}）{r.question} —— {what}")
+    if not misses:
+        lines.append("（无）")
+    return "\n".join(lines) + "\n"
+
+
+def _font_family() -> list[str] | None:
+    """A CJK font if the system has one; otherwise the chart falls back to English labels."""
+    from matplotlib import font_manager
+
+    for name in ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "SimHei"):
+        try:
+            font_manager.findfont(name, fallback_to_default=False)
+            return [name]
+        except ValueError:
+            continue
+    return None
+
+
+_ENGLISH = {"fact": "fact", "colloquial": "colloquial", "lookup": "lookup", "numeric": "numeric",
+            "compare": "compare", "not_in_city": "not in city", "out_of_scope": "out of scope"}
+
+
+def write_chart(run: EvalRun, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    family = _font_family()
+    if family:
+        plt.rcParams["font.sans-serif"] = family + plt.rcParams["font.sans-serif"]
+        plt.rcParams["axes.unicode_minus"] = False
+    zh = family is not None
+    fig, (left, right) = plt.subplots(1, 2, figsize=(14, 5.2), dpi=110)
+
+    variants = list(run.metrics["all"]["retrieval"])
+    width = 0.38
+    for i, key in enumerate(("recall@5", "mrr@10")):
+        values = [run.metrics["all"]["retrieval"][v][key] or 0 for v in variants]
+        bars = left.bar([x + (i - 0.5) * width for x in range(len(variants))], values, width, label=key)
+        left.bar_label(bars, fmt="%.2f", fontsize=7)
+    names = [VARIANTS[v][0].split("（")[0] if zh else v for v in variants]
+    left.set_xticks(range(len(variants)), names, rotation=20, ha="right", fontsize=8)
+    left.set_ylim(0, 1.1)
+    left.set_title("检索方式对比" if zh else "Retrieval by variant")
+    left.legend(fontsize=8)
+
+    types = list(run.metrics["types"])
+    series = [("recall@5", lambda b: b["retrieval"].get("hybrid", {}).get("recall@5")),
+              ("引用准确率" if zh else "citation precision", lambda b: b["answers"]["citation_precision"]),
+              ("引用召回率" if zh else "citation recall", lambda b: b["answers"]["citation_recall"]),
+              ("拒答召回率" if zh else "abstention recall", lambda b: b["answers"]["abstention_recall"])]
+    width = 0.2
+    for i, (label, get) in enumerate(series):
+        values = [get(run.metrics["types"][t]) for t in types]
+        xs = [x + (i - 1.5) * width for x in range(len(types))]
+        right.bar([x for x, v in zip(xs, values) if v is not None], [v for v in values if v is not None],
+                  width, label=label)
+    right.set_xticks(range(len(types)), [TYPE_LABELS[t] if zh else _ENGLISH[t] for t in types],
+                     rotation=20, ha="right", fontsize=8)
+    right.set_ylim(0, 1.1)
+    right.set_title("按题型" if zh else "By question type")
+    right.legend(fontsize=8, loc="lower left")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)

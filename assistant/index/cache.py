@@ -1,0 +1,59 @@
+"""Vectors keyed by (model id, sha256 of the embedded text), so a rebuild embeds only new or changed text."""
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import threading
+from pathlib import Path
+
+import numpy as np
+
+
+class EmbeddingCache:
+
+    """Vectors keyed by (model id, sha256 of text), so a rebuild embeds only new or changed text."""
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=10)
+        self._db.execute("CREATE TABLE IF NOT EXISTS vectors (model TEXT, digest TEXT, vec BLOB, "
+                         "PRIMARY KEY (model, digest))")
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _digest(text: str) -> str:
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def embed(self, embedder, texts: list[str], batch_size: int = 32,
+              progress=None) -> tuple[np.ndarray, int]:
+        """Return (vectors, number of texts that had to be embedded)."""
+        model = embedder.model_id
+        digests = [self._digest(t) for t in texts]
+        found: dict[str, np.ndarray] = {}
+        with self._lock:
+            for i in range(0, len(digests), 500):
+                part = digests[i:i + 500]
+                rows = self._db.execute(
+                    f"SELECT digest, vec FROM vectors WHERE model = ? AND digest IN ({','.join('?' * len(part))})",
+                    [model, *part]).fetchall()
+                found.update((d, np.frombuffer(v, dtype=np.float32)) for d, v in rows)
+        missing, wanted = [], set()  # a text repeated within the call is embedded once
+        for i, d in enumerate(digests):
+            if d not in found and d not in wanted:
+                wanted.add(d)
+                missing.append(i)
+        for start in range(0, len(missing), batch_size):
+            batch = missing[start:start + batch_size]
+            vectors = embedder.embed_passages([texts[i] for i in batch])
+            with self._lock, self._db:
+                self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
+                                     [(model, digests[i], vectors[j].tobytes()) for j, i in enumerate(batch)])
+            found.update((digests[i], vectors[j]) for j, i in enumerate(batch))
+            if progress:
+                progress(min(start + batch_size, len(missing)), len(missing))
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32), 0
+        return np.stack([found[d] for d in digests]), len(missing)
+
+    def close(self) -> None:
+        self._db.close()

@@ -1,0 +1,169 @@
+"""A read-only view of one committed index generation: what a question is answered from.
+
+Opened from the manifest and the segments it names; never changes afterwards, so a question keeps a
+consistent view while a writer builds the next generation (which readers then open and swap in). The read
+path never writes: an index on a read-only disk answers questions."""
+from __future__ import annotations
+
+import time
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from assistant.config import Settings
+from assistant.errors import AssistantError, IndexMismatchError
+from assistant.index.lexical import LexicalIndex, concat
+from assistant.index.records import SCHEMA_VERSION, ChunkRecord, fingerprint, fingerprint_difference
+from assistant.index.segments import manifest_stamp, read_manifest, read_segment
+
+_EXACT_LIMIT = 2000  # filtered searches over at most this many rows are scored exactly, even at scale
+_OPEN_ATTEMPTS = 5
+
+
+class IndexMissingError(AssistantError):
+    pass
+
+
+def check_manifest(manifest: dict, settings: Settings, embedder_id: str) -> None:
+    """Refuse an index built with another embedder or chunking, naming both (never mix them silently)."""
+    expected = fingerprint(settings, embedder_id)
+    found = manifest.get("settings", {})
+    if found != expected:
+        raise IndexMismatchError("索引的构建设置与当前配置不一致（" + "；".join(fingerprint_difference(found, expected)) +
+                                 "）。请运行 policy-assistant index build --rebuild 重建索引。")
+
+
+class Snapshot:
+    def __init__(self, index_dir: Path, manifest: dict, segments: list, settings: Settings):
+        self.index_dir = index_dir
+        self.manifest = manifest
+        self.generation = int(manifest.get("generation", 0))
+        self.stamp = manifest_stamp(index_dir)
+        self.settings = settings
+        documents = manifest.get("documents", {})
+        self.docs: dict[str, dict] = {d: entry["meta"] for d, entry in documents.items()}
+        records: list[ChunkRecord] = []
+        self._parts = []  # (vectors of the segment, physical rows that are live, in order)
+        term_parts = []
+        for segment in segments:
+            live = np.asarray([i for i, r in enumerate(segment.records)
+                               if documents.get(r.doc_id, {}).get("segment") == segment.name], dtype=np.int64)
+            records.extend(segment.records[i] for i in live.tolist())
+            self._parts.append((segment.vectors, live))
+            term_parts.append(segment.terms.take(live))
+        self.records: tuple[ChunkRecord, ...] = tuple(records)
+        self.lexical = LexicalIndex(concat(term_parts))
+        self.cities: tuple[str, ...] = tuple(dict.fromkeys(m["city"] for m in self.docs.values()))
+        self._city_code = {c: i for i, c in enumerate(dict.fromkeys(r.city for r in self.records))}
+        self._doc_code = {d: i for i, d in enumerate(dict.fromkeys(r.doc_id for r in self.records))}
+        self._city_of = np.array([self._city_code[r.city] for r in self.records], dtype=np.int32)
+        self._doc_of = np.array([self._doc_code[r.doc_id] for r in self.records], dtype=np.int32)
+        self.row_of = {r.chunk_id: i for i, r in enumerate(self.records)}
+
+    # ------------------------------------------------------------ opening
+    @classmethod
+    def open(cls, settings: Settings, embedder_id: str) -> "Snapshot":
+        index_dir = Path(settings.index_dir)
+        for attempt in range(_OPEN_ATTEMPTS):
+            manifest = read_manifest(index_dir)
+            if manifest is None or manifest.get("schema") != SCHEMA_VERSION:
+                raise IndexMissingError("索引不存在或格式已过时，请先运行 policy-assistant index build")
+            check_manifest(manifest, settings, embedder_id)
+            try:
+                segments = [read_segment(index_dir, name) for name in manifest.get("segments", [])]
+            except FileNotFoundError:
+                # a writer committed and collected this generation's segments while we read them: read again
+                time.sleep(0.05 * (attempt + 1))
+                continue
+            return cls(index_dir, manifest, segments, settings)
+        raise AssistantError("索引正在频繁更新，暂时无法读取，请稍后再试。")
+
+    def is_current(self) -> bool:
+        """False once a writer (in any process) has committed a newer generation."""
+        return manifest_stamp(self.index_dir) == self.stamp
+
+    # ------------------------------------------------------------ filters
+    def mask(self, cities=None, doc_ids=None) -> np.ndarray | None:
+        if not cities and not doc_ids:
+            return None
+        keep = np.ones(len(self.records), dtype=bool)
+        if cities:
+            keep &= np.isin(self._city_of, [self._city_code.get(c, -1) for c in cities])
+        if doc_ids:
+            keep &= np.isin(self._doc_of, [self._doc_code.get(d, -1) for d in doc_ids])
+        return keep
+
+    # ------------------------------------------------------------ lexical
+    def bm25_scores(self, terms: tuple[str, ...]) -> np.ndarray:
+        return self.lexical.scores(terms)
+
+    def document_frequency(self, variants: tuple[str, ...]) -> int:
+        return self.lexical.document_frequency(variants)
+
+    def row_terms(self, row: int) -> frozenset[str]:
+        return self.lexical.row_terms(row)
+
+    # ------------------------------------------------------------ dense
+    def dense_scores(self, vector: np.ndarray) -> np.ndarray:
+        """Cosine similarity of every live row, from the stored vectors."""
+        query = np.asarray(vector, dtype=np.float32)
+        query = query / (np.linalg.norm(query) or 1.0)
+        parts = []
+        for (vectors, live), norms in zip(self._parts, self._norms):
+            if len(live):
+                parts.append((vectors @ query)[live] / norms)
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+
+    @cached_property
+    def _norms(self) -> list[np.ndarray]:
+        out = []
+        for vectors, live in self._parts:
+            norms = np.linalg.norm(vectors[live], axis=1) if len(live) else np.zeros(0, dtype=np.float32)
+            out.append(np.where(norms > 0, norms, 1.0).astype(np.float32))
+        return out
+
+    def dense_search(self, vector: np.ndarray, n: int, cities=None, doc_ids=None,
+                     mask: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """(row, cosine similarity) best first, within the filters. Exact from the stored vectors when the
+        corpus or the filtered set is small; Chroma's approximate search over a large corpus."""
+        if not len(self.records):
+            return []
+        if mask is None:
+            mask = self.mask(cities, doc_ids)
+        selected = int(mask.sum()) if mask is not None else len(self.records)
+        if selected == 0:
+            return []
+        if len(self.records) > self.settings.ann_min_rows and selected > _EXACT_LIMIT:
+            found = self._approximate(vector, n, cities, doc_ids)
+            if found is not None:
+                return found
+        scores = self.dense_scores(vector)
+        rows = np.flatnonzero(mask) if mask is not None else np.arange(len(scores))
+        sub = scores[rows]
+        top = np.argpartition(-sub, n)[:n] if len(sub) > n else np.arange(len(sub))
+        top = top[np.argsort(-sub[top], kind="stable")]
+        return [(int(rows[i]), float(sub[i])) for i in top]
+
+    @cached_property
+    def _chroma(self):
+        from assistant.index.vectors import ChromaVectors
+
+        return ChromaVectors(self.settings, self.manifest["settings"]["embedder"])
+
+    def _approximate(self, vector, n, cities, doc_ids) -> list[tuple[int, float]] | None:
+        clauses = []
+        if cities:
+            clauses.append({"city": {"$in": list(cities)}})
+        if doc_ids:
+            clauses.append({"doc_id": {"$in": list(doc_ids)}})
+        where = None if not clauses else clauses[0] if len(clauses) == 1 else {"$and": clauses}
+        try:
+            found = self._chroma.query(vector, max(1, min(n, len(self.records))), where)
+        except Exception:  # noqa: BLE001 — an unreachable or read-only store: exact search still answers
+            return None
+        # ids of rows this generation does not have (another writer's newer rows) are skipped
+        return [(self.row_of[cid], sim) for cid, sim in found if cid in self.row_of]
+
+    def chunk_counts(self) -> dict[str, int]:
+        return {d: int(e.get("chunks", 0)) for d, e in self.manifest.get("documents", {}).items()}

@@ -1,0 +1,295 @@
+"""The one writer of an index directory: brings the index in step with the corpus, document by document.
+
+Only documents that are new or changed (text or metadata, detected from a file's size and mtime before its
+text is read again) are chunked and embedded; they go into one new segment. Removed and replaced documents'
+rows become dead; segments are merged when there are too many or too many dead rows. The manifest is
+replaced last, atomically: that is the commit. Chroma is kept in step around the commit, and a marker file
+says when it may differ, so the next writer reconciles it after a crash."""
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from assistant.chunking.clauses import chunk_document
+from assistant.config import Settings
+from assistant.corpus.manifest import DocEntry, corpus_hash, document_digest, text_sha256
+from assistant.errors import IndexLockedError
+from assistant.files import atomic_write, exclusive
+from assistant.index.cache import EmbeddingCache
+from assistant.index.lexical import TermRows, concat
+from assistant.index.records import SCHEMA_VERSION, ChunkRecord, fingerprint
+from assistant.index.segments import (PENDING, SEGMENTS, collect_garbage, read_manifest, read_segment,
+                                      segment_ids, write_manifest, write_segment)
+from assistant.index.snapshot import check_manifest
+from assistant.index.vectors import ChromaVectors
+
+LOCK_WAIT_SECONDS = 15
+_MAX_SEGMENTS = 12  # merge beyond this many segments …
+_MAX_DEAD_SHARE = 0.3  # … or when this share of the stored rows is dead
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    chunks: int  # live rows after the update
+    embedded: int  # texts that had to be embedded (the rest came from the cache)
+    added: int  # clauses new to the index (a new version's unchanged clauses are not counted)
+    removed: int  # clauses that left the index
+    seconds: float
+    documents: int = 0  # documents chunked in this update
+
+
+@dataclass(frozen=True)
+class _Doc:
+    entry: DocEntry
+    text_sha256: str
+    stat: tuple[int, int]
+    digest: str
+
+
+class IndexWriter:
+    def __init__(self, settings: Settings, embedder):
+        self.settings = settings
+        self.embedder = embedder
+        self.dir = Path(settings.index_dir)
+        self.vectors = ChromaVectors(settings, embedder.model_id)
+
+    # ------------------------------------------------------------ state
+    def state(self, entries: list[DocEntry]) -> str:
+        """'missing', 'stale' (the corpus changed, or a write was interrupted) or 'ok'.
+
+        Raises IndexMismatchError when the index was built with other settings."""
+        manifest = read_manifest(self.dir)
+        if manifest is None or manifest.get("schema") != SCHEMA_VERSION:
+            return "missing"
+        check_manifest(manifest, self.settings, self.embedder.model_id)
+        if (self.dir / PENDING).exists():
+            return "stale"
+        docs = self._identify(entries, manifest)
+        return "ok" if corpus_hash({d: x.digest for d, x in docs.items()}) == manifest.get("corpus_hash") else "stale"
+
+    def pending(self) -> bool:
+        return (self.dir / PENDING).exists()
+
+    @contextlib.contextmanager
+    def write_lock(self, wait_seconds: float = LOCK_WAIT_SECONDS):
+        """One writer per index directory: concurrent Chroma writers corrupt it silently."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        busy = f"索引目录 {self.dir} 正被另一个进程写入，等待 {wait_seconds:.0f} 秒后仍未释放，请稍后再试。"
+        with exclusive(self.dir / ".write.lock", wait_seconds, lambda: IndexLockedError(busy)):
+            yield
+
+    # ------------------------------------------------------------ update
+    def update(self, entries: list[DocEntry], rebuild: bool = False, progress=None) -> BuildReport:
+        started = time.perf_counter()
+        with self.write_lock():
+            manifest = read_manifest(self.dir)
+            if manifest is not None and manifest.get("schema") == SCHEMA_VERSION and not rebuild:
+                check_manifest(manifest, self.settings, self.embedder.model_id)
+                self._reconcile(manifest)
+            else:
+                manifest = self._start_over()
+            docs = self._identify(entries, manifest)
+            known = manifest["documents"]
+            changed = [d for d, x in docs.items() if known.get(d, {}).get("digest") != x.digest]
+            removed = [d for d in known if d not in docs]
+            if not changed and not removed:
+                return BuildReport(sum(int(e["chunks"]) for e in known.values()), 0, 0, 0,
+                                   time.perf_counter() - started)
+            return self._apply(manifest, docs, changed, removed, progress, started)
+
+    def _apply(self, manifest: dict, docs: dict[str, _Doc], changed: list[str], removed: list[str],
+               progress, started: float) -> BuildReport:
+        known = manifest["documents"]
+        generation = int(manifest.get("generation", 0)) + 1
+        name = f"g{generation:06d}-{secrets.token_hex(3)}"
+        self._mark_pending()  # from here until the commit, Chroma may get ahead of the manifest
+        try:
+            records, vectors, terms, embedded = self._rows([docs[d] for d in changed], progress)
+            old_ids = self._old_ids(manifest, [*changed, *removed])
+            segments = list(manifest["segments"])
+            if records:
+                write_segment(self.dir, name, records, vectors, terms)
+                segments.append(name)
+            self._store_vectors(records, vectors)
+            documents = {d: e for d, e in known.items() if d in docs and d not in changed}
+            counts: dict[str, int] = {}
+            for r in records:
+                counts[r.doc_id] = counts.get(r.doc_id, 0) + 1
+            for d in changed:
+                x = docs[d]
+                documents[d] = {"segment": name, "digest": x.digest, "text_sha256": x.text_sha256,
+                                "stat": list(x.stat), "file": str(x.entry.path), "chunks": counts.get(d, 0),
+                                "meta": x.entry.meta()}
+            new_manifest = self._maybe_merge(self._manifest(generation, segments, documents, docs))
+            write_manifest(self.dir, new_manifest)  # the commit
+        except BaseException:
+            self._undo()
+            raise
+        live_ids, previous = {r.chunk_id for r in records}, set(old_ids)
+        stale = [i for i in old_ids if i not in live_ids]
+        self._finish(new_manifest, stale)
+        return BuildReport(sum(int(e["chunks"]) for e in new_manifest["documents"].values()), embedded,
+                           len(live_ids - previous), len(stale), time.perf_counter() - started, len(changed))
+
+    def _undo(self) -> None:
+        """A write that failed before its commit leaves no trace: new segments go, Chroma is put back to the
+        committed rows and the marker removed. If even that fails (a full disk), the marker stays and the next
+        writer finishes the job."""
+        committed = read_manifest(self.dir)  # what readers use: Chroma must match it, not the attempt
+        with contextlib.suppress(Exception):
+            if committed is not None and committed.get("schema") == SCHEMA_VERSION:
+                self._reconcile(committed)
+                collect_garbage(self.dir, committed)
+            else:
+                self.vectors.drop()
+                (self.dir / PENDING).unlink(missing_ok=True)
+                shutil.rmtree(self.dir / SEGMENTS, ignore_errors=True)
+            for tmp in (self.dir / SEGMENTS).glob("*.tmp"):
+                shutil.rmtree(tmp, ignore_errors=True)
+
+    def _manifest(self, generation: int, segments: list[str], documents: dict, docs: dict[str, _Doc]) -> dict:
+        order = {d: i for i, d in enumerate(docs)}  # the corpus manifest's order
+        documents = dict(sorted(documents.items(), key=lambda item: order.get(item[0], len(order))))
+        used = {e["segment"] for e in documents.values()}
+        return {"schema": SCHEMA_VERSION, "settings": fingerprint(self.settings, self.embedder.model_id),
+                "generation": generation,
+                "corpus_hash": corpus_hash({d: e["digest"] for d, e in documents.items()}),
+                "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"), "chroma": self.vectors.location,
+                "segments": [s for s in segments if s in used], "documents": documents}
+
+    # ------------------------------------------------------------ pieces
+    def _identify(self, entries: list[DocEntry], manifest: dict) -> dict[str, _Doc]:
+        """Each document's digest; a text is read again only when its file's size or mtime changed."""
+        known = manifest.get("documents", {}) if manifest else {}
+        out: dict[str, _Doc] = {}
+        for entry in entries:
+            try:
+                st = os.stat(entry.path)
+                stat = (st.st_size, st.st_mtime_ns)
+            except OSError:
+                stat = (-1, -1)
+            old = known.get(entry.doc_id, {})
+            if old.get("stat") == list(stat) and old.get("file") == str(entry.path) and old.get("text_sha256"):
+                sha = old["text_sha256"]
+            else:
+                sha = text_sha256(entry.read_text())
+            out[entry.doc_id] = _Doc(entry, sha, stat, document_digest(entry.meta(), sha))
+        return out
+
+    def _rows(self, docs: list[_Doc], progress) -> tuple[list[ChunkRecord], np.ndarray, TermRows, int]:
+        records: list[ChunkRecord] = []
+        texts: list[str] = []
+        with_document = self.settings.embed_context == "document"
+        for x in docs:
+            meta = x.entry.meta()
+            short = (meta.get("short_title") or meta["title"]) if with_document else None
+            for chunk in chunk_document(x.entry.doc_id, x.entry.read_text(), self.settings.max_chunk_tokens):
+                record = ChunkRecord.of(chunk, meta)
+                records.append(record)
+                texts.append(record.embedding_text(short))
+        cache = EmbeddingCache(Path(self.settings.cache_dir) / "embeddings.sqlite")
+        try:
+            vectors, embedded = cache.embed(self.embedder, texts, progress=progress)
+        finally:
+            cache.close()
+        return records, vectors, TermRows.build([r.terms() for r in records]), embedded
+
+    def _store_vectors(self, records: list[ChunkRecord], vectors: np.ndarray) -> None:
+        if not records:
+            return
+        self.vectors.upsert([r.chunk_id for r in records], vectors,
+                            [{"doc_id": r.doc_id, "city": r.city, "status": r.status} for r in records])
+
+    def _old_ids(self, manifest: dict, doc_ids: list[str]) -> list[str]:
+        """Chunk ids of these documents' current rows (read from their segments' id lists)."""
+        wanted = set(doc_ids)
+        by_segment: dict[str, set[str]] = {}
+        for d in wanted:
+            entry = manifest["documents"].get(d)
+            if entry:
+                by_segment.setdefault(entry["segment"], set()).add(d)
+        out: list[str] = []
+        for name, owners in by_segment.items():
+            out.extend(cid for cid, doc in segment_ids(self.dir, name) if doc in owners)
+        return out
+
+    def _maybe_merge(self, manifest: dict) -> dict:
+        """Merge every live row into one segment when there are too many segments or dead rows (no
+        re-chunking, no re-embedding: rows, vectors and terms are copied)."""
+        names = manifest["segments"]
+        live_rows = sum(int(e["chunks"]) for e in manifest["documents"].values())
+        stored = sum(len(segment_ids(self.dir, n)) for n in names)
+        if len(names) <= _MAX_SEGMENTS and (not stored or 1 - live_rows / stored <= _MAX_DEAD_SHARE):
+            return manifest
+        documents = manifest["documents"]
+        records, vectors, terms = [], [], []
+        for name in names:
+            segment = read_segment(self.dir, name)
+            live = np.asarray([i for i, r in enumerate(segment.records)
+                               if documents.get(r.doc_id, {}).get("segment") == name], dtype=np.int64)
+            records.extend(segment.records[i] for i in live.tolist())
+            vectors.append(np.asarray(segment.vectors[live]))
+            terms.append(segment.terms.take(live))
+        merged = f"g{int(manifest['generation']):06d}-{secrets.token_hex(3)}m"
+        write_segment(self.dir, merged, records, np.concatenate(vectors) if vectors else np.zeros((0, 0)),
+                      concat(terms))
+        for entry in documents.values():
+            entry["segment"] = merged
+        return {**manifest, "segments": [merged] if records else []}
+
+    # ------------------------------------------------------------ consistency with Chroma
+    def _mark_pending(self) -> None:
+        atomic_write(self.dir / PENDING, str(os.getpid()))
+
+    def _finish(self, manifest: dict, stale_ids: list[str]) -> None:
+        """After the commit: drop rows that stopped being live from Chroma, then the marker and old segments.
+        Nothing here may fail the update, which is committed: a failure leaves the marker for the next writer."""
+        try:
+            self.vectors.delete(stale_ids)
+            (self.dir / PENDING).unlink(missing_ok=True)
+        except Exception:  # noqa: BLE001 — reconciled by the next writer (see _reconcile)
+            return
+        collect_garbage(self.dir, manifest)
+
+    def _reconcile(self, manifest: dict) -> None:
+        """After an interrupted write: make Chroma hold exactly the live rows, and drop unnamed segments."""
+        if not (self.dir / PENDING).exists():
+            return
+        live: dict[str, tuple[str, int]] = {}
+        for name in manifest["segments"]:
+            segment = read_segment(self.dir, name)
+            for i, r in enumerate(segment.records):
+                if manifest["documents"].get(r.doc_id, {}).get("segment") == name:
+                    live[r.chunk_id] = (name, i)
+        stored = self.vectors.ids()
+        self.vectors.delete(sorted(stored - set(live)))
+        missing = [cid for cid in live if cid not in stored]
+        for name in {live[c][0] for c in missing}:
+            segment = read_segment(self.dir, name)
+            rows = [live[c][1] for c in missing if live[c][0] == name]
+            self._store_vectors([segment.records[i] for i in rows], np.asarray(segment.vectors[rows]))
+        (self.dir / PENDING).unlink(missing_ok=True)
+        collect_garbage(self.dir, manifest)
+
+    def _start_over(self) -> dict:
+        """An empty index to build into (rebuild, no index yet, or one in an older format). The committed
+        manifest and its segments stay until the new generation is committed, so readers keep answering; the
+        embedding cache stays too, so nothing cached is embedded again."""
+        self._mark_pending()
+        self.vectors.drop()
+        for name in ("bm25", "chunks.jsonl", "docs.json", "BUILDING"):  # files of the first index format
+            path = self.dir / name
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink(missing_ok=True)
+        committed = read_manifest(self.dir)
+        generation = int(committed.get("generation", 0)) if committed else 0
+        return {"schema": SCHEMA_VERSION, "generation": generation, "segments": [], "documents": {}}

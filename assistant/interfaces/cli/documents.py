@@ -1,0 +1,127 @@
+"""`index build`, `ingest` and `docs`: the corpus and its index, through the facade."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from assistant.domain.values import status_label
+from assistant.errors import AssistantError
+from assistant.interfaces.cli.common import assistant, print_json, progress
+
+_OVERRIDES = ("city", "title", "short_title", "issuer", "doc_number", "date", "status")
+
+
+def run_index(args: argparse.Namespace) -> int:
+    a = assistant()
+    report = a.build_index(rebuild=args.rebuild, progress=progress)
+    print(f"索引已就绪：{report.chunks} 个条款，新嵌入 {report.embedded} 个，"
+          f"新增 {report.added}、删除 {report.removed}，用时 {report.seconds:.1f} 秒（{a.settings.index_dir}）")
+    return 0
+
+
+def _meta_lines(meta: dict) -> list[str]:
+    labels = (("title", "标题"), ("short_title", "简称"), ("city", "城市"), ("issuer", "发文机关"),
+              ("doc_number", "文号"), ("date", "日期"))
+    lines = [f"  {label}：{meta.get(key) or '（未识别）'}" for key, label in labels]
+    lines.append(f"  状态：{status_label(meta.get('status') or 'official')}")
+    return lines
+
+
+def run_ingest(args: argparse.Namespace) -> int:
+    overrides = {k: getattr(args, k) for k in _OVERRIDES if getattr(args, k) is not None}
+    if len(args.paths) > 1 and ({"title", "short_title", "doc_number"} & set(overrides) or args.replace):
+        raise AssistantError("--title、--short-title、--doc-number 和 --replace 只能用于单个文件")
+    a = assistant()
+    failures, results = 0, []
+    for path in args.paths:
+        try:
+            if args.dry_run:
+                preview = a.preview(path, overrides=overrides, replace=args.replace)
+                results.append({"path": path, **preview.to_dict()})
+                if not args.json:
+                    _print_preview(path, preview)
+                continue
+            report = a.ingest(path, overrides=overrides, replace=args.replace, progress=progress)
+            results.append({"path": path, **report.to_dict()})
+            if not args.json:
+                _print_report(report)
+        except AssistantError as exc:
+            failures += 1
+            results.append({"path": path, "error": str(exc)})
+            print(f"错误：{_display(path)}：{exc}", file=sys.stderr)
+    if args.json:
+        for r in results:
+            r.pop("text", None)
+        print_json(results)
+    return 2 if failures else 0
+
+
+def _display(path: str) -> str:
+    from assistant.domain.markup import safe_name
+
+    return safe_name(path)
+
+
+def _print_preview(path: str, preview) -> None:
+    actions = {"add": "新增", "replace": f"替换 {preview.replaces}", "update": "更新元数据",
+               "unchanged": "已在语料中，无需导入"}
+    print(f"预览（未写入）：{_display(path)} → {preview.doc_id}（{actions[preview.action]}）")
+    print("\n".join(_meta_lines(preview.metadata.to_dict())))
+    print(f"  条款：{len(preview.clauses)} 个；文字 {preview.characters} 字" +
+          (f"；{preview.pages} 页" if preview.pages else ""))
+    for warning in preview.warnings:
+        print(f"提示：{warning}")
+    if preview.missing:
+        names = {"city": "--city", "title": "--title"}
+        print("需要补充：" + "、".join(names[m] for m in preview.missing))
+
+
+def _print_report(report) -> None:
+    what = f"《{report.title}》（{report.city}，{status_label(report.status)}）"
+    if report.action == "unchanged":
+        print(f"未变化：{what}已在语料中（{report.doc_id}），未重复导入")
+    else:
+        verb = {"added": "已导入", "replaced": "已替换为新版本", "updated": "已更新元数据"}[report.action]
+        print(f"{verb}：{what} → {report.doc_id}：{report.clauses} 个条款，新嵌入 {report.embedded} 个，"
+              f"索引新增 {report.added}、删除 {report.removed}，用时 {report.seconds:.1f} 秒")
+    for warning in report.warnings:
+        print(f"提示：{warning}")
+
+
+def run_docs(args: argparse.Namespace) -> int:
+    a = assistant()
+    if args.docs_command == "list":
+        documents = a.list_documents()
+        if args.json:
+            print_json([d.to_dict() for d in documents])
+            return 0
+        for d in documents:
+            chunks = "未建索引" if d.chunks is None else f"{d.chunks} 个条款"
+            origin = "导入" if d.ingested else "内置"
+            print(f"{d.doc_id}｜{d.city}｜{status_label(d.status)}｜《{d.title}》｜{chunks}｜{origin}")
+        return 0
+    if args.docs_command == "show":
+        info = a.document(args.doc_id)
+        clauses = a.document_outline(args.doc_id)
+        if args.json:
+            data = info.to_dict()
+            data["clauses"] = [{"chunk_id": c.chunk_id, "clause": c.clause, "text": c.text} for c in clauses]
+            if args.text:
+                data["text"] = a.document_source_text(args.doc_id)
+            print_json(data)
+            return 0
+        print(f"{info.doc_id}")
+        print("\n".join(_meta_lines(info.to_dict())))
+        source = f"{info.source}（原文件名：{info.original_name}）" if info.original_name else info.source
+        print(f"  文本：{info.file}\n  来源：{source or '（无）'}")
+        print(f"  条款（{len(clauses)} 个）：")
+        for i, c in enumerate(clauses, start=1):
+            print(f"    {i}. {c.clause}（{len(c.text)} 字）")
+        if args.text:
+            print("\n" + a.document_source_text(args.doc_id))
+        return 0
+    report = a.remove_document(args.doc_id, progress=progress)
+    print(f"已删除：《{report.title}》（{report.doc_id}），索引中移除 {report.removed} 个条款")
+    return 0
+
+

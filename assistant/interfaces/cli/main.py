@@ -1,0 +1,142 @@
+"""Command line: `policy-assistant ask|retrieve|compare|index build|ingest|docs|eval|charter|serve` (also
+`python -m assistant`). This module holds the parser and the dispatch; each command group has its module."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from assistant.errors import AssistantError
+from assistant.interfaces.cli import charter as charter_cli
+from assistant.interfaces.cli import documents, evaluation, questions
+
+EXAMPLES = """示例：
+  policy-assistant ask "长沙集团化办学的合作期限是多久？"
+  policy-assistant ask "成员校能提前退出集团吗？" --city 青岛市 --json
+  policy-assistant ask "成员校能提前退出集团吗？" --mode llm
+  policy-assistant retrieve "教师交流轮岗" -k 3 --city 南昌市
+  policy-assistant index build --rebuild
+  policy-assistant compare "各地对成员校退出有什么不同规定？" --csv
+  policy-assistant compare --matrix --markdown
+  policy-assistant eval --check
+  policy-assistant ingest 株洲集团化办学实施方案.pdf --city 株洲市
+  policy-assistant docs list
+  policy-assistant serve --port 7860
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="policy-assistant", description="集团化办学政策助手：检索条款并给出带出处的回答。",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="命令")
+
+    ask = sub.add_parser("ask", help="提问，返回引用原文条款的回答")
+    ask.add_argument("question", help="问题（中文）")
+    ask.add_argument("--city", action="append", help="只在该城市/区的文件中查找，可重复")
+    ask.add_argument("--json", action="store_true", help="输出 JSON")
+    ask.add_argument("--mode", choices=("llm", "extractive"), default=None,
+                     help="llm：大模型生成并核对引用；extractive：摘录原文（默认：已配置大模型时为 llm）")
+
+    retrieve = sub.add_parser("retrieve", help="只检索条款，不组织回答")
+    retrieve.add_argument("question")
+    retrieve.add_argument("-k", type=int, default=5, help="返回条款数（默认 5）")
+    retrieve.add_argument("--city", action="append")
+    retrieve.add_argument("--json", action="store_true")
+
+    index = sub.add_parser("index", help="索引管理")
+    index_sub = index.add_subparsers(dest="index_command", required=True, metavar="子命令")
+    build = index_sub.add_parser("build", help="从 corpus/ 构建或更新索引")
+    build.add_argument("--rebuild", action="store_true", help="删除现有索引后完整重建（保留嵌入缓存）")
+
+    compare = sub.add_parser("compare", help="跨城市对比：同一问题或主题按城市并列")
+    compare.add_argument("question", nargs="?", help="问题或主题（如“退出与终止”）；与 --matrix 二选一")
+    compare.add_argument("--city", action="append", help="参与对比的城市，可重复（默认：问题中的城市或全部城市）")
+    compare.add_argument("--matrix", action="store_true", help="全部主题 × 全部城市的总览表")
+    compare.add_argument("--topics", action="store_true", help="列出主题目录")
+    fmt = compare.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="输出 JSON")
+    fmt.add_argument("--markdown", action="store_true", help="输出 Markdown 表格（默认）")
+    fmt.add_argument("--csv", action="store_true", help="输出 CSV")
+
+    evaluate = sub.add_parser("eval", help="在评测集上评测检索、引用与拒答，写出报告")
+    evaluate.add_argument("--gold", default=None, help="评测集 JSONL（默认 eval/gold.jsonl）")
+    evaluate.add_argument("--runs-dir", default=None, help="报告目录（默认 eval/runs）")
+    evaluate.add_argument("--thresholds", default=None, help="阈值文件（默认 eval/thresholds.toml）")
+    evaluate.add_argument("--check", action="store_true", help="任一指标低于阈值时以退出码 1 结束")
+    evaluate.add_argument("--no-baseline", action="store_true", help="不评测朴素基线（更快）")
+    evaluate.add_argument("--mode", choices=["extractive", "llm"], default=None,
+                          help="回答模式（默认：已配置大模型时为 llm，否则为 extractive）")
+    evaluate.add_argument("--json", action="store_true", help="输出 JSON 指标")
+    ingest = sub.add_parser(
+        "ingest", help="导入 PDF/DOCX/TXT/MD 政策文件（自动识别标题、城市、文号等，可用选项覆盖）",
+        description="导入政策文件：提取文字和元数据，写入 corpus/ 并增量更新索引。同一文件重复导入不会产生重复条款；"
+                    "同一城市、同一文号或标题的新版本会替换旧版本。")
+    ingest.add_argument("paths", nargs="+", metavar="PATH", help="PDF、DOCX、TXT 或 MD 文件")
+    ingest.add_argument("--city", help="所属城市/区县，如 长沙市、郑州市中原区")
+    ingest.add_argument("--title", help="文件标题")
+    ingest.add_argument("--short-title", help="简称")
+    ingest.add_argument("--issuer", help="发文机关")
+    ingest.add_argument("--doc-number", help="文号，如 长教通〔2020〕97号")
+    ingest.add_argument("--date", help="成文日期，如 2020-12-08")
+    ingest.add_argument("--status", help="official（正式文件）、draft（征求意见稿）或 interpretation（政策解读）")
+    ingest.add_argument("--replace", metavar="ID", help="作为新版本替换语料中的这份文档")
+    ingest.add_argument("--dry-run", action="store_true", help="只显示识别结果，不写入")
+    ingest.add_argument("--json", action="store_true")
+
+    docs = sub.add_parser("docs", help="查看或删除语料中的文档")
+    docs_sub = docs.add_subparsers(dest="docs_command", required=True, metavar="子命令")
+    docs_list = docs_sub.add_parser("list", help="列出全部文档")
+    docs_list.add_argument("--json", action="store_true")
+    show = docs_sub.add_parser("show", help="显示一份文档的元数据和条款结构")
+    show.add_argument("doc_id", metavar="ID")
+    show.add_argument("--text", action="store_true", help="同时输出全文")
+    show.add_argument("--json", action="store_true")
+    remove = docs_sub.add_parser("remove", help="从语料和索引中删除一份文档")
+    remove.add_argument("doc_id", metavar="ID")
+
+    serve = sub.add_parser("serve", help="启动网页应用（默认 127.0.0.1）")
+    serve.add_argument("--host", default=None)
+    serve.add_argument("--port", type=int, default=None)
+
+    charter_cli.add_parser(sub)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.command == "charter":  # pure logic over corpus/requirements.json: no index, no model
+        return charter_cli.run(args)
+    if args.command == "serve":
+        from assistant.interfaces.web.app import main as serve_app
+
+        serve_app(host=args.host, port=args.port)
+        return 0
+    if args.command == "index":
+        return documents.run_index(args)
+    if args.command == "ingest":
+        return documents.run_ingest(args)
+    if args.command == "docs":
+        return documents.run_docs(args)
+    if args.command == "eval":
+        return evaluation.run(args)
+    return questions.run(args)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return run(args)
+    except AssistantError as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("已取消。", file=sys.stderr)
+        return 130
+    except Exception as exc:  # last resort: one line, never a traceback
+        print(f"内部错误：{exc.__class__.__name__}: {str(exc)[:200]}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,263 @@
+"""The Python API: `Assistant().ask(...)`, `.ask_stream(...)`, `.retrieve(...)`, `.compare(...)`,
+`.check_charter(...)`, and the documents behind them (`.ingest(...)`, `.preview(...)`,
+`.remove_document(...)`, `.list_documents()`, ...).
+
+A thin facade: it wires the stages together and delegates. Nothing is loaded when it is made; the index is
+opened (and built or brought up to date when needed) by `open()` or on first use, and charter checking needs
+no index at all. Questions are answered from an immutable snapshot; after a write, or when another process
+commits a new index generation, the next question gets the new snapshot while questions in flight finish
+on the old one."""
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from functools import cached_property
+from pathlib import Path
+
+from assistant.answering.compare import Comparison, Matrix
+from assistant.answering.llm import LLMClient
+from assistant.answering.pipeline import Answerer
+from assistant.charter.check import CharterReport, check_charter, scope_for
+from assistant.charter.io import read_draft, write_skeleton
+from assistant.charter.requirements import Requirement, RequirementBook, load_book
+from assistant.charter.skeleton import Skeleton, build_skeleton
+from assistant.charter.suggest import Candidate, suggest
+from assistant.chunking.clauses import normalize
+from assistant.config import Settings
+from assistant.corpus.library import Library
+from assistant.corpus.plan import DocumentInfo, IngestReport, Preview, RemoveReport
+from assistant.domain.values import Answer, Citation
+from assistant.errors import DocumentNotFoundError, QuestionError
+from assistant.index.embedders import make_embedder
+from assistant.index.records import ChunkRecord
+from assistant.index.snapshot import Snapshot
+from assistant.index.writer import BuildReport, IndexWriter
+from assistant.retrieval.dialogue import resolve
+
+_READABLE = re.compile(r"[\w\u4e00-\u9fff]")
+
+
+class Assistant:
+    """Answers questions about the bundled (or configured) policy corpus with cited clauses."""
+
+    def __init__(self, corpus_dir: str | Path | None = None, index_dir: str | Path | None = None,
+                 settings: Settings | None = None, embedder=None, progress=None):
+        self.settings = settings or Settings.from_env(corpus_dir=corpus_dir, index_dir=index_dir)
+        self.embedder = embedder or make_embedder(self.settings.embedder, self.settings.embed_threads)
+        self.library = Library(self.settings)
+        self.writer = IndexWriter(self.settings, self.embedder)
+        # None: LLM mode not configured, answers stay extractive; replaceable (tests, another backend)
+        self.llm: LLMClient | None = LLMClient(self.settings) if self.settings.llm_configured else None
+        self._progress = progress
+        self._answerer: Answerer | None = None
+        self._open_lock = threading.Lock()
+
+    # ------------------------------------------------------------ the index
+    def open(self, progress=None) -> "Assistant":
+        """Recover from an interrupted write, bring the index up to date with the corpus (embedding only new
+        text), and load it. Idempotent; called on first use when not called explicitly."""
+        with self._open_lock:
+            self.library.recover()
+            self.ensure_index(progress or self._progress)
+            self._answerer = self._answerer_for(Snapshot.open(self.settings, self.embedder.model_id))
+        return self
+
+    def ensure_index(self, progress=None) -> BuildReport | None:
+        """Build or update the index when the corpus changed; None when it was already current."""
+        documents = self.library.documents_to_index()
+        if self.writer.state(documents) == "ok":
+            return None
+        return self.writer.update(documents, progress=progress)
+
+    def build_index(self, rebuild: bool = False, progress=None) -> BuildReport:
+        """`index build`: recover from an interrupted write, then update (or rebuild) the index."""
+        self.library.recover()
+        report = self.writer.update(self.library.documents_to_index(), rebuild=rebuild, progress=progress)
+        if self._answerer is not None:
+            self._reload()
+        return report
+
+    def _answerer_for(self, snapshot: Snapshot) -> Answerer:
+        return Answerer(snapshot, self.embedder, self.settings, self.llm)
+
+    @property
+    def answerer(self) -> Answerer:
+        """The answerer over the newest committed snapshot (reopened when another process committed one)."""
+        answerer = self._answerer
+        if answerer is None:
+            self.open()
+            return self._answerer
+        if not answerer.snapshot.is_current():
+            self._reload()
+            return self._answerer
+        answerer.llm = self.llm  # the LLM client is replaceable at any time
+        return answerer
+
+    def _reload(self) -> None:
+        with self._open_lock:
+            current = self._answerer
+            if current is None or not current.snapshot.is_current():
+                self._answerer = self._answerer_for(Snapshot.open(self.settings, self.embedder.model_id))
+
+    @property
+    def snapshot(self) -> Snapshot:
+        return self.answerer.snapshot
+
+    @property
+    def cities(self) -> list[str]:
+        return list(self.snapshot.cities)
+
+    @property
+    def documents(self) -> dict[str, dict]:
+        return self.snapshot.docs
+
+    # ------------------------------------------------------------ documents
+    def _counts(self) -> dict[str, int] | None:
+        try:
+            return self.snapshot.chunk_counts()
+        except Exception:  # noqa: BLE001 — listing documents works without an index
+            return None
+
+    def list_documents(self) -> list[DocumentInfo]:
+        return self.library.documents(self._counts())
+
+    def document(self, doc_id: str) -> DocumentInfo:
+        return self.library.document(doc_id, self._counts())
+
+    def document_source_text(self, doc_id: str) -> str:
+        """The document's stored text as extracted (before normalisation)."""
+        return self.library.text(doc_id)
+
+    def document_outline(self, doc_id: str) -> list:
+        """The document's clauses as the chunker makes them (no index needed)."""
+        return self.library.clauses(doc_id)
+
+    def document_text(self, doc_id: str) -> str:
+        """The document as clean paragraphs, one per line: the text citations quote from."""
+        return normalize(self.library.text(doc_id))
+
+    def document_clauses(self, doc_id: str) -> list[ChunkRecord]:
+        """The document's indexed clauses in order; `chunk_id` matches `Citation.chunk_id`."""
+        snapshot = self.snapshot
+        if doc_id not in snapshot.docs:
+            self.library.entry(doc_id)  # raises DocumentNotFoundError for unknown ids
+            raise DocumentNotFoundError(f"文档 {doc_id} 尚未建立索引，请运行 policy-assistant index build")
+        return sorted((r for r in snapshot.records if r.doc_id == doc_id), key=lambda r: r.ordinal)
+
+    def preview(self, source, filename: str | None = None, overrides: dict | None = None,
+                replace: str | None = None) -> Preview:
+        """Extract text and metadata from a file (a path, or bytes with `filename`) without writing
+        anything: for the user to confirm or correct before `ingest` (which reuses this extraction)."""
+        return self.library.preview(source, filename, overrides, replace)
+
+    def ingest(self, source, filename: str | None = None, overrides: dict | None = None,
+               replace: str | None = None, progress=None) -> IngestReport:
+        """Add a PDF/DOCX/TXT/MD policy (a path, or bytes with `filename`) to the corpus and the index.
+
+        `overrides` maps title/short_title/city/issuer/doc_number/date/status to values that win over
+        the detected ones. The same file twice changes nothing; a new version of a document already
+        in the corpus (same city and document number or title, or `replace=doc_id`) replaces it."""
+        report = self.library.add(source, self._apply, filename, overrides, replace, progress=progress)
+        self._changed()
+        return report
+
+    def remove_document(self, doc_id: str, progress=None) -> RemoveReport:
+        report = self.library.remove(doc_id, self._apply, progress=progress)
+        self._changed()
+        return report
+
+    def _changed(self) -> None:
+        self.__dict__.pop("charter_book", None)  # the requirement book quotes the corpus: read it again
+        if self._answerer is not None:
+            self._reload()
+
+    def _apply(self, documents, progress) -> BuildReport:
+        return self.writer.update(documents, progress=progress)
+
+    # ------------------------------------------------------------ questions
+    def _check(self, question: str) -> str:
+        if not isinstance(question, str) or not question.strip():
+            raise QuestionError("问题不能为空，请输入要查询的内容。")
+        question = question.strip()
+        if len(question) > self.settings.max_question_chars:
+            raise QuestionError(f"问题过长（{len(question)} 字），请精简到 {self.settings.max_question_chars} 字以内。")
+        if not _READABLE.search(question):
+            raise QuestionError("问题中没有可识别的文字，请用中文描述您的问题。")
+        return question
+
+    def retrieve(self, question: str, k: int = 5, cities: list[str] | None = None, mode: str = "hybrid",
+                 detect_places: bool = True) -> list[Citation]:
+        """Ranked clauses. `mode` ('hybrid', 'dense', 'bm25') and `detect_places=False` (no city
+        filter taken from the question) exist for evaluation ablations."""
+        return self.answerer.retrieve(self._check(question), k, cities, mode, detect_places)
+
+    def ask(self, question: str, cities: list[str] | None = None, mode: str | None = None) -> Answer:
+        """The final answer of `ask_stream` (mode: "extractive", "llm", or None for the configured default)."""
+        answer = None
+        for item in self.ask_stream(question, cities, mode):
+            answer = item
+        return answer
+
+    def ask_stream(self, question: str, cities: list[str] | None = None,
+                   mode: str | None = None) -> Iterator[str | Answer]:
+        """Yield text deltas while a model writes (LLM mode only), then the final checked Answer."""
+        question = self._check(question)
+        yield from self.answerer.ask_stream(question, cities, mode)
+
+    def follow_up(self, message: str, previous=None, cities: list[str] | None = None):
+        """The question a chat turn asks: "那长沙呢？" after a question about 青岛 asks it about 长沙; a question
+        naming no city keeps the previous turn's cities. Returns a `Turn` (remember it as the next `previous`)."""
+        return resolve(message, previous, self.cities, cities)
+
+    def compare(self, question_or_topic: str, cities: list[str] | None = None) -> Comparison:
+        """The same question (or catalogue topic) answered per city: each city's governing clauses,
+        quoted verbatim with their key figures, or an explicit 未作规定."""
+        return self.answerer.compare(self._check(question_or_topic), cities)
+
+    def compare_matrix(self, cities: list[str] | None = None) -> Matrix:
+        """Every catalogue topic × every city."""
+        return self.answerer.compare_matrix(cities)
+
+    # ------------------------------------------------------------ charters (no index needed)
+    @cached_property
+    def charter_book(self) -> RequirementBook:
+        """Curated requirements of `corpus/requirements.json`, quotes verified against the corpus."""
+        return load_book(self.settings.corpus_dir)
+
+    def check_charter(self, text: str, city: str, group_type: str | None = None) -> CharterReport:
+        """Check a draft charter's text against the requirements of `city` (and its group type)."""
+        return check_charter(self.charter_book, text, city, group_type)
+
+    def charter_skeleton(self, city: str, group_type: str | None = None) -> Skeleton:
+        """A charter outline covering every requirement, each article annotated with its clause."""
+        return build_skeleton(self.charter_book, city, group_type)
+
+    def charter_requirements(self, city: str, group_type: str | None = None) -> tuple[Requirement, ...]:
+        return self.charter_scope(city, group_type).requirements
+
+    def charter_scope(self, city: str, group_type: str | None = None):
+        """The requirements that apply to `city` (and its group type), with notices about how they were chosen."""
+        return scope_for(self.charter_book, city, group_type)
+
+    @staticmethod
+    def read_draft(path: str | Path) -> str:
+        """A draft charter's text from a TXT, MD or DOCX file."""
+        return read_draft(path)
+
+    @staticmethod
+    def write_skeleton(skeleton: Skeleton, path: str | Path) -> Path:
+        """Save a charter outline as Markdown or Word (by the file's extension)."""
+        return write_skeleton(skeleton, path)
+
+    # ------------------------------------------------------------ evaluation
+    def evaluate(self, gold: Path, runs_dir: Path, thresholds: Path | None = None, naive: bool = True,
+                 mode: str | None = None, progress=None):
+        """Run the gold set(s) in `gold`, write a run directory, and check the thresholds (see eval/)."""
+        from assistant.evaluation.session import evaluate
+
+        return evaluate(self, gold, runs_dir, thresholds, naive, mode, progress)
+
+    def suggest_requirements(self, doc_id: str) -> list[Candidate]:
+        """Obligation-like sentences of a document, for a person to confirm as requirements."""
+        return suggest(self.charter_book, doc_id)

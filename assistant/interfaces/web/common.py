@@ -1,0 +1,68 @@
+"""What every tab shares: user-facing failure messages and the files offered for download."""
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+import shutil
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from assistant.errors import AssistantError
+
+log = logging.getLogger("assistant.app")
+INTERNAL_ERROR = "处理时出现内部错误，请稍后重试；如果问题持续，请联系管理员查看服务日志。"
+
+
+def failure(exc: Exception) -> str:
+    """A user-facing message for an exception: the Chinese text of an AssistantError, never a traceback."""
+    if isinstance(exc, AssistantError):
+        return str(exc)
+    log.exception("web request failed")
+    return INTERNAL_ERROR
+
+
+class Downloads:
+    """Files the app offers for download, in one private temporary directory."""
+
+    def __init__(self, keep_seconds: float = 3600):
+        self.dir = Path(tempfile.mkdtemp(prefix="policy-assistant-web-"))
+        self.keep_seconds = keep_seconds
+
+    def _folder(self) -> Path:
+        cutoff = time.time() - self.keep_seconds
+        for old in self.dir.iterdir():  # files offered more than an hour ago
+            if old.stat().st_mtime < cutoff:
+                shutil.rmtree(old, ignore_errors=True)
+        folder = self.dir / uuid.uuid4().hex[:12]
+        folder.mkdir()
+        return folder
+
+    def write(self, name: str, data: str | bytes) -> str:
+        path = self._folder() / name
+        if isinstance(data, str):
+            path.write_text(data, encoding="utf-8-sig" if name.endswith(".csv") else "utf-8")
+        else:
+            path.write_bytes(data)
+        return str(path)
+
+    def path(self, name: str) -> Path:
+        return self._folder() / name
+
+
+def bind(fn, *bound):
+    """`fn` with its first arguments fixed, as a plain function Gradio can inspect: Gradio reads a handler's
+    signature and type hints to pass gr.Progress and gr.SelectData, and to stream generators, which a
+    functools.partial hides."""
+    if inspect.isgeneratorfunction(fn):
+        def handler(*args, **kwargs):
+            yield from fn(*bound, *args, **kwargs)
+    else:
+        def handler(*args, **kwargs):
+            return fn(*bound, *args, **kwargs)
+    functools.update_wrapper(handler, fn)
+    signature = inspect.signature(fn)
+    handler.__signature__ = signature.replace(parameters=list(signature.parameters.values())[len(bound):])
+    return handler

@@ -1,0 +1,136 @@
+"""Grounded answers from the real assistant over the bundled corpus."""
+from __future__ import annotations
+
+import pytest
+
+from assistant.chunking.clauses import normalize
+from assistant.corpus.manifest import load_corpus
+from assistant.errors import QuestionError
+
+from tests.conftest import CORPUS
+
+pytestmark = pytest.mark.integration
+
+NORMALIZED = {d.doc_id: normalize(d.text) for d in load_corpus(CORPUS)}
+
+
+def _assert_grounded(answer, assistant, question):
+    retrieved = {c.chunk_id for c in assistant.retrieve(question, k=20, cities=list(answer.cities) or None)}
+    for c in answer.citations:
+        assert c.chunk_id in retrieved, "never cite what was not retrieved"
+        assert c.quote in c.text, "quotes are verbatim substrings of the clause"
+        assert c.text.replace("\n", "") in NORMALIZED[c.doc_id].replace("\n", "")
+        assert f"「{c.quote}」[{c.n}]" in answer.answer
+
+
+def test_changsha_term_question_quotes_the_term_clause(assistant):
+    q = "长沙集团化办学的合作期限是多久？"
+    answer = assistant.ask(q)
+    assert not answer.abstained
+    first = answer.citations[0]
+    assert first.city == "长沙市" and first.doc_number == "长教通〔2020〕97号"
+    assert first.clause == "三、主要举措 › 5. 构建退出机制 › 限定合作时间"
+    assert "合作时限一般为六年" in first.quote
+    assert answer.answer.splitlines()[1].startswith("「集团化学校合作时限一般为六年")
+    assert {c.city for c in answer.citations} == {"长沙市"}, "the named city becomes a filter"
+    _assert_grounded(answer, assistant, q)
+
+
+def test_to_dict_has_the_documented_shape(assistant):
+    d = assistant.ask("青岛成员校退出集团需要谁批准？").to_dict()
+    assert set(d) >= {"question", "answer", "abstained", "mode", "citations", "notices"}
+    assert d["mode"] == "extractive" and d["abstained"] is False
+    c = d["citations"][0]
+    assert set(c) >= {"n", "doc_id", "title", "city", "doc_number", "clause", "status", "text", "score"}
+    assert c["doc_id"] == "qingdao-yijian" and "核心校所属教育行政部门同意" in c["text"]
+
+
+def test_several_cities_are_grouped_by_city(assistant):
+    q = "南昌和青岛对成员校退出有什么规定？"
+    answer = assistant.ask(q)
+    assert set(answer.cities) == {"南昌市", "青岛市"}
+    assert "【南昌市】" in answer.answer and "【青岛市】" in answer.answer
+    clauses = {(c.doc_id, c.clause) for c in answer.citations}
+    assert ("nanchang-jituan-2021", "二、主要任务 › （二）强化集团管理 › 3. 成员校退出") in clauses
+    assert ("qingdao-yijian", "四、管理体制机制 › （五）教育集团退出") in clauses
+    _assert_grounded(answer, assistant, q)
+
+
+def test_draft_citations_are_labelled(assistant):
+    answer = assistant.ask("中原区要求教育集团建立哪些“五个一”工作制度？")
+    assert not answer.abstained
+    assert answer.citations[0].doc_id == "zhongyuan-jituan-draft"
+    assert any("征求意见稿" in n and "尚未正式施行" in n for n in answer.notices)
+
+
+def test_interpretation_repeating_the_normative_text_defers_to_it(assistant):
+    answer = assistant.ask("青岛的集团化办学基本模式是什么？")
+    assert not answer.abstained
+    assert answer.citations[0].doc_id == "qingdao-yijian"
+    for c in answer.citations:
+        if c.status == "interpretation":
+            assert any(f"[{c.n}] 出自政策解读" in n for n in answer.notices)
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("北京市集团化办学的成员校退出有什么规定？", "北京"),
+    ("上海的教育集团怎么组建？", "上海"),
+    ("杭州市集团化办学合作期限多久？", "杭州"),
+    ("荆州市集团化办学合作期限多久？", "荆州市"),
+])
+def test_places_outside_the_corpus_are_named_and_refused(assistant, question, expected):
+    answer = assistant.ask(question)
+    assert answer.abstained and not answer.citations
+    assert expected in answer.answer and "长沙市" in answer.answer and "青岛市" in answer.answer
+
+
+@pytest.mark.parametrize("question", [
+    "今天南昌天气怎么样？",
+    "长沙的学区房价格是多少？",
+    "医保报销比例是多少？",
+    "郑州市中原区集团化办学的合作期限是几年？",
+])
+def test_questions_the_documents_do_not_answer_abstain(assistant, question):
+    answer = assistant.ask(question)
+    assert answer.abstained, answer.answer
+    assert not answer.citations and "目前语料覆盖" in answer.answer
+
+
+def test_a_named_place_outside_the_corpus_beside_a_covered_one_gives_a_notice(assistant):
+    answer = assistant.ask("北京和长沙的集团化办学合作期限分别是多久？")
+    assert not answer.abstained
+    assert any("北京" in n for n in answer.notices)
+    assert all(c.city == "长沙市" for c in answer.citations)
+
+
+def test_explicit_city_filter_and_unknown_city(assistant):
+    answer = assistant.ask("成员校退出需要什么条件？", cities=["南昌市"])
+    assert answer.citations and all(c.city == "南昌市" for c in answer.citations)
+    unknown = assistant.ask("成员校退出需要什么条件？", cities=["深圳市"])
+    assert unknown.abstained and "深圳市" in unknown.answer
+
+
+@pytest.mark.parametrize("question, fragment", [
+    ("", "不能为空"), ("   \n ", "不能为空"), ("😀😀🎉", "没有可识别的文字"), ("集团" * 50_000, "问题过长"),
+])
+def test_bad_questions_get_a_clear_chinese_message(assistant, question, fragment):
+    with pytest.raises(QuestionError) as err:
+        assistant.ask(question)
+    assert fragment in str(err.value)
+
+
+def test_full_width_digits_and_chinese_numerals_find_the_same_clause(assistant):
+    for q in ("长沙每所优质学校集团化办学规模控制在１０所左右吗？", "长沙每所优质学校的集团化办学规模控制在十所左右吗？"):
+        clauses = [c.clause for c in assistant.retrieve(q, k=3)]
+        assert "三、主要举措 › 1. 统筹规划布局 › 控制集团化办学规模" in clauses, q
+
+
+def test_retrieve_respects_city_filter_and_k(assistant):
+    citations = assistant.retrieve("教师交流轮岗", k=4, cities=["南昌市"])
+    assert len(citations) == 4 and all(c.city == "南昌市" for c in citations)
+    assert [c.n for c in citations] == [1, 2, 3, 4]
+
+
+def test_bm25_finds_chinese_keywords_on_its_own(assistant):
+    hits = assistant.answerer.retriever.search("黄牌预警机制和红牌淘汰机制", 3, mode="bm25")
+    assert hits and "黄牌预警机制" in assistant.snapshot.records[hits[0].row].text

@@ -1,0 +1,51 @@
+"""The developers' gold set: trustworthy keys, retrieval recall and correct abstention."""
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from assistant.chunking.clauses import chunk_document
+from assistant.corpus.manifest import load_corpus
+
+from tests.conftest import CORPUS, load_gold
+
+pytestmark = pytest.mark.unit  # tests marked integration below override it
+
+GOLD = load_gold()
+CHUNKS = {d.doc_id: chunk_document(d.doc_id, d.text) for d in load_corpus(CORPUS)}
+TYPES = {"fact", "colloquial", "lookup", "numeric", "compare", "not_in_city", "out_of_scope"}
+
+
+def test_gold_set_is_large_varied_and_covers_every_document():
+    assert len(GOLD) >= 100
+    assert {g["type"] for g in GOLD} == TYPES
+    assert len({g["id"] for g in GOLD}) == len(GOLD)
+    cited = Counter(e["doc_id"] for g in GOLD for e in g["expected"])
+    assert set(cited) == set(CHUNKS)
+    assert {g["split"] for g in GOLD} == {"dev", "heldout"}
+    assert all(Counter(g["type"] for g in GOLD if g["split"] == "heldout")[t] for t in TYPES)
+    for g in GOLD:  # compare items name every city they expect clauses from
+        if g["type"] == "compare":
+            assert len(g["cities"]) >= 2 and {e["doc_id"] for e in g["expected"]}
+    # retrieval recall, citations and abstention are gated by eval/thresholds.toml (tests/evaluation/test_run.py)
+
+
+@pytest.mark.parametrize("item", GOLD, ids=[g["id"] for g in GOLD])
+def test_every_key_phrase_is_verbatim_in_an_existing_clause(item):
+    for e in item["expected"]:
+        clause_texts = [c.text for c in CHUNKS[e["doc_id"]] if c.clause == e["clause"]]
+        assert clause_texts, f"no clause {e['clause']} in {e['doc_id']}"
+        assert any(e["key_phrase"] in t for t in clause_texts), e["key_phrase"]
+    if item["type"] in ("not_in_city", "out_of_scope"):
+        assert not item["expected"]
+    else:
+        assert item["expected"]
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("item", [g for g in GOLD if g["type"] == "out_of_scope"],
+                         ids=[g["id"] for g in GOLD if g["type"] == "out_of_scope"])
+def test_out_of_scope_questions_abstain(assistant, item):
+    answer = assistant.ask(item["question"])
+    assert answer.abstained and not answer.citations

@@ -1,0 +1,113 @@
+"""The web app's HTML (assistant/views.py) and the chat's follow-up context (assistant/dialogue.py):
+pure functions, no index."""
+from __future__ import annotations
+
+import pytest
+
+from assistant.retrieval.dialogue import Turn, is_follow_up, resolve
+from assistant.domain.values import Answer, Citation
+from assistant.interfaces.web.views import answer_html, answer_plain, citation_card, highlight
+
+pytestmark = pytest.mark.unit  # tests marked integration below override it
+
+CITIES = ["南昌市", "郑州市中原区", "长沙市", "青岛市"]
+EVIL = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
+
+
+def _citation(n=1, text="限定合作时间。集团化学校合作时限一般为六年。其他。", quote="集团化学校合作时限一般为六年。",
+              status="official", title="关于进一步优化基础教育集团化办学的指导意见") -> Citation:
+    return Citation(chunk_id=f"c{n}", doc_id="changsha", title=title, city="长沙市", doc_number="长教通〔2020〕97号",
+                    clause="三、主要举措 › 限定合作时间", status=status, text=text, score=0.5, n=n, quote=quote)
+
+
+def test_follow_up_with_a_city_reuses_the_previous_question():
+    first = resolve("青岛成员校退出集团需要谁批准？", None, CITIES)
+    assert first == Turn("青岛成员校退出集团需要谁批准？", ("青岛市",))
+    turn = resolve("那长沙呢？", first, CITIES)
+    assert turn.question == "长沙市成员校退出集团需要谁批准？" and turn.cities == ("长沙市",) and turn.rewritten
+    assert resolve("中原区怎么规定", first, CITIES).cities == ("郑州市中原区",)
+    assert resolve("长沙和南昌呢？", first, CITIES).cities == ("长沙市", "南昌市")
+
+
+def test_a_question_naming_no_city_keeps_the_previous_cities():
+    first = Turn("长沙集团化办学的合作期限是多久？", ("长沙市",))
+    turn = resolve("成员校能提前退出吗？", first, CITIES)
+    assert turn == Turn("成员校能提前退出吗？", ("长沙市",), inherited=True)
+    # a new question that names its own city starts afresh, and the filter always wins
+    assert resolve("青岛的合作期限是多久？", first, CITIES) == Turn("青岛的合作期限是多久？", ("青岛市",))
+    assert resolve("那长沙呢？", first, CITIES, selected=["南昌市"]).cities == ("南昌市",)
+    # no previous turn, or a place the corpus does not cover: nothing inherited
+    assert resolve("成员校能提前退出吗？", None, CITIES) == Turn("成员校能提前退出吗？", ())
+    assert resolve("北京的合作期限是多久？", first, CITIES).cities == ()
+
+
+def test_is_follow_up_only_for_bare_city_questions():
+    assert is_follow_up("那长沙呢？", CITIES) and is_follow_up("青岛呢", CITIES)
+    assert not is_follow_up("长沙的合作期限是多久？", CITIES) and not is_follow_up("那呢？", CITIES)
+
+
+def test_quote_is_highlighted_inside_the_escaped_clause():
+    assert highlight("甲<b>乙</b>丙。", "<b>乙</b>") == "甲<mark>&lt;b&gt;乙&lt;/b&gt;</mark>丙。"
+    assert highlight("甲乙丙。", "不在其中") == "甲乙丙。"
+
+
+def test_citation_card_shows_title_number_city_clause_and_draft_badge():
+    card = citation_card(_citation(status="draft"), "k")
+    assert card.startswith('<details class="pa-card" id="cite-k-1"')
+    for part in ("关于进一步优化基础教育集团化办学的指导意见", "长教通〔2020〕97号", "长沙市", "限定合作时间", "征求意见稿",
+                 "<mark>集团化学校合作时限一般为六年。</mark>"):
+        assert part in card
+    assert "正式文件" not in citation_card(_citation(), "k")
+
+
+def test_answer_markers_link_to_their_cards_and_all_text_is_inert():
+    c = _citation(text=f"条款{EVIL}。合作时限一般为六年。", quote="合作时限一般为六年。", title=EVIL)
+    answer = Answer(question=EVIL, answer=f"「合作时限一般为六年。」[1] {EVIL} [9]", abstained=False,
+                    citations=(c,), notices=(EVIL,))
+    html = answer_html(answer, "t1")
+    assert '<a class="pa-ref" href="#cite-t1-1"' in html and 'id="cite-t1-1"' in html
+    assert "[9]" in html and "#cite-t1-9" not in html  # no card, no link
+    assert "<img" not in html and "<script" not in html and "&lt;img src=x" in html
+    assert "\n\n" not in html  # one HTML block for Markdown renderers
+
+
+def test_abstention_is_a_visible_state_and_plain_text_keeps_citations():
+    html = answer_html(Answer(question="北京？", answer="语料中没有北京的文件。", abstained=True), "a")
+    assert 'class="pa-abstain"' in html and "未找到依据" in html
+    plain = answer_plain(Answer(question="q", answer="「合作时限一般为六年。」[1]", abstained=False,
+                                citations=(_citation(),)))
+    assert "[1] 长沙市｜《关于进一步优化基础教育集团化办学的指导意见》（长教通〔2020〕97号）" in plain
+
+
+def test_comparison_table_has_one_column_per_city_and_marks_silence():
+    from assistant.answering.compare import CityCell, Comparison, Figure
+    from assistant.interfaces.web.views import comparison_html
+
+    c = _citation(title=EVIL)
+    cells = (CityCell("长沙市", "specified", (c,), (Figure("一般为六年", "六年", 6.0, "年", 1),)),
+             CityCell("青岛市", "not_specified", (), (), reason=f"青岛市没有{EVIL}"))
+    html = comparison_html(Comparison("合作期限", "term", "合作期限", cells))
+    assert "<th>长沙市</th><th>青岛市</th>" in html and "未作规定" in html and "一般为六年[1]" in html
+    assert "<img" not in html and "<script" not in html and "pa-abstain" not in html
+    silent = comparison_html(Comparison("q", None, "q", (cells[1],)))
+    assert "pa-abstain" in silent and "未找到依据" in silent
+
+
+def test_document_viewer_and_charter_report_escape_their_text():
+    from assistant.charter.check import CharterReport, RequirementResult
+    from assistant.corpus.plan import DocumentInfo
+    from assistant.charter.requirements import Requirement, Source
+    from assistant.interfaces.web.views import charter_html, document_html
+
+    class Record:
+        clause, text, chunk_id = f"一、{EVIL} › 1. 条", f"正文{EVIL}", "abc"
+
+    html = document_html(DocumentInfo(doc_id="d", title=EVIL, city="长沙市", status="draft"), [Record()])
+    assert "<img" not in html and "<script" not in html and "征求意见稿" in html and "pa-doc-clause" in html
+    req = Requirement(id="r1", jurisdiction="长沙市", kind="limit", topic="t", summary=EVIL,
+                      source=Source(doc_id="d", clause="c", quote=EVIL, title=EVIL), cues=(("x",),))
+    report = CharterReport("长沙市", None, (RequirementResult(req, "conflict", evidence=EVIL, note=EVIL),
+                                          RequirementResult(req, "met", evidence="x")))
+    html = charter_html(report)
+    assert "<img" not in html and "<script" not in html and "冲突 1" in html and "符合 1" in html
+    assert html.index("pa-req-conflict") < html.index("pa-req-met")
