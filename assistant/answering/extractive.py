@@ -1,16 +1,21 @@
 """Grounded extractive answers: quotes taken verbatim from the retrieved clauses, grouped by city."""
 from __future__ import annotations
 
-from assistant.chunking.clauses import split_sentences
+import re
+
+import numpy as np
+
+from assistant.answering.conclusion import conclude
+from assistant.chunking.clauses import quote_units
 from assistant.domain.segment import search_terms
 from assistant.domain.values import Answer, Citation, status_label
 from assistant.index.records import ChunkRecord
-from assistant.retrieval.hybrid import Hit
+from assistant.retrieval.analysis import Query
 from assistant.retrieval.query import query_terms
+from assistant.retrieval.rerank import CUES, FIGURE, Candidate
 
 _MAX_PER_CITY = 2
-_DENSE_MARGIN = 0.005
-_FUSED_RATIO = 0.98
+_SECOND_RATIO = 0.85  # a second clause of the same city is cited when nearly as probable as the best
 
 
 def cite(record: ChunkRecord, score: float, n: int, quote: str) -> Citation:
@@ -20,42 +25,69 @@ def cite(record: ChunkRecord, score: float, n: int, quote: str) -> Citation:
                     score=round(score, 4), n=n, quote=quote)
 
 
-def best_quote(text: str, question: str) -> str:
-    """The sentence(s) of `text` sharing the most (and longest) terms with the question, verbatim."""
-    terms = set(query_terms(question))
-    sentences = [s for s in split_sentences(text) if s.strip()]
-    if not sentences:
-        return text
+def best_quote(text: str, question: str, query: Query | None = None,
+               sentence_scores: np.ndarray | None = None) -> str:
+    """The sentence(s) of `text` that answer, verbatim: the sentence most similar to the question (sentence
+    vectors, when the index has them) and sharing its terms, never a heading alone; extended to the next
+    sentence when a list or a figure continues there."""
+    units = quote_units(text)
+    if not units:
+        return text.strip()
+    terms = set(query_terms(query.search_text if query else question))
+    cue = CUES.get(query.intent) if query else None
+    dense = sentence_scores if sentence_scores is not None and len(sentence_scores) == len(units) else None
+    scores = []
+    for i, unit in enumerate(units):
+        own = set(search_terms(unit))
+        lexical = sum(len(t) for t in terms & own) / max(sum(len(t) for t in terms), 1)
+        score = (float(dense[i]) if dense is not None else 0.0) + 0.25 * lexical
+        score += 0.04 * bool(cue and cue.search(unit)) - 0.3 * _heading_like(unit)
+        scores.append(score)
+    best = max(range(len(units)), key=lambda i: (scores[i], -i))
+    end = best + 1
+    while end < len(units) and end - best < 4 and _continues(units[end - 1], units[end], query):
+        end += 1
+    return "".join(units[best:end]) if "\n" not in text else _join(text, units[best:end])
 
-    def score(sentence: str) -> float:
-        own = set(search_terms(sentence))
-        return sum(len(t) for t in terms & own)
 
-    scores = [score(s) for s in sentences]
-    best = max(range(len(sentences)), key=lambda i: (scores[i], -i))
-    # a sentence that only names the clause ("限定合作时间。") is extended by the next one
-    quote = sentences[best]
-    if len(quote.strip()) <= 12 and best + 1 < len(sentences):
-        quote += sentences[best + 1]
-    return quote.strip()
+def _join(text: str, units: list[str]) -> str:
+    """Consecutive units as they stand in the text (a line break between them is kept), still verbatim."""
+    start = text.find(units[0])
+    stop = text.find(units[-1], start) + len(units[-1])
+    return text[start:stop] if start >= 0 and stop > start else units[0]
 
 
-def select(hits: list[Hit], records: list[ChunkRecord]) -> list[Hit]:
-    """The hits worth citing: each city's best, plus any close to it in both fused rank and similarity."""
-    best_of_city: dict[str, Hit] = {}
-    for h in hits:
-        city = records[h.row].city
-        if city not in best_of_city or h.score > best_of_city[city].score:
-            best_of_city[city] = h
-    chosen: list[Hit] = []
-    per_city: dict[str, int] = {}
-    for h in sorted(hits, key=lambda h: -h.score):
-        city = records[h.row].city
-        lead = best_of_city[city]
-        close = h.score >= _FUSED_RATIO * lead.score and h.dense >= lead.dense - _DENSE_MARGIN
-        if (h is lead or close) and per_city.get(city, 0) < _MAX_PER_CITY:
-            per_city[city] = per_city.get(city, 0) + 1
-            chosen.append(h)
+_MARKER = re.compile(r"^(?:[（(][一二三四五六七八九十\d]+[）)]|\d+[.．、]|[一二三四五六七八九十]是|其[一二三四五六])")
+
+
+def _heading_like(unit: str) -> bool:
+    """"1. 建设紧密融合型教育集团。", "限定合作时间。": a heading sentence, not an answer."""
+    body = _MARKER.sub("", unit).strip().rstrip("。：:")
+    return len(body) <= 14 and not re.search(r"[，,；;]", body)
+
+
+def _continues(current: str, following: str, query: Query | None) -> bool:
+    if current.rstrip().endswith(("：", ":")) or _heading_like(current):
+        return True
+    if query is not None and query.intent == "list" and _MARKER.match(following):
+        return True
+    if query is not None and query.intent == "numeric" and not FIGURE.search(current) and FIGURE.search(following):
+        return True
+    return False
+
+
+def select(candidates: list[Candidate], records: list[ChunkRecord]) -> list[Candidate]:
+    """The candidates worth citing: each city's most probable one, and a second nearly as probable."""
+    chosen: list[Candidate] = []
+    best: dict[str, float] = {}
+    for c in sorted(candidates, key=lambda c: -c.probability):
+        city = records[c.hit.row].city
+        if city not in best:
+            best[city] = c.probability
+            chosen.append(c)
+        elif c.probability >= _SECOND_RATIO * best[city] and sum(
+                records[x.hit.row].city == city for x in chosen) < _MAX_PER_CITY:
+            chosen.append(c)
     return chosen
 
 
@@ -67,25 +99,28 @@ def _same_content(a: str, b: str) -> bool:
     return len(grams_a & grams_b) / min(len(grams_a), len(grams_b)) >= 0.6
 
 
-def compose(question: str, hits: list[Hit], records: list[ChunkRecord], docs: dict[str, dict],
-            cities: tuple[str, ...]) -> Answer:
-    chosen = select(hits, records)
-    quotes = {h.row: best_quote(records[h.row].text, question) for h in chosen}
+def compose(question: str, chosen: list[Candidate], records: list[ChunkRecord], docs: dict[str, dict],
+            cities: tuple[str, ...], queries: dict[int, Query] | None = None) -> Answer:
+    """`queries` maps each chosen candidate's row to the question (part) it answers."""
+    queries = queries or {}
+    quotes = {c.hit.row: best_quote(records[c.hit.row].text, question, queries.get(c.hit.row), c.sentence_scores)
+              for c in chosen}
     notices: list[str] = []
 
     # Prefer the normative text when an interpretation repeats it.
-    normative_quotes = [quotes[h.row] for h in chosen if records[h.row].status == "official"]
-    kept: list[Hit] = []
-    for h in chosen:
-        record = records[h.row]
+    normative_quotes = [quotes[c.hit.row] for c in chosen if records[c.hit.row].status == "official"]
+    kept: list[Candidate] = []
+    for c in chosen:
+        record = records[c.hit.row]
         interprets = docs.get(record.doc_id, {}).get("interprets")
-        if record.status == "interpretation" and any(_same_content(quotes[h.row], q) for q in normative_quotes):
+        if record.status == "interpretation" and any(_same_content(quotes[c.hit.row], q) for q in normative_quotes):
             target = docs.get(interprets, {}).get("title", "正式文件")
             notices.append(f"政策解读中有相同内容，已以正式文件《{target}》为准。")
             continue
-        kept.append(h)
+        kept.append(c)
 
-    citations = tuple(cite(records[h.row], h.score, n, quotes[h.row]) for n, h in enumerate(kept, start=1))
+    citations = tuple(cite(records[c.hit.row], c.probability, n, quotes[c.hit.row])
+                      for n, c in enumerate(kept, start=1))
 
     by_city: dict[str, list[Citation]] = {}
     for c in citations:
@@ -98,8 +133,10 @@ def compose(question: str, hits: list[Hit], records: list[ChunkRecord], docs: di
             source = f"《{c.title}》{c.clause}"
             lines.append(f"「{c.quote}」[{c.n}]（{source}）")
     notices.extend(status_notices(citations, docs))
+    by_n = {cit.n: queries[c.hit.row] for cit, c in zip(citations, kept) if c.hit.row in queries}
+    conclusion = conclude(citations, by_n) if len(by_n) == len(citations) else ""
     return Answer(question=question, answer="\n".join(lines), abstained=False, citations=citations,
-                  notices=tuple(dict.fromkeys(notices)), cities=cities)
+                  notices=tuple(dict.fromkeys(notices)), cities=cities, conclusion=conclusion)
 
 
 def status_notices(citations: tuple[Citation, ...], docs: dict[str, dict]) -> list[str]:

@@ -229,6 +229,11 @@ def split_sentences(text: str) -> list[str]:
     return [p for p in parts if p]
 
 
+def quote_units(text: str) -> list[str]:
+    """The sentences a quote is made of, stripped, each a verbatim substring of `text` (empty ones dropped)."""
+    return [s.strip() for s in split_sentences(text) if s.strip()]
+
+
 def _pack(text: str, max_tokens: int) -> list[str]:
     # every token is at least one character, so a short clause needs no segmentation to fit
     if len(text) <= max_tokens or count_tokens(text) <= max_tokens:

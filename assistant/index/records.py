@@ -7,7 +7,7 @@ from assistant.config import Settings
 from assistant.domain.segment import search_terms
 from assistant.domain.values import PATH_SEPARATOR, Chunk
 
-SCHEMA_VERSION = 2  # 2: immutable segments + a manifest as the commit point
+SCHEMA_VERSION = 3  # 2: immutable segments + a manifest as the commit point; 3: sentence vectors
 CHUNKER_VERSION = 1
 
 
@@ -44,7 +44,7 @@ class ChunkRecord:
         return search_terms(f"{self.clause.replace(PATH_SEPARATOR, ' ')} {self.text}")
 
 
-_DEFAULTS = {"embed_context": "document"}  # fingerprint entries recorded only when not the default
+_DEFAULTS = {"embed_context": "document", "sentence_vectors": True}  # fingerprint entries recorded only when not the default
 
 
 def fingerprint(settings: Settings, embedder_id: str) -> dict:
@@ -53,6 +53,8 @@ def fingerprint(settings: Settings, embedder_id: str) -> dict:
              "chunker_version": CHUNKER_VERSION}
     if settings.embed_context != "document":  # recorded only when not the default, so older indexes stay valid
         found["embed_context"] = settings.embed_context
+    if not settings.sentence_vectors:
+        found["sentence_vectors"] = False
     return found
 
 
