@@ -8,7 +8,8 @@ import re
 from dataclasses import dataclass
 
 from assistant.answering.conclusion import conclude
-from assistant.answering.extractive import best_quote, cite, select, status_notices
+from assistant.answering.extractive import cite, select, status_notices
+from assistant.answering.quotes import best_quote
 from assistant.chunking.clauses import split_sentences
 from assistant.retrieval.analysis import Query
 from assistant.retrieval.rerank import Candidate, Ranked

@@ -14,12 +14,24 @@ from assistant.retrieval.rerank import CUES
 _PHRASE = re.compile(r"[^，,；;。：:！？!?]+")
 _MAX_PHRASES = 2
 _MAX_CHARS = 70
+_MIN_PHRASE = 6  # characters a phrase needs to say something on its own
 _MIN_OVERLAP = 0.34  # share of the question's terms a phrase must carry when no intent cue is found
 
 
 def phrases(quote: str) -> list[str]:
-    """The comma-delimited phrases of a quote, each verbatim."""
-    return [m.group().strip() for m in _PHRASE.finditer(quote) if len(m.group().strip()) >= 2]
+    """The comma-delimited phrases of a quote, each verbatim; a phrase too short to stand alone ("原则上")
+    is kept together with the one after it."""
+    out: list[str] = []
+    pending = ""
+    for m in _PHRASE.finditer(quote):
+        start = m.start() if not pending else quote.find(pending)
+        text = quote[start:m.end()].strip()
+        if len(re.sub(r"\W", "", text)) < _MIN_PHRASE:
+            pending = text
+            continue
+        out.append(text)
+        pending = ""
+    return out
 
 
 def _score(phrase: str, terms: set[str], cue) -> float:

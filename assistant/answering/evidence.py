@@ -9,7 +9,7 @@ from assistant.domain.places import aliases
 from assistant.domain.segment import search_terms
 from assistant.domain.values import Answer
 from assistant.retrieval.hybrid import Hit
-from assistant.retrieval.query import SYNONYMS
+from assistant.domain.glossary import glossary
 
 # Words every question in this field shares; they say nothing about whether the corpus answers it.
 _GENERIC_TERMS = frozenset(
@@ -45,7 +45,7 @@ def evidence(question: str, hits: list[Hit], store, cities: list[str]) -> Eviden
     records = store.records
     top_dense = max((h.dense for h in hits), default=0.0)
     terms = tuple(dict.fromkeys(informative_terms(question, cities)))
-    known = [t for t in terms if store.document_frequency((t, *SYNONYMS.get(t, ()))) > 0]
+    known = [t for t in terms if store.document_frequency(glossary().variants(t)) > 0]
     if not hits:
         return Evidence(top_dense, 0.0, terms)
     if any(h.structural for h in hits):  # the question named this clause by its number
@@ -58,7 +58,7 @@ def evidence(question: str, hits: list[Hit], store, cities: list[str]) -> Eviden
     n = max(len(records), 1)
     total = covered = 0.0
     for t in known:
-        variants = (t, *SYNONYMS.get(t, ()))
+        variants = glossary().variants(t)
         weight = math.log(1 + n / store.document_frequency(variants))
         total += weight
         if any(v in vocabulary for v in variants):

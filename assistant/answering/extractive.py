@@ -1,18 +1,12 @@
 """Grounded extractive answers: quotes taken verbatim from the retrieved clauses, grouped by city."""
 from __future__ import annotations
 
-import re
-
-import numpy as np
-
 from assistant.answering.conclusion import conclude
-from assistant.chunking.clauses import quote_units
-from assistant.domain.segment import search_terms
+from assistant.answering.quotes import best_quote
 from assistant.domain.values import Answer, Citation, status_label
 from assistant.index.records import ChunkRecord
 from assistant.retrieval.analysis import Query
-from assistant.retrieval.query import query_terms
-from assistant.retrieval.rerank import CUES, FIGURE, Candidate
+from assistant.retrieval.rerank import Candidate
 
 _MAX_PER_CITY = 2
 _SECOND_RATIO = 0.85  # a second clause of the same city is cited when nearly as probable as the best
@@ -23,57 +17,6 @@ def cite(record: ChunkRecord, score: float, n: int, quote: str) -> Citation:
     return Citation(chunk_id=record.chunk_id, doc_id=record.doc_id, title=record.title, city=record.city,
                     doc_number=record.doc_number, clause=record.clause, status=record.status, text=record.text,
                     score=round(score, 4), n=n, quote=quote)
-
-
-def best_quote(text: str, question: str, query: Query | None = None,
-               sentence_scores: np.ndarray | None = None) -> str:
-    """The sentence(s) of `text` that answer, verbatim: the sentence most similar to the question (sentence
-    vectors, when the index has them) and sharing its terms, never a heading alone; extended to the next
-    sentence when a list or a figure continues there."""
-    units = quote_units(text)
-    if not units:
-        return text.strip()
-    terms = set(query_terms(query.search_text if query else question))
-    cue = CUES.get(query.intent) if query else None
-    dense = sentence_scores if sentence_scores is not None and len(sentence_scores) == len(units) else None
-    scores = []
-    for i, unit in enumerate(units):
-        own = set(search_terms(unit))
-        lexical = sum(len(t) for t in terms & own) / max(sum(len(t) for t in terms), 1)
-        score = (float(dense[i]) if dense is not None else 0.0) + 0.25 * lexical
-        score += 0.04 * bool(cue and cue.search(unit)) - 0.3 * _heading_like(unit)
-        scores.append(score)
-    best = max(range(len(units)), key=lambda i: (scores[i], -i))
-    end = best + 1
-    while end < len(units) and end - best < 4 and _continues(units[end - 1], units[end], query):
-        end += 1
-    return "".join(units[best:end]) if "\n" not in text else _join(text, units[best:end])
-
-
-def _join(text: str, units: list[str]) -> str:
-    """Consecutive units as they stand in the text (a line break between them is kept), still verbatim."""
-    start = text.find(units[0])
-    stop = text.find(units[-1], start) + len(units[-1])
-    return text[start:stop] if start >= 0 and stop > start else units[0]
-
-
-_MARKER = re.compile(r"^(?:[（(][一二三四五六七八九十\d]+[）)]|\d+[.．、]|[一二三四五六七八九十]是|其[一二三四五六])")
-
-
-def _heading_like(unit: str) -> bool:
-    """"1. 建设紧密融合型教育集团。", "限定合作时间。": a heading sentence, not an answer."""
-    body = _MARKER.sub("", unit).strip().rstrip("。：:")
-    return len(body) <= 14 and not re.search(r"[，,；;]", body)
-
-
-def _continues(current: str, following: str, query: Query | None) -> bool:
-    if current.rstrip().endswith(("：", ":")) or _heading_like(current):
-        return True
-    if query is not None and query.intent == "list" and _MARKER.match(following):
-        return True
-    if query is not None and query.intent == "numeric" and not FIGURE.search(current) and FIGURE.search(following):
-        return True
-    return False
 
 
 def select(candidates: list[Candidate], records: list[ChunkRecord]) -> list[Candidate]:
@@ -99,29 +42,29 @@ def _same_content(a: str, b: str) -> bool:
     return len(grams_a & grams_b) / min(len(grams_a), len(grams_b)) >= 0.6
 
 
-def compose(question: str, chosen: list[Candidate], records: list[ChunkRecord], docs: dict[str, dict],
-            cities: tuple[str, ...], queries: dict[int, Query] | None = None) -> Answer:
-    """`queries` maps each chosen candidate's row to the question (part) it answers."""
-    queries = queries or {}
-    quotes = {c.hit.row: best_quote(records[c.hit.row].text, question, queries.get(c.hit.row), c.sentence_scores)
-              for c in chosen}
+def compose(question: str, picks: list[tuple[Candidate, Query | None]], records: list[ChunkRecord],
+            docs: dict[str, dict], cities: tuple[str, ...]) -> Answer:
+    """Quotes of the chosen candidates grouped by city, with a conclusion line composed of their phrases.
+    `picks` pairs each candidate with the question (part) it answers; one clause may answer two parts with
+    two different sentences."""
+    quoted: list[tuple[Candidate, Query | None, str]] = []
+    for c, query in picks:
+        quote = best_quote(records[c.hit.row].text, question, query, c.sentence_scores)
+        if not any(c.hit.row == x.hit.row and quote == q for x, _, q in quoted):
+            quoted.append((c, query, quote))
     notices: list[str] = []
-
     # Prefer the normative text when an interpretation repeats it.
-    normative_quotes = [quotes[c.hit.row] for c in chosen if records[c.hit.row].status == "official"]
-    kept: list[Candidate] = []
-    for c in chosen:
+    normative = [q for c, _, q in quoted if records[c.hit.row].status == "official"]
+    kept = []
+    for c, query, quote in quoted:
         record = records[c.hit.row]
-        interprets = docs.get(record.doc_id, {}).get("interprets")
-        if record.status == "interpretation" and any(_same_content(quotes[c.hit.row], q) for q in normative_quotes):
-            target = docs.get(interprets, {}).get("title", "正式文件")
+        if record.status == "interpretation" and any(_same_content(quote, q) for q in normative):
+            target = docs.get(docs.get(record.doc_id, {}).get("interprets"), {}).get("title", "正式文件")
             notices.append(f"政策解读中有相同内容，已以正式文件《{target}》为准。")
             continue
-        kept.append(c)
-
-    citations = tuple(cite(records[c.hit.row], c.probability, n, quotes[c.hit.row])
-                      for n, c in enumerate(kept, start=1))
-
+        kept.append((c, query, quote))
+    citations = tuple(cite(records[c.hit.row], c.probability, n, quote)
+                      for n, (c, _, quote) in enumerate(kept, start=1))
     by_city: dict[str, list[Citation]] = {}
     for c in citations:
         by_city.setdefault(c.city, []).append(c)
@@ -130,11 +73,10 @@ def compose(question: str, chosen: list[Candidate], records: list[ChunkRecord], 
         if len(by_city) > 1:
             lines.append(f"\n【{city}】")
         for c in group:
-            source = f"《{c.title}》{c.clause}"
-            lines.append(f"「{c.quote}」[{c.n}]（{source}）")
+            lines.append(f"「{c.quote}」[{c.n}]（《{c.title}》{c.clause}）")
     notices.extend(status_notices(citations, docs))
-    by_n = {cit.n: queries[c.hit.row] for cit, c in zip(citations, kept) if c.hit.row in queries}
-    conclusion = conclude(citations, by_n) if len(by_n) == len(citations) else ""
+    queries = {cit.n: query for cit, (_, query, _) in zip(citations, kept) if query is not None}
+    conclusion = conclude(citations, queries) if len(queries) == len(citations) else ""
     return Answer(question=question, answer="\n".join(lines), abstained=False, citations=citations,
                   notices=tuple(dict.fromkeys(notices)), cities=cities, conclusion=conclusion)
 

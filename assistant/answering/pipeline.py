@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from assistant.answering.compare import (Comparison, Matrix, build_cell, comparison_answer, governing,
                                          is_comparison, silent_reason)
 from assistant.answering.evidence import abstain
-from assistant.answering.extractive import best_quote, cite, compose, select
+from assistant.answering.extractive import cite, compose, select
+from assistant.answering.quotes import best_quote
 from assistant.answering.llm import MODES, generate, with_notice
 from assistant.answering.metadata import answer_about_document
 from assistant.config import Settings
@@ -116,36 +117,34 @@ class Answerer:
                 comparison = self._compare(question, scope.cities or tuple(self.cities), tuple(notices), query,
                                        use_topic=not which)
                 return comparison_answer(comparison, self.snapshot.docs, scope.cities, query, which), []
-        chosen, queries, silent = self._clauses(query, scope)
+        picks, silent = self._clauses(query, scope)
+        chosen = [c for c, _ in picks]
         if not chosen:
             where = f"{'、'.join(scope.cities)}的" if scope.cities else "现有"
             return abstain(question, f"{where}政策文件中没有找到能回答该问题的条款。", self.cities, scope.cities,
                            tuple(notices)), []
-        answer = compose(question, chosen, self.snapshot.records, self.snapshot.docs, scope.cities, queries)
+        answer = compose(question, picks, self.snapshot.records, self.snapshot.docs, scope.cities)
         extra = tuple(f"问题中的“{part}”：{'、'.join(scope.cities) or '现有'}文件中没有找到相关规定。" for part in silent)
         answer = with_notice(answer, *notices, *extra) if (notices or extra) else answer
         return answer, chosen
 
-    def _clauses(self, query: Query, scope: Scope) -> tuple[list[Candidate], dict[int, Query], list[str]]:
-        """The cited candidates for each part of the question, the part each answers, and parts nothing answers."""
+    def _clauses(self, query: Query, scope: Scope) -> tuple[list[tuple[Candidate, Query]], list[str]]:
+        """For each part of the question, the candidates to cite paired with that part; and the parts nothing
+        in the documents answers (only reported when another part is answered)."""
         parts = split_parts(query.text)
-        chosen: list[Candidate] = []
-        queries: dict[int, Query] = {}
+        picks: list[tuple[Candidate, Query]] = []
         silent: list[str] = []
         for part in parts:
             part_query = query if len(parts) == 1 else self.analyse(part)
             ranked = self.candidates(part_query, scope.cities)
-            picked = select(ranked.candidates, self.snapshot.records) if ranked.answerable >= self.ranker.threshold \
-                else []
+            picked = select(ranked.candidates, self.snapshot.records) \
+                if ranked.answerable >= self.ranker.threshold else []
             if len(parts) > 1:
                 picked = picked[:1]  # one clause per part keeps a multi-part answer readable
-            fresh = [c for c in picked if c.hit.row not in queries]
             if not picked:
                 silent.append(part)
-            for c in fresh:
-                queries[c.hit.row] = part_query
-            chosen.extend(fresh)
-        return chosen, queries, silent if chosen else []
+            picks.extend((c, part_query) for c in picked)
+        return picks, silent if picks else []
 
     # ------------------------------------------------------------ comparisons
     def compare(self, text: str, cities: list[str] | None = None) -> Comparison:

@@ -20,6 +20,15 @@ class Glossary:
         """Document terms a question term may stand for (the term itself first)."""
         return (term, *self.colloquial.get(term, ()))
 
+    def colloquial_terms(self, text: str) -> tuple[str, ...]:
+        """Document terms for the colloquial words of a Chinese question ("路费谁掏" → 交通、费用、承担…), for
+        words of two characters or more that the question contains and the documents do not use as such."""
+        found: list[str] = []
+        for word, terms in self.colloquial.items():
+            if len(word) >= 2 and word in text:
+                found.extend(t for t in terms if t not in text)
+        return tuple(dict.fromkeys(found))
+
     def english_terms(self, text: str) -> tuple[str, ...]:
         """Document terms for the English words and phrases of `text`, longest phrase first."""
         lowered = " " + re.sub(r"[^a-z0-9\-]+", " ", text.lower()) + " "

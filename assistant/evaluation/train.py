@@ -68,9 +68,15 @@ def fit(groups: list[Group], snapshot) -> dict:
 
     X = np.concatenate([g.matrix for g in groups])
     y = np.concatenate([g.labels for g in groups])
-    model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000)
-    model.fit(X, y)
-    ranker = Ranker(model.coef_[0].astype(np.float32), float(model.intercept_[0]), 0.5)
+    # the order within each question is learned pairwise (what counts is which candidate comes first: on a
+    # split of the development items this chose the right clause first 0.90 of the time against 0.86 for a
+    # per-candidate fit); a one-feature logistic fit then turns the scores into probabilities
+    ranked = [g for g in groups if g.labels.any()]
+    D, pair_labels = pairwise([g.matrix for g in ranked], [g.labels for g in ranked])
+    direction = LogisticRegression(C=1.0, fit_intercept=False, max_iter=3000).fit(D, pair_labels).coef_[0]
+    calibration = LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000).fit((X @ direction)[:, None], y)
+    scale, offset = float(calibration.coef_[0][0]), float(calibration.intercept_[0])
+    ranker = Ranker((direction * scale).astype(np.float32), offset, 0.5)
     top1 = np.mean([g.labels[int(np.argmax(ranker.probabilities(g.matrix)))] for g in groups if g.labels.any()])
 
     # the answerable gate: question-level evidence → do the documents answer at all?
@@ -98,9 +104,72 @@ def fit(groups: list[Group], snapshot) -> dict:
                     "refusal_accuracy": round(max(accuracy), 4), "top1": round(float(top1), 4)}}
 
 
+def quote_rows(assistant, items: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+    """Each sentence of each expected clause, labelled by whether it holds (part of) the key phrase."""
+    from assistant.answering.quotes import unit_features
+    from assistant.chunking.clauses import quote_units
+    from assistant.evaluation.baseline import squash
+
+    answerer = assistant.answerer
+    snapshot = answerer.snapshot
+    X, y = [], []
+    for item in items:
+        keyed = [e for e in item["expected"] if "clause" in e]
+        if not keyed:
+            continue
+        query = answerer.analyse(item["question"])
+        vector = assistant.embedder.query_vector(query.search_text)
+        for e in keyed:
+            key = squash(e["key_phrase"])
+            for row, r in enumerate(snapshot.records):
+                if r.doc_id != e["doc_id"] or r.clause != e["clause"] or e["key_phrase"] not in r.text:
+                    continue
+                units = quote_units(r.text)
+                labels = [float(key in squash(u) or (len(squash(u)) >= 6 and squash(u) in key)) for u in units]
+                if len(units) < 2 or not any(labels):
+                    continue
+                dense = snapshot.sentence_scores(row, vector)
+                X.append(unit_features(units, query, item["question"], dense if len(dense) == len(units) else None))
+                y.append(np.asarray(labels))
+    return X, y
+
+
+def pairwise(groups_X: list[np.ndarray], groups_y: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Differences of (answering − not answering) feature rows within each group, both ways round: a linear
+    model fitted on them orders each group's rows (what matters is the top of each group, not a cut-off)."""
+    diffs = []
+    for X, y in zip(groups_X, groups_y):
+        positives, negatives = X[y > 0], X[y == 0]
+        for p in positives:
+            diffs.extend(p - n for n in negatives)
+    D = np.asarray(diffs, dtype=np.float32)
+    return np.concatenate([D, -D]), np.concatenate([np.ones(len(D)), np.zeros(len(D))])
+
+
+def fit_quotes(groups_X: list[np.ndarray], groups_y: list[np.ndarray]) -> dict:
+    from sklearn.linear_model import LogisticRegression
+
+    from assistant.answering.quotes import QUOTE_FEATURES
+
+    from assistant.answering.quotes import DEFAULT_QUOTE_WEIGHTS
+
+    def top1(coef) -> float:
+        return float(np.mean([y[int(np.argmax(X @ coef))] for X, y in zip(groups_X, groups_y)]))
+
+    D, labels = pairwise(groups_X, groups_y)
+    learned = LogisticRegression(C=1.0, fit_intercept=False, max_iter=2000).fit(D, labels).coef_[0]
+    default = np.asarray(DEFAULT_QUOTE_WEIGHTS, dtype=np.float32)
+    # keep the learned weights only when they choose the right sentence more often than the defaults
+    coef, source = (learned, "learned") if top1(learned) > top1(default) else (default, "default")
+    return {"features": list(QUOTE_FEATURES), "coef": [round(float(c), 6) for c in coef], "intercept": 0.0,
+            "groups": len(groups_y), "top1": round(top1(coef), 4), "default_top1": round(top1(default), 4),
+            "source": source}
+
+
 def train(assistant, items: list[dict], path: Path = WEIGHTS) -> dict:
     dev = [i for i in items if "heldout" not in i["split"]]
     weights = fit(groups_for(assistant, dev), assistant.answerer.snapshot)
+    weights["quote"] = fit_quotes(*quote_rows(assistant, dev))
     weights["version"] = time.strftime("%Y%m%d-%H%M%S")
     weights["trained_on"] = sorted({i["split"] for i in dev})
     weights["items"] = len(dev)

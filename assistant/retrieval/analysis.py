@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from assistant.domain.glossary import glossary
+from assistant.retrieval.query import clause_refs
 
 # What kind of answer a question wants. The order matters: the first that matches wins.
 _META = {
@@ -104,12 +105,19 @@ def pinyin_places(text: str, cities: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(found)
 
 
+_LOOKUP = re.compile(r"讲(的)?(是)?(什么|啥)|说(的)?(是)?什么|是什么内容|什么内容|规定了什么|写了什么|内容是")
+
+
 def intent_of(text: str) -> tuple[str, tuple[str, ...]]:
+    if clause_refs(text) and _LOOKUP.search(text):  # "第三部分第5条讲什么": the clause itself is the answer
+        return "lookup", ()
+    if _WHICH_CITY.search(text):  # "哪个城市的意见是…联合印发的" asks for a place, not for a document's field
+        return "which_city", ()
     fields = tuple(f for f, pattern in _META.items() if pattern.search(text))
     if fields and (_DOCUMENT_WORDS.search(text) or "文号" in text):
         return "meta", fields
-    for name, pattern in (("which_city", _WHICH_CITY), ("numeric", _NUMERIC), ("list", _LIST),
-                          ("approval", _APPROVAL), ("prohibition", _PROHIBITION)):
+    for name, pattern in (("numeric", _NUMERIC), ("list", _LIST), ("prohibition", _PROHIBITION),
+                          ("approval", _APPROVAL)):
         if pattern.search(text):
             return name, ()
     return "fact", ()
@@ -118,7 +126,7 @@ def intent_of(text: str) -> tuple[str, tuple[str, ...]]:
 def analyse(question: str, cities: list[str] | tuple[str, ...]) -> Query:
     text = simplify(question)
     english = is_english(text)
-    terms = glossary().english_terms(text) if _LATIN.search(text) else ()
+    terms = glossary().english_terms(text) if _LATIN.search(text) else glossary().colloquial_terms(text)
     places = pinyin_places(text, tuple(cities)) if _LATIN.search(text) else ()
     intent, fields = intent_of(text)
     if intent == "fact" and english:

@@ -122,7 +122,8 @@ def _best_unit(text: str, scores: np.ndarray) -> str:
 
 
 ANSWERABLE_FEATURES = ("top_probability", "second_probability", "top_dense", "top_sentence", "top_coverage",
-                       "pool_coverage", "unknown_share", "terms")
+                       "pool_coverage", "unknown_share", "terms", "top_structural", "sentence_coverage",
+                       "key_missing")
 
 
 def answerable_features(query: Query, candidates: list["Candidate"], snapshot, matrix_of: dict) -> np.ndarray:
@@ -135,18 +136,23 @@ def answerable_features(query: Query, candidates: list["Candidate"], snapshot, m
     weights = [math.log(1 + n / max(snapshot.document_frequency(g.variants(t)), 1)) for t in terms]
     unknown = sum(w for t, w in zip(terms, weights) if not snapshot.document_frequency(g.variants(t)))
     if not candidates:
-        return np.asarray([0, 0, 0, 0, 0, 0, unknown / (sum(weights) or 1.0), math.log(len(terms) + 1)],
+        return np.asarray([0, 0, 0, 0, 0, 0, unknown / (sum(weights) or 1.0), math.log(len(terms) + 1), 0, 0, 1],
                           dtype=np.float32)
     top = candidates[0]
     row = matrix_of[top.hit.row]
     pool: set[str] = set()
     for c in candidates[:5]:
         pool |= snapshot.row_terms(c.hit.row)
+    own = snapshot.row_terms(top.hit.row)
+    unit = _best_unit(snapshot.records[top.hit.row].text, top.sentence_scores)
+    missing = [w for t, w in zip(terms, weights) if not any(v in own for v in g.variants(t))]
     return np.asarray([
         top.probability, candidates[1].probability if len(candidates) > 1 else 0.0,
         row[FEATURES.index("dense")], row[FEATURES.index("sentence")], row[FEATURES.index("coverage")],
         _coverage(terms, weights, pool) if terms else 0.0, unknown / (sum(weights) or 1.0),
-        math.log(len(terms) + 1)], dtype=np.float32)
+        math.log(len(terms) + 1), row[FEATURES.index("structural")],
+        _coverage(terms, weights, set(search_terms(unit))) if terms and unit else 0.0,
+        max(missing, default=0.0) / (max(weights, default=0.0) or 1.0)], dtype=np.float32)
 
 
 def _logistic(x: np.ndarray, coef: np.ndarray, intercept: float) -> np.ndarray:
