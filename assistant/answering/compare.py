@@ -128,12 +128,12 @@ def _mentions(record, terms: tuple[str, ...]) -> bool:
     return any(t in record.text or t in heading for t in terms)
 
 
-def governing(ranked: Ranked, records, topic: Topic | None, threshold: float) -> list[Candidate]:
+def governing(ranked: Ranked, records, topic: Topic | None, answers: bool) -> list[Candidate]:
     """The candidates that govern the topic in one city: for a catalogue topic, those naming one of its
-    signature terms; for a free question, the best ones when the second stage finds the city answers it."""
+    signature terms; for a free question, the best ones when the city's documents answer it (`answers`)."""
     if topic is not None:
         chosen = [c for c in ranked.candidates if _mentions(records[c.hit.row], topic.signature)]
-    elif ranked.answerable >= threshold:
+    elif answers:
         chosen = select(ranked.candidates, records)
     else:
         chosen = []

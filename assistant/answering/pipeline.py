@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from assistant.answering.compare import (Comparison, Matrix, build_cell, comparison_answer, governing,
                                          is_comparison, silent_reason)
-from assistant.answering.evidence import abstain
+from assistant.answering.refusal import abstain
 from assistant.answering.extractive import cite, compose, select
 from assistant.answering.quotes import best_quote
 from assistant.answering.llm import MODES, generate, with_notice
@@ -39,6 +39,7 @@ class Answerer:
         self.cross = CrossEncoderReranker(settings.reranker) if settings.reranker else None
         self.retriever = HybridRetriever(snapshot, embedder, settings.candidates, settings.rrf_k)
         self.searcher = Searcher(self.retriever, embedder)
+        self._vectors: dict[str, object] = {}
 
     @property
     def cities(self) -> list[str]:
@@ -54,14 +55,24 @@ class Answerer:
     def search(self, query: Query, cities: tuple[str, ...], k: int = _CANDIDATES) -> tuple[list[Hit], object]:
         """The hybrid candidates within the cities, and the question's vector."""
         text = query.search_text
-        vector = self.embedder.query_vector(text)
+        vector = self._vector(text)
         return self.searcher.hits(text, k, cities, vector=vector), vector
+
+    def _vector(self, text: str):
+        """The question's vector, embedded once however many cities a comparison searches."""
+        cached = self._vectors.get(text)
+        if cached is None:
+            cached = self.embedder.query_vector(text)
+            if len(self._vectors) > 64:
+                self._vectors.clear()
+            self._vectors[text] = cached
+        return cached
 
     def candidates(self, query: Query, cities: tuple[str, ...], k: int = _CANDIDATES) -> Ranked:
         """Hybrid candidates within the cities, ordered by the second stage's probability of answering, with
         the probability that the documents answer at all."""
         hits, vector = self.search(query, cities, k)
-        return rerank(query, hits, self.snapshot, vector, self.ranker, self.cross)
+        return rerank(query, hits, self.snapshot, vector, self.ranker, self.cross, cities)
 
     def retrieve(self, question: str, k: int = 5, cities: list[str] | None = None, mode: str = "hybrid",
                  detect_places: bool = True, rerank_stage: bool = True) -> list[Citation]:
@@ -98,16 +109,17 @@ class Answerer:
         if scope.refusal:
             yield abstain(question, scope.refusal, self.cities, scope.cities, notices)
             return
-        answer, chosen = self._answer(question, query, scope, notices)
-        if answer.abstained or mode == "extractive" or not chosen:
+        answer, sources = self._answer(question, query, scope, notices)
+        if answer.abstained or mode == "extractive" or not sources:
             yield answer
         elif self.llm is None:
             yield with_notice(answer, "未配置大模型（ASSISTANT_LLM_BASE_URL、ASSISTANT_LLM_MODEL），以下为摘录式回答。")
         else:
-            yield from generate(self.llm, question, answer.citations, answer, self.snapshot.docs, notices)
+            yield from generate(self.llm, question, sources, answer, self.snapshot.docs, notices)
 
-    def _answer(self, question: str, query: Query, scope: Scope, notices) -> tuple[Answer, list[Candidate]]:
-        """The extractive answer, and the candidates it cites (empty for routes that are not clause answers)."""
+    def _answer(self, question: str, query: Query, scope: Scope, notices) -> tuple[Answer, tuple[Citation, ...]]:
+        """The extractive answer, and the sources a model may write from (the best candidates; none for routes
+        that are not clause answers, which stay extractive)."""
         if query.intent == "meta":
             refuse = lambda reason: abstain(question, reason, self.cities, scope.cities, notices)  # noqa: E731
             return answer_about_document(question, query, self.snapshot.docs, scope.cities, refuse), []
@@ -117,34 +129,47 @@ class Answerer:
                 comparison = self._compare(question, scope.cities or tuple(self.cities), tuple(notices), query,
                                        use_topic=not which)
                 return comparison_answer(comparison, self.snapshot.docs, scope.cities, query, which), []
-        picks, silent = self._clauses(query, scope)
-        chosen = [c for c, _ in picks]
-        if not chosen:
+        picks, silent, best = self._clauses(query, scope)
+        if not picks:
             where = f"{'、'.join(scope.cities)}的" if scope.cities else "现有"
             return abstain(question, f"{where}政策文件中没有找到能回答该问题的条款。", self.cities, scope.cities,
-                           tuple(notices)), []
+                           tuple(notices)), ()
         answer = compose(question, picks, self.snapshot.records, self.snapshot.docs, scope.cities)
         extra = tuple(f"问题中的“{part}”：{'、'.join(scope.cities) or '现有'}文件中没有找到相关规定。" for part in silent)
         answer = with_notice(answer, *notices, *extra) if (notices or extra) else answer
-        return answer, chosen
+        records = self.snapshot.records
+        sources = tuple(cite(records[c.hit.row], c.probability, n,
+                             best_quote(records[c.hit.row].text, question, query, c.sentence_scores))
+                        for n, c in enumerate(best[:self.settings.top_k], start=1))
+        return answer, sources
 
-    def _clauses(self, query: Query, scope: Scope) -> tuple[list[tuple[Candidate, Query]], list[str]]:
-        """For each part of the question, the candidates to cite paired with that part; and the parts nothing
-        in the documents answers (only reported when another part is answered)."""
+    def _clauses(self, query: Query, scope: Scope):
+        """For each part of the question, the candidates to cite paired with that part; the parts nothing in the
+        documents answers (reported only when another part is answered); and the best candidates overall."""
         parts = split_parts(query.text)
         picks: list[tuple[Candidate, Query]] = []
         silent: list[str] = []
+        best: list[Candidate] = []
         for part in parts:
             part_query = query if len(parts) == 1 else self.analyse(part)
             ranked = self.candidates(part_query, scope.cities)
-            picked = select(ranked.candidates, self.snapshot.records) \
-                if ranked.answerable >= self.ranker.threshold else []
+            picked = select(ranked.candidates, self.snapshot.records) if self.answers(ranked, part_query) else []
             if len(parts) > 1:
                 picked = picked[:1]  # one clause per part keeps a multi-part answer readable
             if not picked:
                 silent.append(part)
             picks.extend((c, part_query) for c in picked)
-        return picks, silent if picks else []
+            best.extend(c for c in ranked.candidates if all(c.hit.row != b.hit.row for b in best))
+        return picks, silent if picks else [], best
+
+    def answers(self, ranked: Ranked, query: Query) -> bool:
+        """Whether the documents answer: the learned gate, and a similarity floor (calibrated for Chinese
+        questions on eval/gold.jsonl) that a question nothing in the corpus resembles does not pass."""
+        if ranked.answerable < self.ranker.threshold or not ranked.candidates:
+            return False
+        if query.english or ranked.candidates[0].hit.structural:  # the floor is calibrated on Chinese wording
+            return True
+        return max(c.hit.dense for c in ranked.candidates[:5]) >= self.settings.min_dense_score
 
     # ------------------------------------------------------------ comparisons
     def compare(self, text: str, cities: list[str] | None = None) -> Comparison:
@@ -172,7 +197,7 @@ class Answerer:
         cells, n = [], 1
         for city in scope:
             ranked = self.candidates(query, (city,), _COMPARE_CANDIDATES)
-            chosen = governing(ranked, records, topic, self.ranker.threshold)
+            chosen = governing(ranked, records, topic, self.answers(ranked, query))
             cell = build_cell(city, chosen, records, query.text, n, topic if is_topic_name else None,
                               silent_reason(city, topic), query)
             n += len(cell.citations)

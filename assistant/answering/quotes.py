@@ -86,7 +86,7 @@ def best_quote(text: str, question: str, query: Query | None = None,
     scores = quote_model().scores(unit_features(units, query, question, dense))
     best = max(range(len(units)), key=lambda i: (scores[i], -i))
     end = best + 1
-    while end < len(units) and end - best < 4 and _continues(units[end - 1], units[end], query):
+    while end < len(units) and end - best < 4 and _continues(units[end - 1], units[end], query, end - 1 == best):
         end += 1
     return "".join(units[best:end]) if "\n" not in text else _join(text, units[best:end])
 
@@ -98,8 +98,10 @@ def _join(text: str, units: list[str]) -> str:
     return text[start:stop] if start >= 0 and stop > start else units[0]
 
 
-def _continues(current: str, following: str, query: Query | None) -> bool:
-    if current.rstrip().endswith(("：", ":")) or heading_like(current):
+def _continues(current: str, following: str, query: Query | None, first: bool) -> bool:
+    """Whether the quote goes on into the next sentence: after a lead-in ("包括：") or a heading it starts with,
+    into the next item of a list, or to the figure a "how many" question asks for."""
+    if current.rstrip().endswith(("：", ":")) or (first and heading_like(current)):
         return True
     if query is not None and query.intent == "list" and _MARKER.match(following):
         return True

@@ -31,6 +31,7 @@ class Group:
     must_refuse: bool
     query: object
     hits: list
+    scope: tuple = ()
 
 
 def groups_for(assistant, items: list[dict]) -> list[Group]:
@@ -54,12 +55,12 @@ def groups_for(assistant, items: list[dict]) -> list[Group]:
             hits, vector = answerer.search(query, target, k)
             if not hits:
                 continue
-            matrix, _ = features(query, hits, answerer.snapshot, vector)
+            matrix, _ = features(query, hits, answerer.snapshot, vector, target)
             labels = np.asarray([any(_is_gold(records[h.row].doc_id, records[h.row].clause, records[h.row].text, e)
                                      for e in expected) for h in hits], dtype=np.int8)
             city_refuses = refuse or (per_city and not labels.any() and
                                       not any(e["doc_id"] in {records[h.row].doc_id for h in hits} for e in expected))
-            out.append(Group(item["id"], matrix, labels, city_refuses, query, hits))
+            out.append(Group(item["id"], matrix, labels, city_refuses, query, hits, target))
     return out
 
 
@@ -87,7 +88,7 @@ def fit(groups: list[Group], snapshot) -> dict:
         order = np.argsort(-probabilities, kind="stable")
         candidates = [Candidate(g.hits[i], float(probabilities[i]), np.zeros(0), g.matrix[i]) for i in order]
         evidence.append(answerable_features(g.query, candidates, snapshot,
-                                           {c.hit.row: c.features for c in candidates}))
+                                           {c.hit.row: c.features for c in candidates}, g.scope))
         answerable.append(0 if g.must_refuse else 1)
     E, a = np.asarray(evidence), np.asarray(answerable)
     gate = LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000).fit(E, a)

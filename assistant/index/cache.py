@@ -72,6 +72,12 @@ class EmbeddingCache:
             return np.zeros((0, 0), dtype=np.float32), 0
         return np.stack([found[d] for d in digests]), len(missing)
 
+    def put(self, model: str, texts: list[str], vectors: np.ndarray) -> None:
+        with self._lock, self._db:
+            self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
+                                 [(model, self._digest(t), v.astype(np.float32).tobytes())
+                                  for t, v in zip(texts, vectors)])
+
     def close(self) -> None:
         self._db.close()
         for seed in self._seeds:

@@ -98,11 +98,11 @@ class Snapshot:
         return keep
 
     # ------------------------------------------------------------ lexical
-    def bm25_scores(self, terms: tuple[str, ...]) -> np.ndarray:
-        return self.lexical.scores(terms)
+    def bm25_scores(self, terms: tuple[str, ...], mask: np.ndarray | None = None) -> np.ndarray:
+        return self.lexical.scores(terms, mask)
 
-    def document_frequency(self, variants: tuple[str, ...]) -> int:
-        return self.lexical.document_frequency(variants)
+    def document_frequency(self, variants: tuple[str, ...], mask: np.ndarray | None = None) -> int:
+        return self.lexical.document_frequency(variants, mask)
 
     def row_terms(self, row: int) -> frozenset[str]:
         return self.lexical.row_terms(row)

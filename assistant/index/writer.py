@@ -24,7 +24,7 @@ from assistant.errors import IndexLockedError
 from assistant.files import atomic_write, exclusive
 from assistant.index.cache import EmbeddingCache
 from assistant.index.lexical import TermRows, concat
-from assistant.index.records import SCHEMA_VERSION, ChunkRecord, fingerprint
+from assistant.index.records import SCHEMA_VERSION, ChunkRecord, fingerprint, upgradable
 from assistant.index.segments import (PENDING, SEGMENTS, collect_garbage, read_manifest, read_segment,
                                       segment_ids, take_sentences, write_manifest, write_segment)
 from assistant.index.snapshot import check_manifest
@@ -100,13 +100,16 @@ class IndexWriter:
 
         Raises IndexMismatchError when the index was built with other settings."""
         manifest = read_manifest(self.dir)
-        if manifest is None or manifest.get("schema") != SCHEMA_VERSION:
+        if manifest is None or manifest.get("schema") != SCHEMA_VERSION or self._upgrade(manifest):
             return "missing"
         check_manifest(manifest, self.settings, self.embedder.model_id)
         if (self.dir / PENDING).exists():
             return "stale"
         docs = self._identify(entries, manifest)
         return "ok" if corpus_hash({d: x.digest for d, x in docs.items()}) == manifest.get("corpus_hash") else "stale"
+
+    def _upgrade(self, manifest: dict) -> bool:
+        return upgradable(manifest.get("settings", {}), fingerprint(self.settings, self.embedder.model_id))
 
     def pending(self) -> bool:
         return (self.dir / PENDING).exists()
@@ -124,7 +127,8 @@ class IndexWriter:
         started = time.perf_counter()
         with self.write_lock():
             manifest = read_manifest(self.dir)
-            if manifest is not None and manifest.get("schema") == SCHEMA_VERSION and not rebuild:
+            if manifest is not None and manifest.get("schema") == SCHEMA_VERSION and not rebuild \
+                    and not self._upgrade(manifest):
                 check_manifest(manifest, self.settings, self.embedder.model_id)
                 self._reconcile(manifest)
             else:
@@ -243,6 +247,29 @@ class IndexWriter:
         ptr = np.concatenate([[0], np.cumsum([len(u) for u in units])]).astype(np.int64)
         return Rows(records, clause_vectors, TermRows.build([r.terms() for r in records]), sentence_vectors,
                     ptr), embedded
+
+    def write_seed_cache(self, entries: list[DocEntry]) -> tuple[Path, int]:
+        """Write the vectors of these documents' texts (clauses and sentences) into the corpus directory, so a
+        fresh machine's first build embeds nothing (the bundled corpus ships one). Returns (path, vectors)."""
+        rows, _ = self._rows([_Doc(e, "", (0, 0), "") for e in entries], None)
+        short = {e.doc_id: (e.short_title or e.title) for e in entries}
+        with_document = self.settings.embed_context == "document"
+        texts = [r.embedding_text(short[r.doc_id] if with_document else None) for r in rows.records]
+        texts += [u for r in rows.records for u in quote_units(r.text)] if self.settings.sentence_vectors else []
+        target = Path(self.settings.corpus_dir) / SEED_CACHE
+        tmp = target.with_name(target.name + ".tmp")
+        tmp.unlink(missing_ok=True)
+        source = EmbeddingCache(Path(self.settings.cache_dir) / "embeddings.sqlite")
+        seed = EmbeddingCache(tmp)
+        try:
+            vectors, _ = source.embed(self.embedder, texts)
+            seed.put(self.embedder.model_id, texts, vectors)
+            count = len(set(texts))
+        finally:
+            source.close()
+            seed.close()
+        os.replace(tmp, target)
+        return target, count
 
     def _seed_caches(self) -> list[Path]:
         """A corpus may ship the vectors of its own texts (the bundled one does), so a fresh machine's first

@@ -78,6 +78,10 @@ class Assistant:
             self._reload()
         return report
 
+    def write_seed_cache(self):
+        """Ship this corpus's vectors with it (corpus/embedding-cache.sqlite): (path, number of vectors)."""
+        return self.writer.write_seed_cache(self.library.documents_to_index())
+
     def _answerer_for(self, snapshot: Snapshot) -> Answerer:
         return Answerer(snapshot, self.embedder, self.settings, self.llm)
 

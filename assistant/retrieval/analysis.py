@@ -29,7 +29,7 @@ _META = {
 _DOCUMENT_WORDS = re.compile(r"文件|意见|方案|通知|办法|解读|政策|规定|条例|细则")
 _WHICH_CITY = re.compile(r"哪(个|些|座)(城市|地方|地区|市|区县|区)|哪里(有|提出|规定|要求)|哪(个|些)地|"
                          r"which (city|cities|place|places)|where\b", re.IGNORECASE)
-_NUMERIC = re.compile(r"多少|几(年|所|个|次|种|成|天|周|月|名|人|项)|多久|多长|比例|百分之|占比|最多|最少|上限|下限|"
+_NUMERIC = re.compile(r"多少|几(年|所|个|次|成|天|周|月|名|人)|多久|多长|比例|百分之|占比|最多|最少|上限|下限|"
                       r"不超过|不少于|至少|how (long|many|much)", re.IGNORECASE)
 _LIST = re.compile(r"哪些|包括|包含|有什么(内容|方面|要求|措施)|哪几(种|类|个方面)|分为|分成|几种|几类|what are")
 _APPROVAL = re.compile(r"谁(来)?(批|审批|同意|点头|拍板|说了算)|报(给)?(谁|哪|哪个部门|哪里)|向(谁|哪)|审批|批准|批复|"
@@ -96,13 +96,13 @@ def _pinyin_names(cities: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
 def pinyin_places(text: str, cities: tuple[str, ...]) -> tuple[str, ...]:
     words = re.sub(r"[^a-z]+", " ", text.lower())
     squashed = f" {words} "
-    found: list[str] = []
+    found: dict[str, int] = {}
     for name, city in _pinyin_names(cities):
-        if f" {name} " in squashed:
-            if city not in found:
-                found.append(city)
-            squashed = squashed.replace(f" {name} ", " ")
-    return tuple(found)
+        at = squashed.find(f" {name} ")
+        if at >= 0:
+            found.setdefault(city, at)
+            squashed = squashed.replace(f" {name} ", " " * (len(name) + 2))
+    return tuple(sorted(found, key=found.get))
 
 
 _LOOKUP = re.compile(r"讲(的)?(是)?(什么|啥)|说(的)?(是)?什么|是什么内容|什么内容|规定了什么|写了什么|内容是")

@@ -80,14 +80,24 @@ def _coverage(terms, weights, vocabulary) -> float:
     return sum(w for t, w in zip(terms, weights) if any(v in vocabulary for v in g.variants(t))) / total
 
 
-def features(query: Query, hits: list[Hit], snapshot, vector: np.ndarray | None) -> tuple[np.ndarray, list]:
+def _weights(terms, snapshot, scope: tuple[str, ...]) -> tuple[list[float], list[int]]:
+    """IDF weights and document frequencies of the terms within the scope's documents (all of them without a
+    scope): what other cities' documents say changes nothing about a question on one city."""
+    mask = snapshot.mask(cities=list(scope)) if scope else None
+    n = max(int(mask.sum()) if mask is not None else len(snapshot.records), 1)
+    g = glossary()
+    dfs = [snapshot.document_frequency(g.variants(t), mask) for t in terms]
+    return [math.log(1 + n / max(df, 1)) for df in dfs], dfs
+
+
+def features(query: Query, hits: list[Hit], snapshot, vector: np.ndarray | None,
+             scope: tuple[str, ...] = ()) -> tuple[np.ndarray, list]:
     """(rows × FEATURES, each hit's sentence scores)."""
     if not hits:
         return np.zeros((0, len(FEATURES)), dtype=np.float32), []
     cities = tuple(snapshot.cities)
     terms = informative_terms(query.search_text, cities)
-    n = max(len(snapshot.records), 1)
-    weights = [math.log(1 + n / max(snapshot.document_frequency(glossary().variants(t)), 1)) for t in terms]
+    weights, _ = _weights(terms, snapshot, scope)
     cue = CUES.get(query.intent)
     best_fused = max(h.score for h in hits) or 1.0
     best_dense = max(h.dense for h in hits)
@@ -123,20 +133,22 @@ def _best_unit(text: str, scores: np.ndarray) -> str:
 
 ANSWERABLE_FEATURES = ("top_probability", "second_probability", "top_dense", "top_sentence", "top_coverage",
                        "pool_coverage", "unknown_share", "terms", "top_structural", "sentence_coverage",
-                       "key_missing")
+                       "key_missing", "known_coverage")
 
 
-def answerable_features(query: Query, candidates: list["Candidate"], snapshot, matrix_of: dict) -> np.ndarray:
-    """Question-level evidence that the documents answer at all: the best candidates' probability, similarity
-    and vocabulary coverage, and how much of the question's vocabulary the corpus never uses."""
+def answerable_features(query: Query, candidates: list["Candidate"], snapshot, matrix_of: dict,
+                        scope: tuple[str, ...] = ()) -> np.ndarray:
+    """Question-level evidence that the documents (of the scope) answer at all: the best candidates'
+    probability, similarity and vocabulary coverage, and how much of the question's vocabulary they never use."""
     cities = tuple(snapshot.cities)
     terms = informative_terms(query.search_text, cities)
     g = glossary()
-    n = max(len(snapshot.records), 1)
-    weights = [math.log(1 + n / max(snapshot.document_frequency(g.variants(t)), 1)) for t in terms]
-    unknown = sum(w for t, w in zip(terms, weights) if not snapshot.document_frequency(g.variants(t)))
+    weights, _ = _weights(terms, snapshot, scope)
+    # whether the corpus uses a word at all is a property of the language of the documents, not of one city
+    dfs = [snapshot.document_frequency(g.variants(t)) for t in terms]
+    unknown = sum(w for w, df in zip(weights, dfs) if not df)
     if not candidates:
-        return np.asarray([0, 0, 0, 0, 0, 0, unknown / (sum(weights) or 1.0), math.log(len(terms) + 1), 0, 0, 1],
+        return np.asarray([0, 0, 0, 0, 0, 0, unknown / (sum(weights) or 1.0), math.log(len(terms) + 1), 0, 0, 1, 0],
                           dtype=np.float32)
     top = candidates[0]
     row = matrix_of[top.hit.row]
@@ -145,14 +157,18 @@ def answerable_features(query: Query, candidates: list["Candidate"], snapshot, m
         pool |= snapshot.row_terms(c.hit.row)
     own = snapshot.row_terms(top.hit.row)
     unit = _best_unit(snapshot.records[top.hit.row].text, top.sentence_scores)
-    missing = [w for t, w in zip(terms, weights) if not any(v in own for v in g.variants(t))]
+    # the terms the corpus knows: one of them missing from the best clause says the clause is about something else
+    known = [(t, w) for t, w, df in zip(terms, weights, dfs) if df]
+    missing = [w for t, w in known if not any(v in own for v in g.variants(t))]
+    known_total = sum(w for _, w in known) or 1.0
     return np.asarray([
         top.probability, candidates[1].probability if len(candidates) > 1 else 0.0,
         row[FEATURES.index("dense")], row[FEATURES.index("sentence")], row[FEATURES.index("coverage")],
         _coverage(terms, weights, pool) if terms else 0.0, unknown / (sum(weights) or 1.0),
         math.log(len(terms) + 1), row[FEATURES.index("structural")],
         _coverage(terms, weights, set(search_terms(unit))) if terms and unit else 0.0,
-        max(missing, default=0.0) / (max(weights, default=0.0) or 1.0)], dtype=np.float32)
+        max(missing, default=0.0) / (max((w for _, w in known), default=0.0) or 1.0),
+        1.0 - sum(missing) / known_total if known else 0.0], dtype=np.float32)
 
 
 def _logistic(x: np.ndarray, coef: np.ndarray, intercept: float) -> np.ndarray:
@@ -228,15 +244,15 @@ class CrossEncoderReranker:
 
 
 def rerank(query: Query, hits: list[Hit], snapshot, vector, ranker: Ranker,
-           cross: CrossEncoderReranker | None = None) -> Ranked:
+           cross: CrossEncoderReranker | None = None, scope: tuple[str, ...] = ()) -> Ranked:
     """The hits ordered by probability of answering (a cross-encoder, when configured, orders them instead),
-    with the question-level probability that the documents answer at all."""
-    matrix, sentence_scores = features(query, hits, snapshot, vector)
+    with the question-level probability that the documents of the scope answer at all."""
+    matrix, sentence_scores = features(query, hits, snapshot, vector, scope)
     probabilities = ranker.probabilities(matrix)
     candidates = sorted((Candidate(h, float(p), s, m) for h, p, s, m in zip(hits, probabilities, sentence_scores,
                                                                                matrix)),
                         key=lambda c: -c.probability)
-    evidence = answerable_features(query, candidates, snapshot, {c.hit.row: c.features for c in candidates})
+    evidence = answerable_features(query, candidates, snapshot, {c.hit.row: c.features for c in candidates}, scope)
     if cross is not None and candidates:
         order = cross.scores(query.text, [snapshot.records[c.hit.row].text for c in candidates])
         candidates = [candidates[i] for i in np.argsort(-order, kind="stable")]

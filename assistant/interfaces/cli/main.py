@@ -49,6 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     index_sub = index.add_subparsers(dest="index_command", required=True, metavar="子命令")
     build = index_sub.add_parser("build", help="从 corpus/ 构建或更新索引")
     build.add_argument("--rebuild", action="store_true", help="删除现有索引后完整重建（保留嵌入缓存）")
+    index_sub.add_parser("seed-cache", help="把语料的向量写入 corpus/embedding-cache.sqlite，随语料分发（新机器首次构建无需重新计算）")
 
     compare = sub.add_parser("compare", help="跨城市对比：同一问题或主题按城市并列")
     compare.add_argument("question", nargs="?", help="问题或主题（如“退出与终止”）；与 --matrix 二选一")

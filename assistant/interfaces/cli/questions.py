@@ -35,7 +35,8 @@ def run(args: argparse.Namespace) -> int:
 def format_citation(c: Citation) -> str:
     number = f" {c.doc_number}" if c.doc_number else ""
     badge = "" if c.status == "official" else f" 【{status_label(c.status)}】"
-    return f"[{c.n}] {c.city}｜《{c.title}》{number}{badge}\n    {c.clause}\n    {c.text}"
+    context = f"（接上文：{c.context}……）" if c.context else ""
+    return f"[{c.n}] {c.city}｜《{c.title}》{number}{badge}\n    {c.clause}\n    {context}{c.text}"
 
 
 def format_answer(answer: Answer) -> str:
