@@ -253,7 +253,9 @@ def reflow(lines: list[str]) -> list[str]:
     """Re-join lines that a PDF broke at the page width into paragraphs.
 
     A line continues onto the next when it does not end a sentence and either fills the measure
-    (90th percentile of line widths) or ends in a comma, and the next line is not a heading."""
+    (90th percentile of line widths) or ends in a comma, and the next line is not a heading. A title set
+    in large type over two lines is one line again (near the top, when only the two together read as a
+    title: "…关于推进义务教育集团" + "化办学的实施方案")."""
     lines = [ln.strip() for ln in lines if ln.strip()]
     if not lines:
         return []
@@ -265,12 +267,19 @@ def reflow(lines: list[str]) -> list[str]:
         full = measure >= 8 and _width(last) >= 0.8 * measure
         joins = (last[-1] not in _PARAGRAPH_END and (full or last[-1] in "，、,")
                  and not _TITLE_LIKE.match(out[-1]) and not _STANDALONE.search(line) and not _is_heading(line))
+        joins = joins or _wrapped_title(out, line)
         if joins:
             out[-1] += line
         else:
             out.append(line)
         last = line
     return out
+
+
+def _wrapped_title(out: list[str], line: str) -> bool:
+    head = out[-1]
+    return (len(out) <= 3 and not _TITLE_LIKE.match(head) and bool(_TITLE_LIKE.match(head + line))
+            and not _STANDALONE.search(head) and not _is_heading(head) and not _is_heading(line))
 
 
 def pdf_text(pages: list[str], note_empty: bool = True) -> tuple[str, tuple[str, ...]]:

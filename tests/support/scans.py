@@ -112,3 +112,41 @@ def scanned(text: str, dpi: int = 150, page_size=None, font_size: float = 12, re
     pdf = typeset(text, page_size, font_size, red_header)
     return [degrade(im, noise, blur, skew, seed + i)
             for i, im in enumerate(rasterise(pdf, dpi, grey=red_header is None))]
+
+
+# ---------------------------------------------------------------- hostile images
+
+def png_bomb(width: int = 100_000, height: int = 100_000) -> bytes:
+    """A valid PNG header declaring gigapixels, in a few hundred bytes: a decoder would allocate first."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit greyscale
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00" * 4096)) \
+        + chunk(b"IEND", b"")
+
+
+def jpeg_bomb(width: int = 60_000, height: int = 60_000) -> bytes:
+    """A small JPEG whose frame header is rewritten to declare `width` × `height`."""
+    from PIL import Image
+
+    data = bytearray(image_bytes(Image.new("L", (16, 16), 255), "JPEG"))
+    sof = data.index(b"\xff\xc0")
+    data[sof + 5:sof + 7] = height.to_bytes(2, "big")
+    data[sof + 7:sof + 9] = width.to_bytes(2, "big")
+    return bytes(data)
+
+
+def blank_pages_pdf(pages: int, size: tuple[int, int] = (595, 842)) -> bytes:
+    """A PDF of `pages` pages with no text layer (as a scan's pages look to a text extractor), built by hand
+    so that hundreds of pages cost nothing to make."""
+    from tests.support.samples import build_pdf
+
+    kids = " ".join(f"{3 + i} 0 R" for i in range(pages)).encode()
+    page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %d %d] >>" % size
+    return build_pdf([b"<< /Type /Catalog /Pages 2 0 R >>",
+                      b"<< /Type /Pages /Kids [" + kids + b"] /Count " + str(pages).encode() + b" >>"]
+                     + [page] * pages)
