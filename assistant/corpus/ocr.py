@@ -21,6 +21,8 @@ RENDER_DPI = 200  # scanned PDF pages are rendered at this resolution (A4: 1654 
 _DETECT_SIDE = 1280  # longest side of the copy that text detection runs on
 _TEXT_SCORE = 0.5  # recognised pieces scoring below this are dropped (RapidOCR's own default)
 _ORIENTATION_SAMPLE = 12  # lines the 0°/180° classifier looks at
+_PUNCTUATION = re.compile(r"[\s\u3000-\u303f\uff00-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65“”‘’…—·]")
+_SENTENCE_END = "。；：！？;:!?"
 _RULE_ONLY = re.compile(r"^[一—\-_－━─=＝~～·.。…\s]+$")  # a printed rule read as text
 _ARTICLE = re.compile(r"^(第[一二三四五六七八九十百零〇两\d]+条)(?=[^\s\u3000])")
 _RED_MIN, _RED_MARGIN = 120, 60  # red ink: R at least this, and this much above G and B
@@ -211,14 +213,16 @@ def _columns(info) -> list[int]:
 
 def spaced(text: str, columns: list[int]) -> str:
     """Restore the spaces a recogniser drops: a step between characters much wider than the line's usual
-    one is a space (the full-width space after 第X条 matters: it marks an article heading)."""
+    one is a space (the full-width space after 第X条 matters: it marks an article heading). Punctuation
+    takes a full character's step but is drawn small (、，), so a step next to it is never a space."""
     if len(columns) != len(text) or len(text) < 3:
         return text
     steps = np.diff(columns)
     usual = float(np.median(steps))
     out = [text[0]]
     for ch, step in zip(text[1:], steps):
-        if step >= 1.7 * usual and step - usual >= 3 and out[-1] != " " and ch != " ":
+        wide = step >= 1.7 * usual and step - usual >= 3
+        if wide and not (_PUNCTUATION.match(out[-1]) or _PUNCTUATION.match(ch)):
             out.append(" ")
         out.append(ch)
     return "".join(out)
@@ -227,7 +231,8 @@ def spaced(text: str, columns: list[int]) -> str:
 def assemble(pieces: list[Piece]) -> list[str]:
     """Pieces → visual lines, top to bottom: pieces whose middles lie within one another's height share a
     line and are joined left to right (with a space across a wide gap). Lines that are only a printed rule
-    are dropped; an indented line opening with 第X条 gets the space that marks it as an article; the year of a
+    are dropped; a line opening a paragraph (indented, or after one that ends a sentence) with 第X条 gets the
+    space that marks it as an article; the year of a
     document number gets its 〔〕 back (the recogniser often reads one of them as 】 or ］)."""
     rows: list[list[Piece]] = []
     for piece in sorted(pieces, key=lambda p: p.middle):
@@ -238,12 +243,13 @@ def assemble(pieces: list[Piece]) -> list[str]:
             rows.append([piece])
     rows = [sorted(row, key=lambda p: p.x0) for row in rows]
     left = _left_edge(rows)
-    lines = []
+    lines: list[str] = []
     for row in rows:
         text = _join(row)
         if _RULE_ONLY.match(text):
             continue
-        if row[0].x0 - left >= _char_width(row):
+        opens_paragraph = row[0].x0 - left >= _char_width(row) or (lines and lines[-1][-1] in _SENTENCE_END)
+        if opens_paragraph:
             text = _ARTICLE.sub(r"\1 ", text)
         lines.append(_DOC_NUMBER_YEAR.sub(r"〔\1〕", text))
     return lines

@@ -24,7 +24,8 @@ pytestmark = pytest.mark.unit  # tests marked integration below override it
 LIMITS = Limits.of(Settings.from_env(corpus_dir=CORPUS, index_dir="/nonexistent"))
 # the first clauses of the 株洲 plan and its signature: one A5 page
 SHORT = "\n".join(ZHUZHOU.strip().split("\n")[:7] + ZHUZHOU.strip().split("\n")[-2:])
-ROTATED = "集团化办学管理办法\n第一条 教育集团实行理事会领导下的总校长负责制。\n第二条 集团内教师交流轮岗比例每年不低于百分之十五。"
+# printed as regulations are: a full-width space after 第X条 (read back as a space)
+ROTATED = "集团化办学管理办法\n第一条\u3000教育集团实行理事会领导下的总校长负责制。\n第二条\u3000集团内教师交流轮岗比例每年不低于百分之十五。"
 
 
 def _fake_page(lines, confidence=0.98, rotation=0) -> dict:
@@ -38,6 +39,7 @@ def test_a_wide_step_between_recognised_characters_is_a_space():
     assert spaced("第一条为了保障", [0, 5, 10, 22, 27, 32, 37]) == "第一条 为了保障"
     assert spaced("第一条为了保障", [0, 5, 10, 16, 21, 26, 31]) == "第一条为了保障"
     assert spaced("短", [0]) == "短"
+    assert spaced("二、主要任务", [0, 5, 14, 19, 24, 29]) == "二、主要任务"  # 、 is drawn small, not a space
 
 
 def test_pieces_become_lines_rules_are_dropped_and_indented_articles_get_their_space():
@@ -48,10 +50,11 @@ def test_pieces_become_lines_rules_are_dropped_and_indented_articles_get_their_s
         Piece(200, 150, 1000, 180, "第一条为了推动义务教育优质均衡发展，", 0.98),  # indented two characters
         Piece(100, 200, 1000, 230, "第二条规定的经费，按集团考核结果分配", 0.98),  # a continuation: not indented
         Piece(100, 250, 500, 280, "专款专用。", 0.98),
-        Piece(700, 252, 1000, 282, "附件略", 0.98),  # same line, across a wide gap
+        Piece(700, 252, 1000, 282, "附件略。", 0.98),  # same line, across a wide gap
+        Piece(100, 300, 1000, 330, "第三条本办法自发布之日起施行。", 0.98),  # opens a paragraph: the line before ended one
     ]
     assert assemble(pieces) == ["株洲市教育局文件", "株教发〔2023〕12号", "第一条 为了推动义务教育优质均衡发展，",
-                                "第二条规定的经费，按集团考核结果分配", "专款专用。 附件略"]
+                                "第二条规定的经费，按集团考核结果分配", "专款专用。 附件略。", "第三条 本办法自发布之日起施行。"]
 
 
 def test_ocr_pages_go_through_the_same_header_footer_and_reflow_as_text_pdf_pages():
@@ -170,7 +173,7 @@ def test_a_scanned_pdf_with_a_red_header_reads_back_as_the_text_without_header_o
 def test_a_rotated_page_is_turned_upright_and_read(angle):
     image = scans.scanned(ROTATED, dpi=150, page_size=A6, font_size=9)[0].rotate(angle, expand=True)
     result = extract(scans.image_bytes(image, "JPEG"), "photo.jpg", LIMITS)
-    assert result.text == ROTATED and result.format == "jpeg"
+    assert result.text == ROTATED.replace("\u3000", " ") and result.format == "jpeg"
     assert result.ocr.rotated_pages == (1,) and any("已自动转正" in w for w in result.warnings)
 
 
