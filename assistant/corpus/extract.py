@@ -299,8 +299,8 @@ def pdf_text(pages: list[str], note_empty: bool = True) -> tuple[str, tuple[str,
 
 # ---------------------------------------------------------------- the parsing subprocess
 
-class _Expired(Exception):
-    pass
+class Expired(Exception):
+    """The parsing child's wall-time deadline passed."""
 
 
 def _run_parser(fmt: str, data: bytes, limits: Limits, progress=None) -> dict:
@@ -318,7 +318,7 @@ def _run_parser(fmt: str, data: bytes, limits: Limits, progress=None) -> dict:
     ocr_pages = 0
     result = None
     try:
-        for message in _messages(proc, limits):
+        for message in read_messages(proc, limits):
             if message.get("event") == "ocr":
                 ocr_pages = int(message["pages"])
                 report(progress, 0, ocr_pages, OCR)
@@ -326,7 +326,7 @@ def _run_parser(fmt: str, data: bytes, limits: Limits, progress=None) -> dict:
                 report(progress, int(message["done"]), ocr_pages, OCR)
             else:
                 result = message
-    except _Expired as exc:
+    except Expired as exc:
         if ocr_pages:
             raise IngestError(f"文字识别（OCR）{ocr_pages} 页超过 {_ocr_seconds(limits, ocr_pages):g} 秒仍未完成，"
                               "已中止（可以调大 ASSISTANT_OCR_PAGE_SECONDS 或分批导入）") from exc
@@ -366,8 +366,9 @@ def _feed(stdin, data: bytes) -> None:
         stdin.close()
 
 
-def _messages(proc: subprocess.Popen, limits: Limits):
-    """The child's JSON lines, as they arrive; raises _Expired at the deadline."""
+def read_messages(proc: subprocess.Popen, limits: Limits):
+    """The child's JSON lines, as they arrive; raises Expired at the deadline: `limits.timeout` from the
+    start, reset to `timeout + pages × ocr_page_seconds` when the child announces the pages OCR will read."""
     deadline = time.monotonic() + limits.timeout
     fd = proc.stdout.fileno()
     pending = b""
@@ -376,7 +377,7 @@ def _messages(proc: subprocess.Popen, limits: Limits):
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
-                raise _Expired()
+                raise Expired()
             if not selector.select(left):
                 continue
             chunk = os.read(fd, 1 << 16)

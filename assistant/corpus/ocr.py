@@ -22,6 +22,7 @@ _DETECT_SIDE = 1280  # longest side of the copy that text detection runs on
 _TEXT_SCORE = 0.5  # recognised pieces scoring below this are dropped (RapidOCR's own default)
 _ORIENTATION_SAMPLE = 12  # lines the 0°/180° classifier looks at
 _PUNCTUATION = re.compile(r"[\s\u3000-\u303f\uff00-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65“”‘’…—·]")
+_LOOSE_SPACE = re.compile(r"(?<=[\u3000-\u303f\uff0c\uff1a\uff1b\uff08\uff09“”‘’])\s+|\s+(?=[\u3000-\u303f\uff0c\uff1a\uff1b\uff08\uff09“”‘’])")
 _SENTENCE_END = "。；：！？;:!?"
 _RULE_ONLY = re.compile(r"^[一—\-_－━─=＝~～·.。…\s]+$")  # a printed rule read as text
 _ARTICLE = re.compile(r"^(第[一二三四五六七八九十百零〇两\d]+条)(?=[^\s\u3000])")
@@ -215,6 +216,7 @@ def spaced(text: str, columns: list[int]) -> str:
     """Restore the spaces a recogniser drops: a step between characters much wider than the line's usual
     one is a space (the full-width space after 第X条 matters: it marks an article heading). Punctuation
     takes a full character's step but is drawn small (、，), so a step next to it is never a space."""
+    text = _LOOSE_SPACE.sub("", text)  # the recogniser's own spaces beside punctuation are never real
     if len(columns) != len(text) or len(text) < 3:
         return text
     steps = np.diff(columns)
@@ -231,7 +233,7 @@ def spaced(text: str, columns: list[int]) -> str:
 def assemble(pieces: list[Piece]) -> list[str]:
     """Pieces → visual lines, top to bottom: pieces whose middles lie within one another's height share a
     line and are joined left to right (with a space across a wide gap). Lines that are only a printed rule
-    are dropped; a line opening a paragraph (indented, or after one that ends a sentence) with 第X条 gets the
+    are dropped; a line opening a paragraph (indented, or after one that ends a sentence or stops short) with 第X条 gets the
     space that marks it as an article; the year of a
     document number gets its 〔〕 back (the recogniser often reads one of them as 】 or ］)."""
     rows: list[list[Piece]] = []
@@ -243,16 +245,27 @@ def assemble(pieces: list[Piece]) -> list[str]:
             rows.append([piece])
     rows = [sorted(row, key=lambda p: p.x0) for row in rows]
     left = _left_edge(rows)
+    right = max((row[-1].x1 for row in rows), default=0.0)
     lines: list[str] = []
+    before: list[Piece] | None = None
     for row in rows:
         text = _join(row)
         if _RULE_ONLY.match(text):
             continue
-        opens_paragraph = row[0].x0 - left >= _char_width(row) or (lines and lines[-1][-1] in _SENTENCE_END)
-        if opens_paragraph:
+        if _opens_paragraph(row, before, left, right):
             text = _ARTICLE.sub(r"\1 ", text)
         lines.append(_DOC_NUMBER_YEAR.sub(r"〔\1〕", text))
+        before = row
     return lines
+
+
+def _opens_paragraph(row: list[Piece], before: list[Piece] | None, left: float, right: float) -> bool:
+    """Indented, or the line before ended a sentence or stopped short of the right margin."""
+    indented = row[0].x0 - left >= _char_width(row)
+    if before is None or indented:
+        return indented  # a page's first line usually continues the previous page's paragraph
+    last = before[-1]
+    return last.text[-1:] in _SENTENCE_END or last.x1 < right - 1.5 * _char_width(before)
 
 
 def _middle(row: list[Piece]) -> float:

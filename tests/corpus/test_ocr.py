@@ -5,13 +5,15 @@ limits. Tests that run the recognition model are marked integration; the rest ne
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 
 import pytest
 from reportlab.lib.pagesizes import A5, A6
 
 from assistant.config import Settings
-from assistant.corpus.extract import Limits, extract, page_text, pdf_text
+from assistant.corpus.extract import Expired, Limits, extract, page_text, pdf_text, read_messages
 from assistant.corpus.ocr import Piece, assemble, spaced
 from assistant.domain.progress import report
 from assistant.errors import IngestError
@@ -140,15 +142,27 @@ def test_bad_images_and_scans_are_refused_fast_with_one_clear_line(data, name, m
     assert "\n" not in str(err.value) and time.monotonic() - started < 20
 
 
-@pytest.mark.integration
+def _child(script: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE)
+
+
+_ANNOUNCE = "import json, sys, time; print(json.dumps({'event': 'ocr', 'pages': 2}), flush=True); "
+
+
 def test_ocr_gets_the_page_time_budget_and_is_stopped_beyond_it():
-    """The child announces its pages; the parent's deadline grows by ocr_page_seconds each, and no more."""
-    limits = Limits(LIMITS.max_bytes, LIMITS.max_chars, 2, 1024, ocr_page_seconds=0.01)
-    pdf = scans.image_pdf(scans.scanned(ZHUZHOU, dpi=150, page_size=A5), 150)
+    """The deadline is `timeout` until the child announces its pages, then `timeout + pages × ocr_page_seconds`
+    from then on, and no more."""
+    limits = Limits(LIMITS.max_bytes, LIMITS.max_chars, 1, 1024, ocr_page_seconds=0.75)
+    within = _child(_ANNOUNCE + "time.sleep(1.5); print(json.dumps({'ok': True}))")  # > timeout, < 2.5 s
+    assert [m.get("event", "result") for m in read_messages(within, limits)] == ["ocr", "result"]
+    within.wait()
+    beyond = _child(_ANNOUNCE + "time.sleep(30)")
     started = time.monotonic()
-    with pytest.raises(IngestError, match=r"文字识别（OCR）2 页超过 2.02 秒仍未完成"):
-        extract(pdf, "scan.pdf", limits)
-    assert time.monotonic() - started < 15
+    with pytest.raises(Expired):
+        list(read_messages(beyond, limits))
+    assert 2.0 <= time.monotonic() - started < 10
+    beyond.kill()
+    beyond.wait()
 
 
 # ---------------------------------------------------------------- reading scans (the model runs)
