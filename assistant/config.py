@@ -116,7 +116,7 @@ class Settings:
     # OCR of scans and images (same subprocess): at most this many pages, each allowed this much wall time
     # on top of parse_timeout, in an address space this large (the recognition models alone map ~0.9 GB)
     ocr_max_pages: int = 50
-    ocr_page_seconds: float = 30.0
+    ocr_page_seconds: float = 60.0
     ocr_memory_mb: int = 2560
     ocr_min_confidence: float = 0.80  # pages read with less are reported and left out, not indexed as garbage
     max_image_pixels: int = 40_000_000  # an image or rendered page above this is refused before decoding

@@ -47,7 +47,7 @@ class Limits:
     timeout: float  # seconds of wall time for one parse
     memory_mb: int  # address-space limit of the parsing process
     ocr_max_pages: int = 50
-    ocr_page_seconds: float = 30.0  # wall time per page read by OCR, on top of `timeout`
+    ocr_page_seconds: float = 60.0  # wall time per page read by OCR, on top of `timeout`
     ocr_memory_mb: int = 2560  # address-space limit while OCR runs
     ocr_min_confidence: float = 0.80
     max_image_pixels: int = 40_000_000
