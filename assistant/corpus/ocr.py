@@ -22,7 +22,8 @@ _DETECT_SIDE = 1280  # longest side of the copy that text detection runs on
 _TEXT_SCORE = 0.5  # recognised pieces scoring below this are dropped (RapidOCR's own default)
 _ORIENTATION_SAMPLE = 12  # lines the 0°/180° classifier looks at
 _PUNCTUATION = re.compile(r"[\s\u3000-\u303f\uff00-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65“”‘’…—·]")
-_LOOSE_SPACE = re.compile(r"(?<=[\u3000-\u303f\uff0c\uff1a\uff1b\uff08\uff09“”‘’])\s+|\s+(?=[\u3000-\u303f\uff0c\uff1a\uff1b\uff08\uff09“”‘’])")
+_CJK_PUNCTUATION = "\u3000-\u303f\uff0c\uff1a\uff1b\uff08\uff09“”‘’"
+_LOOSE_SPACE = re.compile(rf"(?<=[{_CJK_PUNCTUATION}])\s+|\s+(?=[{_CJK_PUNCTUATION}])")
 _SENTENCE_END = "。；：！？;:!?"
 _RULE_ONLY = re.compile(r"^[一—\-_－━─=＝~～·.。…\s]+$")  # a printed rule read as text
 _ARTICLE = re.compile(r"^(第[一二三四五六七八九十百零〇两\d]+条)(?=[^\s\u3000])")
