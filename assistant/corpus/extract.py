@@ -447,6 +447,8 @@ def extract(data: bytes, filename: str, limits: Limits, progress=None) -> Extrac
     _check_signature(data, fmt)
     pages = encoding = ocr = None
     warnings: tuple[str, ...] = ()
+    if fmt in IMAGE_FORMATS:
+        _check_image_size(data, limits)
     if fmt == "pdf" or fmt in IMAGE_FORMATS:
         result = _run_parser(fmt, data, limits, progress)
         pages = len(result["pages"])
@@ -469,6 +471,15 @@ def extract(data: bytes, filename: str, limits: Limits, progress=None) -> Extrac
     if len(text) > limits.max_chars:
         raise IngestError(f"文字过长（{len(text)} 字），上限为 {limits.max_chars} 字")
     return Extracted(text, fmt, pages, encoding, warnings, ocr)
+
+
+def _check_image_size(data: bytes, limits: Limits) -> None:
+    """An image bomb is refused from its header, before a process starts (the child checks again with Pillow)."""
+    from assistant.corpus.ocr import image_size
+
+    size = image_size(data)
+    if size and size[0] * size[1] > limits.max_image_pixels:
+        raise IngestError(_failure({"code": "image_too_large", "detail": f"{size[0]}×{size[1]}"}, "", limits))
 
 
 def _visible(text: str) -> int:

@@ -115,6 +115,26 @@ def test_progress_callbacks_with_and_without_a_stage_both_hear_of_pages():
     assert heard == [(1, 3), (2, 3, "ocr")]
 
 
+def test_an_image_bomb_whose_header_the_parent_cannot_read_is_refused_by_the_child_before_decoding(monkeypatch):
+    import assistant.corpus.ocr as ocr_module
+
+    monkeypatch.setattr(ocr_module, "image_size", lambda data: None)  # only in this process: the child still checks
+    with pytest.raises(IngestError, match="图片尺寸异常巨大（100000×100000 像素"):
+        extract(scans.png_bomb(), "bomb.png", LIMITS)
+
+
+def test_image_dimensions_are_read_from_the_header_alone():
+    from PIL import Image
+
+    from assistant.corpus.ocr import image_size
+
+    assert image_size(scans.png_bomb(123_456, 7)) == (123_456, 7)
+    assert image_size(scans.jpeg_bomb(60_000, 50_000)) == (60_000, 50_000)
+    photo = scans.image_bytes(Image.new("RGB", (640, 480), "white"), "JPEG", dpi=300)  # JFIF and density first
+    assert image_size(photo) == (640, 480)
+    assert image_size(b"\xff\xd8\xff\xe0\x00") is None and image_size(b"GIF89a") is None
+
+
 def test_ocr_settings_come_from_the_environment(monkeypatch):
     monkeypatch.setenv("ASSISTANT_OCR_MAX_PAGES", "7")
     settings = Settings.from_env(corpus_dir=CORPUS, index_dir="/nonexistent")
