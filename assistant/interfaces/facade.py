@@ -146,14 +146,18 @@ class Assistant:
         return sorted((r for r in snapshot.records if r.doc_id == doc_id), key=lambda r: r.ordinal)
 
     def preview(self, source, filename: str | None = None, overrides: dict | None = None,
-                replace: str | None = None) -> Preview:
+                replace: str | None = None, progress=None) -> Preview:
         """Extract text and metadata from a file (a path, or bytes with `filename`) without writing
-        anything: for the user to confirm or correct before `ingest` (which reuses this extraction)."""
-        return self.library.preview(source, filename, overrides, replace)
+        anything: for the user to confirm or correct before `ingest` (which reuses this extraction).
+        `progress(done, total)` hears of the pages of a scan read by OCR (with `stage="ocr"` when it takes
+        a `stage` keyword)."""
+        return self.library.preview(source, filename, overrides, replace, progress)
 
     def ingest(self, source, filename: str | None = None, overrides: dict | None = None,
                replace: str | None = None, progress=None) -> IngestReport:
-        """Add a PDF/DOCX/TXT/MD policy (a path, or bytes with `filename`) to the corpus and the index.
+        """Add a PDF/DOCX/TXT/MD policy or a PNG/JPEG scan (a path, or bytes with `filename`) to the corpus
+        and the index. `progress(done, total)` hears of the pages OCR reads and then of the clauses embedded;
+        a callback taking a `stage` keyword is told which ("ocr", "embed").
 
         `overrides` maps title/short_title/city/issuer/doc_number/date/status to values that win over
         the detected ones. The same file twice changes nothing; a new version of a document already

@@ -70,10 +70,10 @@ def _parser() -> argparse.ArgumentParser:
                           help="回答模式（默认：已配置大模型时为 llm，否则为 extractive）")
     evaluate.add_argument("--json", action="store_true", help="输出 JSON 指标")
     ingest = sub.add_parser(
-        "ingest", help="导入 PDF/DOCX/TXT/MD 政策文件（自动识别标题、城市、文号等，可用选项覆盖）",
+        "ingest", help="导入 PDF/DOCX/TXT/MD 政策文件或 PNG/JPG 扫描图片（扫描件自动 OCR；自动识别标题、城市、文号等，可用选项覆盖）",
         description="导入政策文件：提取文字和元数据，写入 corpus/ 并增量更新索引。同一文件重复导入不会产生重复条款；"
                     "同一城市、同一文号或标题的新版本会替换旧版本。")
-    ingest.add_argument("paths", nargs="+", metavar="PATH", help="PDF、DOCX、TXT 或 MD 文件")
+    ingest.add_argument("paths", nargs="+", metavar="PATH", help="PDF、DOCX、TXT、MD 文件或 PNG、JPG 图片")
     ingest.add_argument("--city", help="所属城市/区县，如 长沙市、郑州市中原区")
     ingest.add_argument("--title", help="文件标题")
     ingest.add_argument("--short-title", help="简称")

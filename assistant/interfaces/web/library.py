@@ -10,7 +10,7 @@ from assistant.errors import AssistantError
 from assistant.interfaces.web import views
 from assistant.interfaces.web.common import bind, failure
 
-UPLOAD_TYPES = [".pdf", ".docx", ".txt", ".md"]
+UPLOAD_TYPES = [".pdf", ".docx", ".txt", ".md", ".png", ".jpg", ".jpeg"]
 STATUS_BY_LABEL = {label: key for key, label in STATUS_LABELS.items()}
 
 
