@@ -51,7 +51,11 @@ def start_server(work: Path, shared_cache: Path, **env_extra) -> tuple[subproces
     index = fresh_index(work, shared_cache)
     port = free_port()
     env = run_env(ASSISTANT_CORPUS_DIR=str(corpus), ASSISTANT_INDEX_DIR=str(index), ASSISTANT_DATA_DIR=str(work / "data"),
-                  ASSISTANT_PORT=str(port), **env_extra)
+                  ASSISTANT_PORT=str(port), ASSISTANT_JIEBA_CACHE=str(work / "jieba"), **env_extra)
+    # a package-scoped server starts before the autouse fixture cleans the environment: clean it here
+    for name in [n for n in env if n.startswith("ASSISTANT_LLM_") or n in ("ASSISTANT_AUTH", "CHROMA_HOST")]:
+        if name not in env_extra:
+            del env[name]
     log = open(work / "server.log", "wb")
     proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
