@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import inspect
 import threading
 import time
 from collections import defaultdict, deque
@@ -84,7 +85,7 @@ class Gate:
     def open(self) -> bool:
         return not self.users and not self.tokens.any()
 
-    def identify(self, request: Request) -> Principal:
+    async def identify(self, request: Request) -> Principal:
         if self.open():
             return Principal("local", True, "open")
         client = request.client.host if request.client else "?"
@@ -99,7 +100,7 @@ class Gate:
                 self.throttle.failed(client)
                 raise Refused(401, "invalid_credentials", "API 令牌或用户名密码无效。", _CHALLENGE)
             return principal
-        user = web_session_user(request)
+        user = await web_session_user(request)
         if user is not None:
             return Principal(user, True, "login")
         raise Refused(401, "unauthorized", "需要登录：请在请求头中提供 Authorization: Bearer <API 令牌>"
@@ -122,14 +123,16 @@ class Gate:
         return None
 
 
-def web_session_user(request: Request) -> str | None:
-    """The user logged in to the web app (Gradio, mounted on the same server) with this request's cookie."""
+async def web_session_user(request: Request) -> str | None:
+    """The user logged in to the web app (Gradio, mounted on the same server) with this request's cookie,
+    decided as Gradio decides it for its own routes (its `get_current_user`)."""
     for route in getattr(request.app, "routes", ()):
         web = getattr(route, "app", None)
         if not hasattr(web, "tokens") or not hasattr(web, "cookie_id"):
             continue
-        if getattr(web, "auth_dependency", None) is not None:
-            return None  # an external login scheme: it is not ours to interpret
+        if getattr(web, "auth_dependency", None) is not None:  # a login scheme other than Gradio's own
+            user = web.auth_dependency(request)
+            return await user if inspect.isawaitable(user) else user
         cookie = request.cookies.get(f"access-token-{web.cookie_id}") or \
             request.cookies.get(f"access-token-unsecure-{web.cookie_id}")
         return web.tokens.get(cookie) if cookie else None
@@ -157,7 +160,7 @@ class Guard:
         try:
             if declared.isdigit() and int(declared) > limit:
                 raise Refused(413, "body_too_large", BodyTooLarge(limit).detail)
-            principal = self.gate.identify(request)
+            principal = await self.gate.identify(request)
         except Refused as refused:
             return await error_response(refused.status, refused.code, refused.message,
                                         headers=refused.headers)(scope, receive, send)

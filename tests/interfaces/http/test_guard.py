@@ -140,3 +140,32 @@ def test_a_corrupt_token_database_is_an_error_not_an_open_door(tmp_path):
     with serve(fake) as client:
         assert client.post("/api/v1/ask", json=ASK).status_code == 500
     assert fake.calls == []
+
+
+class WebApp:
+    """What the guard reads of the mounted Gradio app: its session tokens, cookie id and login dependency."""
+
+    def __init__(self, tokens=None, auth_dependency=None):
+        self.tokens, self.cookie_id, self.auth_dependency = tokens or {}, "abc", auth_dependency
+
+    async def __call__(self, scope, receive, send):  # an ASGI app, never called here
+        raise AssertionError
+
+
+@pytest.mark.parametrize("web, cookie, allowed", [
+    (WebApp({"tok": "principal"}), "tok", True),
+    (WebApp({"tok": "principal"}), "stale", False),
+    (WebApp(auth_dependency=lambda request: "sso-user" if request.cookies.get("sso") else None), "x", False),
+])
+def test_a_browser_logged_in_to_the_web_app_may_use_the_api(tmp_path, web, cookie, allowed):
+    from starlette.routing import Mount
+
+    fake = FakeAssistant(tmp_path, auth=(("principal", "s3cret"),))
+    app = create_server(fake)
+    app.router.routes.append(Mount("/", app=web))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        client.cookies.set("access-token-unsecure-abc", cookie)
+        assert (client.post("/api/v1/ask", json=ASK).status_code == 200) is allowed
+        client.cookies.set("sso", "1")
+        sso = client.post("/api/v1/ask", json=ASK).status_code == 200
+        assert sso is (allowed or web.auth_dependency is not None)
