@@ -1,7 +1,8 @@
 """Gradio web app: 问答 (chat with citation cards), 对比, 章程, 文档库, 评测 — one module per tab.
 
 Run `policy-assistant-web`, `policy-assistant serve` or `python app.py`. Binds 127.0.0.1 unless
-ASSISTANT_HOST says otherwise; ASSISTANT_AUTH=user:password turns on login. The HTML comes from views.py,
+ASSISTANT_HOST says otherwise; ASSISTANT_AUTH=user:password turns on login. The same server carries the
+programs' interfaces (assistant/interfaces/http: /api/v1, /v1, /mcp). The HTML comes from views.py,
 where every piece of document, model and user text is escaped."""
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from assistant import config  # noqa: F401  (GRADIO_ANALYTICS_ENABLED=False befo
 
 import gradio as gr
 
+from assistant.interfaces import http
 from assistant.interfaces.facade import Assistant
 from assistant.interfaces.web import chat, charter, compare, evaluation, library, views
 from assistant.interfaces.web.chat import chat_reply  # noqa: F401  (the chat turn, for tests and embedding)
@@ -41,10 +43,13 @@ def main(host: str | None = None, port: int | None = None) -> None:
     assistant = Assistant().open()  # recovery and any index build happen here, before the first question
     settings = assistant.settings
     demo = build_app(assistant)
-    demo.queue(default_concurrency_limit=8, max_size=256).launch(
-        server_name=host or settings.host, server_port=port or settings.port,
+    demo.queue(default_concurrency_limit=8, max_size=256)
+    server = http.create_server(assistant, host or settings.host)  # /api/v1, /v1 (OpenAI-compatible) and /mcp, beside the web page
+    gr.mount_gradio_app(
+        server, demo, path="/", server_name=host or settings.host, server_port=port or settings.port,
         auth=list(settings.auth) or None, show_error=False, footer_links=[], max_file_size="20mb",
         css=views.CSS, js=views.JS, theme=gr.themes.Soft())
+    http.serve(server, host or settings.host, port or settings.port)
 
 
 if __name__ == "__main__":
