@@ -65,6 +65,8 @@ class CitationOut(Response):
     score: float
     n: int
     quote: str
+    ocr: bool = False  # the clause was read from a scan by OCR
+    source_label: str = ""  # "OCR 识别" for such clauses
 
 
 class AnswerOut(Response):
@@ -189,6 +191,7 @@ class DocumentOut(Response):
     interprets: str | None
     chunks: int | None
     ingested: bool
+    ocr: dict | None = None  # how the text was read by OCR (confidence, pages, low-confidence pages)
 
 
 class ClauseOut(Response):
@@ -213,6 +216,7 @@ class IngestReportOut(Response):
     removed: int
     seconds: float
     warnings: list[str]
+    ocr: dict | None = None
 
 
 class RemoveReportOut(Response):
