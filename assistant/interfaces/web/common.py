@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
+import re
 import shutil
 import tempfile
 import time
@@ -66,3 +67,27 @@ def bind(fn, *bound):
     signature = inspect.signature(fn)
     handler.__signature__ = signature.replace(parameters=list(signature.parameters.values())[len(bound):])
     return handler
+
+
+def owner_of(request, browser_id: str | None) -> str | None:
+    """Whose conversations these are: the login when there is one, else this browser's random id (kept in its
+    localStorage). None before the page has given the browser an id: nothing is saved then."""
+    user = getattr(request, "username", None) if request is not None else None
+    if user:
+        return f"user:{user}"
+    if isinstance(browser_id, str) and _BROWSER_ID.fullmatch(browser_id):
+        return f"browser:{browser_id}"
+    return None
+
+
+def new_browser_id() -> str:
+    return uuid.uuid4().hex
+
+
+_BROWSER_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def file_label(text: str, limit: int = 30) -> str:
+    """A piece of a download's file name: the topic or city, without characters file systems refuse."""
+    cleaned = re.sub(r'[\\/:*?"<>|\s\x00-\x1f]+', "-", text or "").strip("-.")
+    return cleaned[:limit] or "未命名"
