@@ -63,7 +63,7 @@ def build(assistant, downloads: Downloads) -> gr.Dropdown:
                                placeholder="粘贴章程草案全文，或在右侧上传文件")
         with gr.Column(scale=2, min_width=240):
             draft_file = gr.File(label="上传草案（TXT/MD/DOCX）", file_types=[".txt", ".md", ".docx"], type="filepath")
-            charter_city = gr.Dropdown(choices=assistant.cities, value=None, label="城市", elem_id="charter-city")
+            charter_city = gr.Dropdown(choices=[], value=None, label="城市", elem_id="charter-city")
             charter_type = gr.Dropdown(choices=[AUTO_TYPE] + GROUP_TYPES, value=AUTO_TYPE, label="集团类型")
             check_btn = gr.Button("检查章程", variant="primary", elem_id="charter-check")
             with gr.Row():

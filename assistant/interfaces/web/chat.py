@@ -13,7 +13,7 @@ import gradio as gr
 from assistant.domain.markup import inert
 from assistant.domain.values import Answer
 from assistant.interfaces.web import views
-from assistant.interfaces.web.common import bind, failure, new_browser_id, owner_of
+from assistant.interfaces.web.common import bind, browser_identity, failure, owner_of
 from assistant.interfaces.web.store import REASONS, ConversationError, Store
 from assistant.render.markdown import answer_markdown
 
@@ -28,6 +28,9 @@ EXAMPLES = [
 SEARCHING = "正在检索条款……"
 SHOWN_CHARS = 2000  # of a question, in the chat (the facade refuses long ones with a message)
 NOT_SAVED = "对话未能保存：页面尚未完成加载，请刷新后重试。"
+NOT_AN_ANSWER = "这条消息不是回答，无法评价。"
+# what the browser remembers when no conversation is open (Gradio's BrowserState does not store empty values)
+NO_CONVERSATION = "-"
 
 
 def _pending(text: str) -> dict:
@@ -58,23 +61,24 @@ def _save(store: Store, owner: str | None, conversation: str | None, message: st
 def chat_reply(assistant, store: Store, message: str, history: list, cities: list[str] | None, previous,
                conversation: str | None, browser_id: str | None, request: gr.Request = None):
     """One chat turn as a generator of (history, cleared textbox, remembered turn, plain answer, conversation,
-    conversation list, conversation remembered by the browser): the question and a progress note at once,
+    conversation list, conversation remembered by the browser, browser id): the question and a note at once,
     the streamed draft (LLM mode), then the answer with its citation cards, saved to the conversation."""
     history = list(history or [])
     message = (message or "").strip()
     if not message:
-        yield history, "", previous, gr.skip(), conversation, gr.skip(), gr.skip()
+        yield history, "", previous, gr.skip(), conversation, gr.skip(), gr.skip(), gr.skip()
         return
+    browser_id = browser_identity(request, browser_id, store.secret)
     owner = owner_of(request, browser_id)
     shown = message if len(message) <= SHOWN_CHARS else message[:SHOWN_CHARS] + "……"
     history += [{"role": "user", "content": inert(shown)}, _pending(SEARCHING)]
-    yield history, "", previous, gr.skip(), conversation, gr.skip(), gr.skip()  # before anything can be slow
+    yield history, "", previous, gr.skip(), conversation, gr.skip(), gr.skip(), browser_id  # before anything is slow
 
     def finish(content: str, plain, remembered, note: str = "", answer: Answer | None = None,
                error: str | None = None):
         history[-1] = {"role": "assistant", "content": content}
         saved = _save(store, owner, conversation, message, note, answer, error)
-        return history, "", remembered, plain, saved, _listing(store, owner, saved), saved or gr.skip()
+        return history, "", remembered, plain, saved, _listing(store, owner, saved), saved or gr.skip(), gr.skip()
 
     try:
         turn = assistant.follow_up(message, previous, cities)
@@ -88,7 +92,7 @@ def chat_reply(assistant, store: Store, message: str, history: list, cities: lis
         note = f"沿用上文的城市：{'、'.join(turn.cities)}"
     if note:
         history[-1] = _pending(f"{note}\n{SEARCHING}")
-        yield history, "", previous, gr.skip(), conversation, gr.skip(), gr.skip()
+        yield history, "", previous, gr.skip(), conversation, gr.skip(), gr.skip(), gr.skip()
     scope = list(turn.cities) if (cities or turn.rewritten or turn.inherited) else None
     key = uuid.uuid4().hex[:8]
     draft = ""
@@ -100,7 +104,7 @@ def chat_reply(assistant, store: Store, message: str, history: list, cities: lis
                 return
             draft += item
             history[-1] = _pending(draft + "\n正在生成，完成后将逐条核对引用……")
-            yield history, "", previous, gr.skip(), conversation, gr.skip(), gr.skip()
+            yield history, "", previous, gr.skip(), conversation, gr.skip(), gr.skip(), gr.skip()
     except Exception as exc:  # noqa: BLE001
         yield finish(views.message_html(failure(exc)), "", previous, note, error=failure(exc))
 
@@ -158,7 +162,7 @@ def open_conversation(assistant, store: Store, conversation: str | None, browser
 
 def new_conversation():
     """新对话 and the chat's trash button: an empty chat with no follow-up context (saved ones stay listed)."""
-    return [], "", None, "", None, gr.Radio(value=None), None, "", gr.Group(visible=False)
+    return [], "", None, "", None, gr.Radio(value=None), NO_CONVERSATION, "", gr.Group(visible=False)
 
 
 def rename_conversation(store: Store, conversation: str | None, title: str, browser_id: str | None,
@@ -187,10 +191,9 @@ def delete_conversation(store: Store, conversation: str | None, browser_id: str 
 
 def restore(assistant, store: Store, browser_id: str | None, current: str | None, request: gr.Request = None):
     """On page load: give a new browser its id, list its conversations, and reopen the one it was in."""
-    if owner_of(request, browser_id) is None:
-        browser_id = new_browser_id()
+    browser_id = browser_identity(request, browser_id, store.secret)
     owner = owner_of(request, browser_id)
-    if isinstance(current, str) and current:
+    if isinstance(current, str) and current != NO_CONVERSATION:
         try:
             chatbot, previous, plain, title = _reopen(assistant, store, owner, current)
             return browser_id, _listing(store, owner, current), chatbot, previous, plain, current, title
@@ -209,14 +212,16 @@ def rate_answer(assistant, store: Store, conversation: str | None, browser_id: s
     seq = index // 2
     rating = {True: "up", False: "down"}.get(evt.liked)
     hidden = gr.Group(visible=False)
-    if owner is None or not conversation or index % 2 == 0:
+    if index % 2 == 0:
+        return hidden, None, views.message_html(NOT_AN_ANSWER, "note")
+    if owner is None or not conversation:
         return hidden, None, views.message_html(NOT_SAVED)
     try:
         stored = store.rate(owner, conversation, seq, rating, assistant.corpus_hash())
     except ConversationError as exc:
         return hidden, None, views.message_html(str(exc))
     if not stored:
-        return hidden, None, views.message_html("这条消息不是回答，无法评价。", "note")
+        return hidden, None, views.message_html(NOT_AN_ANSWER, "note")
     if rating is None:
         return hidden, None, views.message_html("已撤销评价。", "note")
     title = f"已记录“{'赞' if rating == 'up' else '踩'}”（第 {seq + 1} 问）。可选：补充原因和意见后提交。"
@@ -239,7 +244,7 @@ def submit_feedback(store: Store, conversation: str | None, seq: int | None, rea
 # ---------------------------------------------------------------- layout
 @dataclass(frozen=True)
 class ChatTab:
-    cities: gr.CheckboxGroup  # other tabs refresh its choices
+    cities: gr.Dropdown  # the library refreshes its choices
 
 
 def build(assistant, store: Store, demo: gr.Blocks) -> ChatTab:
@@ -247,9 +252,10 @@ def build(assistant, store: Store, demo: gr.Blocks) -> ChatTab:
     current = gr.BrowserState(None, storage_key="pa-conversation", secret=store.secret)
     with gr.Row(elem_id="chat-row", equal_height=False):
         with gr.Column(scale=4, min_width=320, elem_id="chat-col"):
-            chat_cities = gr.CheckboxGroup(choices=assistant.cities, label="限定城市（可多选，不选则按问题自动识别）",
-                                           elem_id="chat-cities")
-            chatbot = gr.Chatbot(label="问答", height="calc(100dvh - 330px)", min_height=260, sanitize_html=True,
+            # a one-line picker however many cities the library holds: the question box stays in view
+            chat_cities = gr.Dropdown(choices=[], value=None, multiselect=True, elem_id="chat-cities",
+                                      label="限定城市（可多选，不选则按问题自动识别）")
+            chatbot = gr.Chatbot(label="问答", height="calc(100dvh - 340px)", min_height=260, sanitize_html=True,
                                  elem_id="chatbot", buttons=[], autoscroll=False, show_label=False, layout="panel",
                                  placeholder="请输入问题，回答将附带可点击展开的引用条款。")
             with gr.Row(elem_id="question-row"):
@@ -281,7 +287,7 @@ def build(assistant, store: Store, demo: gr.Blocks) -> ChatTab:
 
     reply = bind(chat_reply, assistant, store)
     ask_in = [box, chatbot, chat_cities, previous, conversation, browser_id]
-    ask_out = [chatbot, box, previous, plain, conversation, conv_list, current]
+    ask_out = [chatbot, box, previous, plain, conversation, conv_list, current, browser_id]
     for trigger in (send.click, box.submit):
         trigger(reply, ask_in, ask_out, api_visibility="private", show_progress="hidden")
     cleared = [chatbot, box, previous, plain, conversation, conv_list, current, rename_box, panel]

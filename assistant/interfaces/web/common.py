@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import inspect
 import logging
 import re
@@ -80,8 +81,15 @@ def owner_of(request, browser_id: str | None) -> str | None:
     return None
 
 
-def new_browser_id() -> str:
-    return uuid.uuid4().hex
+def browser_identity(request, browser_id: str | None, secret: str) -> str:
+    """This browser's id: the one it keeps, else one made for this page session. Made from the session, not at
+    random, so that the page-load event and a question asked before it finished agree on the same id."""
+    if isinstance(browser_id, str) and _BROWSER_ID.fullmatch(browser_id):
+        return browser_id
+    session = getattr(request, "session_hash", None) if request is not None else None
+    if not session:
+        return uuid.uuid4().hex
+    return hashlib.sha256(f"{secret}:{session}".encode()).hexdigest()[:32]
 
 
 _BROWSER_ID = re.compile(r"[0-9a-f]{32}")

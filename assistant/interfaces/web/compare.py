@@ -47,12 +47,11 @@ def run_matrix(assistant, downloads: Downloads, cities: list[str], progress=gr.P
 
 def build(assistant, downloads: Downloads) -> gr.CheckboxGroup:
     topic_labels = [t.label for t in TOPICS]
-    cities_now = assistant.cities
     with gr.Row():
         topic = gr.Dropdown(choices=[""] + topic_labels, value="", label="对比主题", elem_id="compare-topic", min_width=260,
                             info="；".join(f"{t.label}：{t.description}" for t in TOPICS[:3]) + "……")
         compare_q = gr.Textbox(label="或输入问题", placeholder="例如：各地对集团规模有什么要求？", min_width=260)
-    compare_cities = gr.CheckboxGroup(choices=cities_now, value=cities_now, label="参与对比的城市",
+    compare_cities = gr.CheckboxGroup(choices=[], value=[], label="参与对比的城市",
                                       elem_id="compare-cities")
     with gr.Row():
         compare_btn = gr.Button("对比", variant="primary", elem_id="compare-button", min_width=80)

@@ -43,8 +43,9 @@ def library_state(assistant, selected: str | None = None) -> tuple:
 def city_lists(assistant) -> tuple:
     """The city choices of the chat filter, the comparison, the charter tab and the upload form."""
     cities = assistant.cities
-    return (gr.CheckboxGroup(choices=cities), gr.CheckboxGroup(choices=cities, value=cities),
-            gr.Dropdown(choices=cities), gr.Dropdown(choices=cities))
+    # choices and values together: a value no longer among the choices would fail the next event
+    return (gr.Dropdown(choices=cities, value=None), gr.CheckboxGroup(choices=cities, value=cities),
+            gr.Dropdown(choices=cities, value=None), gr.Dropdown(choices=cities, value=None))
 
 
 def refresh(assistant) -> tuple:

@@ -315,8 +315,9 @@ def preview_html(preview: Preview, heading: str = "") -> str:
 # ---------------------------------------------------------------- imports of several files
 def ingest_results_html(results: list[tuple[str, bool, str]]) -> str:
     """One line per file: its name, whether it went in, and what happened (or why not)."""
-    rows = "".join(f'<li class="{"pa-ok-item" if ok else "pa-fail-item"}">{"✅" if ok else "❌"} '
-                   f'<strong>{esc(name)}</strong>：{esc(text)}</li>' for name, ok, text in results)
+    rows = "".join(f'<li><span class="pa-badge {"pa-badge-met" if ok else "pa-badge-conflict"}">'
+                   f'{"成功" if ok else "未导入"}</span> <strong>{esc(name)}</strong>：{esc(text)}</li>'
+                   for name, ok, text in results)
     done = sum(ok for _, ok, _ in results)
     kind = "ok" if done == len(results) else ("notice" if done else "error")
     return (f'<div class="pa-{kind}"><div>共 {len(results)} 个文件，成功 {done} 个。</div>'
@@ -456,7 +457,8 @@ CSS = """
 .pa-doc-clause.pa-focus { background: #fefce8; border-left: 4px solid #f59e0b; border-radius: 4px; }
 .pa-crumb + .pa-crumb::before { content: " › "; color: #9ca3af; }
 .pa-clauses { font-size: .9em; color: #374151; max-height: 16em; overflow-y: auto; }
-.pa-results { margin: .3em 0 0 1.2em; padding: 0; }
+.pa-results { margin: .3em 0 0; padding: 0; list-style: none; }
+.pa-results .pa-badge { margin-left: 0; }
 .pa-preview-many { border-top: 1px solid #e5e7eb; margin-top: .5em; padding-top: .3em; }
 .pa-fb { border: 1px solid #e5e7eb; border-left-width: 4px; border-radius: 6px; padding: .45em .7em; margin: .5em 0; }
 .pa-fb-up { border-left-color: #16a34a; } .pa-fb-down { border-left-color: #dc2626; }
@@ -483,7 +485,7 @@ CSS = """
   .pa-wide { display: none; }
   .pa-city-cards { display: block; }
   #conv-col { order: 2; }
-  #chatbot { height: calc(100dvh - 385px) !important; }
+  #chatbot { height: calc(100dvh - 345px) !important; }
   /* Gradio's status line says "processing | 1.2s" in English whatever the language: say it in Chinese */
 .progress-text { visibility: hidden; position: relative; }
 .progress-text::after { content: "处理中……"; visibility: visible; position: absolute; right: 0; top: 0;
