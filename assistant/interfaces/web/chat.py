@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import gradio as gr
 
@@ -161,8 +162,9 @@ def open_conversation(assistant, store: Store, conversation: str | None, browser
 
 
 def new_conversation():
-    """新对话 and the chat's trash button: an empty chat with no follow-up context (saved ones stay listed)."""
-    return [], "", None, "", None, gr.Radio(value=None), NO_CONVERSATION, "", gr.Group(visible=False)
+    """新对话 and the chat's trash button: an empty chat with no follow-up context (saved ones stay listed). The
+    question box is left alone: the trash empties the chat at once, and a question typed meanwhile must stay."""
+    return [], None, "", None, gr.Radio(value=None), NO_CONVERSATION, "", gr.Group(visible=False)
 
 
 def rename_conversation(store: Store, conversation: str | None, title: str, browser_id: str | None,
@@ -180,13 +182,13 @@ def rename_conversation(store: Store, conversation: str | None, title: str, brow
 def delete_conversation(store: Store, conversation: str | None, browser_id: str | None, request: gr.Request = None):
     owner = owner_of(request, browser_id)
     if not conversation or owner is None:
-        return (gr.skip(),) * 9 + (views.message_html("请先打开一个对话。", "note"),)
+        return (gr.skip(),) * 8 + (views.message_html("请先打开一个对话。", "note"),)
     try:
         store.delete(owner, conversation)
     except ConversationError as exc:
-        return (gr.skip(),) * 9 + (views.message_html(str(exc)),)
+        return (gr.skip(),) * 8 + (views.message_html(str(exc)),)
     cleared = new_conversation()
-    return (*cleared[:5], _listing(store, owner, None), *cleared[6:], views.message_html("已删除该对话。", "ok"))
+    return (*cleared[:4], _listing(store, owner, None), *cleared[5:], views.message_html("已删除该对话。", "ok"))
 
 
 def restore(assistant, store: Store, browser_id: str | None, current: str | None, request: gr.Request = None):
@@ -247,65 +249,77 @@ class ChatTab:
     cities: gr.Dropdown  # the library refreshes its choices
 
 
+def _chat_column() -> SimpleNamespace:
+    with gr.Column(scale=4, min_width=320, elem_id="chat-col"):
+        # a one-line picker however many cities the library holds: the question box stays in view
+        cities = gr.Dropdown(choices=[], value=None, multiselect=True, elem_id="chat-cities",
+                             label="限定城市（可多选，不选则按问题自动识别）")
+        # autoscroll off: views.JS scrolls to the first line of a new answer, Gradio would show its last
+        chatbot = gr.Chatbot(label="问答", height="calc(100dvh - 340px)", min_height=260, sanitize_html=True,
+                             elem_id="chatbot", buttons=[], autoscroll=False, show_label=False, layout="panel",
+                             placeholder="请输入问题，回答将附带可点击展开的引用条款。")
+        with gr.Row(elem_id="question-row"):
+            box = gr.Textbox(placeholder="请输入问题", show_label=False, scale=6, elem_id="question", max_lines=4,
+                             min_width=160)
+            send = gr.Button("提问", variant="primary", scale=1, min_width=64, elem_id="ask-button")
+        feedback_msg = gr.HTML(elem_id="feedback-message")
+        with gr.Group(visible=False, elem_id="feedback-panel") as panel:
+            reasons = gr.CheckboxGroup(choices=list(REASONS), label="原因（可多选）", elem_id="feedback-reasons")
+            comment = gr.Textbox(label="意见（可选）", lines=2, max_lines=6, elem_id="feedback-comment")
+            submit = gr.Button("提交反馈", size="sm", elem_id="feedback-submit")
+        gr.Examples(EXAMPLES, inputs=[box], label="示例问题")
+        with gr.Row():
+            copy = gr.Button("复制最新答案（含引用）", size="sm", elem_id="copy-answer")
+            clear = gr.Button("新对话", size="sm", elem_id="new-chat-bottom")
+        with gr.Accordion("答案纯文本（含引用）", open=False):
+            plain = gr.Textbox(show_label=False, lines=6, interactive=False, buttons=["copy"], elem_id="answer-plain")
+    return SimpleNamespace(cities=cities, chatbot=chatbot, box=box, send=send, feedback_msg=feedback_msg,
+                           panel=panel, reasons=reasons, comment=comment, submit=submit, copy=copy, clear=clear,
+                           plain=plain)
+
+
+def _conversation_column() -> SimpleNamespace:
+    with gr.Column(scale=1, min_width=200, elem_id="conv-col"):  # below the chat on a phone (views.CSS)
+        new = gr.Button("＋ 新对话", size="sm", elem_id="new-chat")
+        listing = gr.Radio(choices=[], label="我的对话", elem_id="conv-list")
+        with gr.Row():
+            title = gr.Textbox(show_label=False, placeholder="对话名称", scale=3, min_width=100, elem_id="conv-title")
+            rename = gr.Button("重命名", size="sm", scale=1, min_width=60, elem_id="conv-rename")
+        delete = gr.Button("删除当前对话", size="sm", variant="stop", elem_id="conv-delete")
+        message = gr.HTML(elem_id="conv-message")
+    return SimpleNamespace(new=new, listing=listing, title=title, rename=rename, delete=delete, message=message)
+
+
 def build(assistant, store: Store, demo: gr.Blocks) -> ChatTab:
+    # what the browser keeps (its id, its open conversation), encrypted with a key that survives restarts
     browser_id = gr.BrowserState(None, storage_key="pa-browser", secret=store.secret)
     current = gr.BrowserState(None, storage_key="pa-conversation", secret=store.secret)
     with gr.Row(elem_id="chat-row", equal_height=False):
-        with gr.Column(scale=4, min_width=320, elem_id="chat-col"):
-            # a one-line picker however many cities the library holds: the question box stays in view
-            chat_cities = gr.Dropdown(choices=[], value=None, multiselect=True, elem_id="chat-cities",
-                                      label="限定城市（可多选，不选则按问题自动识别）")
-            chatbot = gr.Chatbot(label="问答", height="calc(100dvh - 340px)", min_height=260, sanitize_html=True,
-                                 elem_id="chatbot", buttons=[], autoscroll=False, show_label=False, layout="panel",
-                                 placeholder="请输入问题，回答将附带可点击展开的引用条款。")
-            with gr.Row(elem_id="question-row"):
-                box = gr.Textbox(placeholder="请输入问题", show_label=False,
-                                 scale=6, elem_id="question", max_lines=4, min_width=160)
-                send = gr.Button("提问", variant="primary", scale=1, min_width=64, elem_id="ask-button")
-            feedback_msg = gr.HTML(elem_id="feedback-message")
-            with gr.Group(visible=False, elem_id="feedback-panel") as panel:
-                reasons = gr.CheckboxGroup(choices=list(REASONS), label="原因（可多选）", elem_id="feedback-reasons")
-                comment = gr.Textbox(label="意见（可选）", lines=2, max_lines=6, elem_id="feedback-comment")
-                submit = gr.Button("提交反馈", size="sm", elem_id="feedback-submit")
-            gr.Examples(EXAMPLES, inputs=[box], label="示例问题")
-            with gr.Row():
-                copy = gr.Button("复制最新答案（含引用）", size="sm", elem_id="copy-answer")
-                clear = gr.Button("新对话", size="sm", elem_id="new-chat-bottom")
-            with gr.Accordion("答案纯文本（含引用）", open=False):
-                plain = gr.Textbox(show_label=False, lines=6, interactive=False, buttons=["copy"],
-                                   elem_id="answer-plain")
-        with gr.Column(scale=1, min_width=200, elem_id="conv-col"):
-            new = gr.Button("＋ 新对话", size="sm", elem_id="new-chat")
-            conv_list = gr.Radio(choices=[], label="我的对话", elem_id="conv-list")
-            with gr.Row():
-                rename_box = gr.Textbox(show_label=False, placeholder="对话名称", scale=3, min_width=100,
-                                        elem_id="conv-title")
-                rename = gr.Button("重命名", size="sm", scale=1, min_width=60, elem_id="conv-rename")
-            delete = gr.Button("删除当前对话", size="sm", variant="stop", elem_id="conv-delete")
-            conv_msg = gr.HTML(elem_id="conv-message")
+        ui = _chat_column()
+        convs = _conversation_column()
     previous, conversation, rated = gr.State(None), gr.State(None), gr.State(None)
+    private = {"api_visibility": "private"}
 
-    reply = bind(chat_reply, assistant, store)
-    ask_in = [box, chatbot, chat_cities, previous, conversation, browser_id]
-    ask_out = [chatbot, box, previous, plain, conversation, conv_list, current, browser_id]
-    for trigger in (send.click, box.submit):
-        trigger(reply, ask_in, ask_out, api_visibility="private", show_progress="hidden")
-    cleared = [chatbot, box, previous, plain, conversation, conv_list, current, rename_box, panel]
-    for trigger in (clear.click, new.click, chatbot.clear):
-        trigger(new_conversation, None, cleared, api_visibility="private")
-    conv_list.input(bind(open_conversation, assistant, store), [conv_list, browser_id],
-                    [chatbot, previous, plain, conversation, current, rename_box, conv_msg, panel],
-                    api_visibility="private")
-    rename.click(bind(rename_conversation, store), [conversation, rename_box, browser_id], [conv_list, conv_msg],
-                 api_visibility="private")
-    delete.click(bind(delete_conversation, store), [conversation, browser_id], [*cleared, conv_msg],
-                 api_visibility="private")
-    chatbot.like(bind(rate_answer, assistant, store), [conversation, browser_id], [panel, rated, feedback_msg],
-                 api_visibility="private")
-    submit.click(bind(submit_feedback, store), [conversation, rated, reasons, comment, browser_id],
-                 [feedback_msg, reasons, comment], api_visibility="private")
-    copy.click(None, [plain], None, js="(t) => { if (t && navigator.clipboard) "
-               "navigator.clipboard.writeText(t); return []; }")
+    ask_in = [ui.box, ui.chatbot, ui.cities, previous, conversation, browser_id]
+    ask_out = [ui.chatbot, ui.box, previous, ui.plain, conversation, convs.listing, current, browser_id]
+    for trigger in (ui.send.click, ui.box.submit):  # its own Chinese progress note, not Gradio's "processing"
+        trigger(bind(chat_reply, assistant, store), ask_in, ask_out, show_progress="hidden", **private)
+    cleared = [ui.chatbot, previous, ui.plain, conversation, convs.listing, current, convs.title, ui.panel]
+    for trigger in (ui.clear.click, convs.new.click, ui.chatbot.clear):
+        trigger(new_conversation, None, cleared, **private)
+    convs.listing.input(bind(open_conversation, assistant, store), [convs.listing, browser_id],
+                        [ui.chatbot, previous, ui.plain, conversation, current, convs.title, convs.message, ui.panel],
+                        **private)
+    convs.rename.click(bind(rename_conversation, store), [conversation, convs.title, browser_id],
+                       [convs.listing, convs.message], **private)
+    convs.delete.click(bind(delete_conversation, store), [conversation, browser_id], [*cleared, convs.message],
+                       **private)
+    ui.chatbot.like(bind(rate_answer, assistant, store), [conversation, browser_id], [ui.panel, rated, ui.feedback_msg],
+                    **private)
+    ui.submit.click(bind(submit_feedback, store), [conversation, rated, ui.reasons, ui.comment, browser_id],
+                    [ui.feedback_msg, ui.reasons, ui.comment], **private)
+    ui.copy.click(None, [ui.plain], None, js="(t) => { if (t && navigator.clipboard) "
+                  "navigator.clipboard.writeText(t); return []; }")
     demo.load(bind(restore, assistant, store), [browser_id, current],
-              [browser_id, conv_list, chatbot, previous, plain, conversation, rename_box], api_visibility="private")
-    return ChatTab(chat_cities)
+              [browser_id, convs.listing, ui.chatbot, previous, ui.plain, conversation, convs.title], **private)
+    return ChatTab(ui.cities)

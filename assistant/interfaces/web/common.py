@@ -53,6 +53,13 @@ class Downloads:
     def path(self, name: str) -> Path:
         return self._folder() / name
 
+    def copy(self, source: Path) -> str:
+        """A copy of a file kept elsewhere (e.g. under the data directory), where Gradio may serve it from:
+        it refuses paths outside the working and temporary directories."""
+        target = self._folder() / Path(source).name
+        shutil.copyfile(source, target)
+        return str(target)
+
 
 def bind(fn, *bound):
     """`fn` with its first arguments fixed, as a plain function Gradio can inspect: Gradio reads a handler's

@@ -12,7 +12,8 @@ import gradio as gr
 
 from assistant.interfaces.web import views
 from assistant.interfaces.web.common import bind, Downloads, failure
-from assistant.interfaces.web.store import REASONS, Store, gold_candidates_jsonl
+from assistant.interfaces.web.candidates import gold_candidates_jsonl
+from assistant.interfaces.web.store import REASONS, Store
 
 # key → (Chinese name, what it measures); the keys are the run's headline metrics
 METRICS = {
@@ -96,7 +97,7 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 60:.1f} 分钟"
 
 
-def run_evaluation(assistant, progress=gr.Progress()):
+def run_evaluation(assistant, downloads: Downloads, progress=gr.Progress()):
     previous = assistant.last_evaluation(runs_dir(assistant))
     start = time.perf_counter()
 
@@ -113,10 +114,11 @@ def run_evaluation(assistant, progress=gr.Progress()):
     summary = (f"共 {len(run.results)} 题，用时 {run.seconds:.0f} 秒（每题 {run.seconds / max(1, len(run.results)):.2f} 秒）；"
                f"{mode}。" + (f"与上次（{previous['name']}）比较。" if previous else "这是第一次运行，没有上次结果可比较。"))
     html = views.metrics_html(metric_rows(run.metrics, previous and previous["metrics"]), summary)
-    return html, gr.Image(value=str(outcome.directory / "chart.png"), visible=True), estimate(assistant)
+    chart = downloads.copy(outcome.directory / "chart.png")
+    return html, gr.Image(value=chart, visible=True), estimate(assistant)
 
 
-def show_last(assistant):
+def show_last(assistant, downloads: Downloads):
     """On page load: the time estimate, and the last run's metrics (compared with the one before it)."""
     last = assistant.last_evaluation(runs_dir(assistant))
     if last is None:
@@ -127,7 +129,7 @@ def show_last(assistant):
         f"，用时 {last['seconds']:.0f} 秒" if last.get("seconds") else "") + (
         f"；与再上一次（{prior['name']}）比较。" if prior else "。")
     return (estimate(assistant), views.metrics_html(metric_rows(last["metrics"], prior and prior["metrics"]), summary),
-            gr.Image(value=str(chart), visible=True) if chart.exists() else gr.Image(visible=False))
+            gr.Image(value=downloads.copy(chart), visible=True) if chart.exists() else gr.Image(visible=False))
 
 
 # ---------------------------------------------------------------- feedback from daily use
@@ -155,7 +157,7 @@ def build(assistant, store: Store, downloads: Downloads, demo: gr.Blocks) -> Non
     eval_table = gr.HTML(elem_id="eval-metrics")
     eval_chart = gr.Image(label="评测图表", type="filepath", interactive=False, buttons=["download"], visible=False,
                           elem_id="eval-chart")
-    eval_btn.click(bind(run_evaluation, assistant), None, [eval_table, eval_chart, intro],
+    eval_btn.click(bind(run_evaluation, assistant, downloads), None, [eval_table, eval_chart, intro],
                    api_visibility="private", concurrency_limit=1)
     with gr.Accordion("用户反馈（来自问答页的赞/踩）", open=True, elem_id="feedback-view"):
         with gr.Row():
@@ -175,5 +177,5 @@ def build(assistant, store: Store, downloads: Downloads, demo: gr.Blocks) -> Non
         trigger(lister, [rating, reason, contains], [listing], api_visibility="private")
     export.click(bind(export_candidates, store, downloads), [reason, contains], [export_msg, download],
                  api_visibility="private")
-    demo.load(bind(show_last, assistant), None, [intro, eval_table, eval_chart], api_visibility="private")
+    demo.load(bind(show_last, assistant, downloads), None, [intro, eval_table, eval_chart], api_visibility="private")
     demo.load(lister, [rating, reason, contains], [listing], api_visibility="private")

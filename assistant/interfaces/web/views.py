@@ -373,8 +373,9 @@ def metrics_html(rows: list[dict], summary: str) -> str:
         trend = {True: "pa-up", False: "pa-down"}.get(r["better"], "")
         body.append(f'<tr><th class="pa-metric" title="{esc(r["help"])}">{esc(r["name"])}'
                     f'<div class="pa-metric-help">{esc(r["help"])}</div></th>'
-                    f'<td>{esc(r["now"])}</td><td>{esc(r["heldout"])}</td><td>{esc(r["before"])}</td>'
-                    f'<td class="{trend}">{esc(r["change"])}</td></tr>')
+                    f'<td data-label="本次">{esc(r["now"])}</td><td data-label="留出集">{esc(r["heldout"])}</td>'
+                    f'<td data-label="上次">{esc(r["before"])}</td>'
+                    f'<td class="{trend}" data-label="变化">{esc(r["change"])}</td></tr>')
     return (f'<div class="pa-eval"><div class="pa-note">{_lines(summary)}</div><div class="pa-scroll">'
             '<table class="pa-table pa-metrics"><thead><tr><th>指标</th><th>本次（全部）</th><th>本次（留出集）</th>'
             f'<th>上次（全部）</th><th>变化</th></tr></thead><tbody>{"".join(body)}</tbody></table></div></div>')
@@ -486,6 +487,13 @@ CSS = """
   .pa-city-cards { display: block; }
   #conv-col { order: 2; }
   #chatbot { height: calc(100dvh - 345px) !important; }
+  /* the metrics as one block each: name and explanation, then the four values on a line */
+  .pa-metrics { min-width: 0; }
+  .pa-metrics thead { display: none; }
+  .pa-metrics tr { display: block; border-top: 1px solid #e5e7eb; padding: .3em 0; }
+  .pa-metrics th, .pa-metrics td { display: inline-block; border: none; padding: .1em .5em .1em 0; }
+  .pa-metrics th { display: block; }
+  .pa-metrics td::before { content: attr(data-label) " "; color: #6b7280; font-size: .85em; }
   /* Gradio's status line says "processing | 1.2s" in English whatever the language: say it in Chinese */
 .progress-text { visibility: hidden; position: relative; }
 .progress-text::after { content: "处理中……"; visibility: visible; position: absolute; right: 0; top: 0;

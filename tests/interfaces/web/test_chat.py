@@ -151,9 +151,9 @@ def test_a_conversation_id_of_another_user_is_refused(store):
 def test_new_conversation_and_delete_clear_the_follow_up_context(store):
     *_, last = run(FakeAssistant(), store, "青岛成员校退出集团需要谁批准？")
     cleared = chat.new_conversation()
-    assert cleared[0] == [] and cleared[2] is None and cleared[4] is None and cleared[6] == chat.NO_CONVERSATION
+    assert cleared[0] == [] and cleared[1] is None and cleared[3] is None and cleared[5] == chat.NO_CONVERSATION
     deleted = chat.delete_conversation(store, last[4], BROWSER, request())
-    assert deleted[0] == [] and deleted[2] is None and deleted[5].choices == [] and "已删除" in deleted[-1]
+    assert deleted[0] == [] and deleted[1] is None and deleted[4].choices == [] and "已删除" in deleted[-1]
 
 
 def like(index: int, liked):

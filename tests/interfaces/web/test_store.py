@@ -8,8 +8,8 @@ import pytest
 
 from assistant.domain.values import Answer, Citation
 from assistant.evaluation.run import load_gold
-from assistant.interfaces.web.store import (MAX_COMMENT, ConversationError, Store, gold_candidate,
-                                            gold_candidates_jsonl)
+from assistant.interfaces.web.candidates import gold_candidate, gold_candidates_jsonl
+from assistant.interfaces.web.store import MAX_COMMENT, ConversationError, Store
 
 pytestmark = pytest.mark.unit
 

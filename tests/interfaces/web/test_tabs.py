@@ -145,6 +145,9 @@ def _runs(tmp_path):
                    "splits": {"heldout": {"headline": {"recall_at_5": 1.0}}}}
         (folder / "metrics.json").write_text(json.dumps(metrics), encoding="utf-8")
         (folder / "config.json").write_text(json.dumps({"seconds": seconds, "items": 6}), encoding="utf-8")
+    from PIL import Image
+
+    Image.new("RGB", (4, 4)).save(runs / "20250102-090000" / "chart.png")
     return runs
 
 
@@ -156,11 +159,11 @@ def test_the_metrics_are_named_in_chinese_and_compared_with_the_run_before(tmp_p
     gold.write_text("{}\n" * 12, encoding="utf-8")
     fake = SimpleNamespace(settings=SimpleNamespace(data_dir=tmp_path, eval_gold=gold),
                            last_evaluation=Assistant.last_evaluation)
-    intro, table, chart = evaluation.show_last(fake)
+    intro, table, chart = evaluation.show_last(fake, Downloads())
     assert "共 12 题" in intro and "上次每题约 1.00 秒" in intro and "预计本次约 12 秒" in intro
     assert "与再上一次（20250101-090000）比较" in table and "+0.100 变好" in table
     assert "全部题·前5条命中率" in table and "recall@5" not in table and "MRR" not in table
-    assert chart.visible is False  # no chart file in these runs
+    assert chart.visible is True and "eval-runs" not in str(offered(chart))  # served from a copy, not data_dir
     rows = {r["name"]: r for r in evaluation.metric_rows(json.loads(
         (tmp_path / "eval-runs/20250102-090000/metrics.json").read_text()), None)}
     assert rows["全部题·前5条命中率"]["before"] == "—" and rows["全部题·前5条命中率"]["heldout"] == "1.000"
