@@ -89,7 +89,8 @@ def answer_html(answer: Answer, key: str, note: str = "") -> str:
     known = {c.n for c in answer.citations}
     conclusion = [line for line in (answer.conclusion or "").splitlines() if line.strip()]
     if conclusion and not answer.abstained:
-        lines = "".join(f'<div class="pa-conclusion-line">{_markers(esc(line), key, known)}</div>' for line in conclusion)
+        lines = "".join(f'<div class="pa-conclusion-line">{_markers(esc(line), key, known)}</div>'
+                        for line in conclusion)
         parts.append(f'<div class="pa-conclusion"><span class="pa-conclusion-head">结论</span>{lines}</div>')
     if answer.abstained:
         parts.append(f'<div class="pa-abstain"><strong>未找到依据</strong>'
@@ -513,7 +514,8 @@ JS = """
 () => {
   // Gradio scopes the app's CSS to its content; the page margins around it need a style of their own
   const style = document.createElement('style');
-  style.textContent = '@media (max-width: 600px) { .gradio-container .main.app { padding-left: 8px; padding-right: 8px; } }';
+  style.textContent = '@media (max-width: 600px) { .gradio-container .main.app { padding-left: 8px; '
+    + 'padding-right: 8px; } }';
   document.head.appendChild(style);
 
   const toChinese = async () => {
@@ -527,7 +529,11 @@ JS = """
   setTimeout(toChinese, 1500);
 
   const copyText = (text, button) => {
-    const done = () => { const old = button.textContent; button.textContent = '已复制'; setTimeout(() => button.textContent = old, 1500); };
+    const done = () => {
+      const old = button.textContent;
+      button.textContent = '已复制';
+      setTimeout(() => button.textContent = old, 1500);
+    };
     if (navigator.clipboard && window.isSecureContext) { navigator.clipboard.writeText(text).then(done); return; }
     const area = document.createElement('textarea');
     area.value = text; document.body.appendChild(area); area.select();
@@ -546,7 +552,8 @@ JS = """
     const open = target.closest('a.pa-open-doc');
     if (open) {
       event.preventDefault();
-      const [doc, chunk] = (open.getAttribute('href') || '').replace(/^#pa-doc\\//, '').split('/').map(decodeURIComponent);
+      const target = (open.getAttribute('href') || '').replace(/^#pa-doc\\//, '');
+      const [doc, chunk] = target.split('/').map(decodeURIComponent);
       window.paDocTarget = [doc, chunk, Date.now()].join('|');
       const button = document.querySelector('#doc-link-button');
       if (button) button.click();

@@ -55,7 +55,8 @@ def test_the_answer_starts_in_view_with_its_cards_and_copy(page):
     answer.locator(f"a.pa-ref:text-is('[{n}]')").first.click()  # the marker opens its card
     page.wait_for_function("el => el.open", arg=card.element_handle(), timeout=5_000)
     if answer.locator(".pa-conclusion").count():  # the conclusion, when the answer has one, comes first
-        assert answer.locator(".pa-conclusion").bounding_box()["y"] < answer.locator(".pa-text-answer").bounding_box()["y"]
+        conclusion, text = answer.locator(".pa-conclusion"), answer.locator(".pa-text-answer")
+        assert conclusion.bounding_box()["y"] < text.bounding_box()["y"]
     # Gradio's thumbs carry Chinese labels; each answer copies itself with its citations
     assert page.locator('#chatbot button[aria-label="踩"]').count() >= 2
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])

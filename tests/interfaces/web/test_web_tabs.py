@@ -149,12 +149,14 @@ def test_the_evaluation_names_its_metrics_in_chinese_and_fills_in_the_previous_r
     intro = page.locator("#eval-intro")
     intro.wait_for()
     page.wait_for_function("document.querySelector('#eval-intro').innerText.includes('共 6 题')")
-    for run in (1, 2):
-        before = page.locator("#eval-metrics").inner_text()
+    summary = ("(() => { const n = document.querySelector('#eval-metrics .pa-eval .pa-note');"
+               " return n ? n.innerText : ''; })()")
+    for run in (1, 2):  # the run's own summary line: the progress shown over the table changes its text too
+        before = page.evaluate(summary)
         page.click("#eval-button")
-        page.wait_for_function(
-            "(before) => { const t = document.querySelector('#eval-metrics').innerText;"
-            " return t.includes('共 6 题，用时') && t !== before; }", arg=before, timeout=180_000)
+        page.wait_for_function(f"(before) => {{ const t = {summary}; return t.includes('（每题') && t !== before; }}",
+                               arg=before, timeout=180_000)
+    assert "与上次（" in page.evaluate(summary)
     table = page.locator("#eval-metrics table")
     text = table.inner_text()
     assert "单城市题·前5条命中率" in text and "引用准确率" in text and "越高越好" in text
