@@ -135,30 +135,32 @@ def _overrides(many: bool, title, city, doc_number, date, status) -> dict:
     return overrides
 
 
+def _ingest_one(assistant, path: str, overrides: dict, label: str, progress) -> tuple[str, bool, str]:
+    """(file name, imported?, what happened or why not) for one file."""
+    name = Path(path).name
+    progress(0, desc=f"正在解析{label}：{name}")
+
+    def step(done, total):
+        progress((done, total), desc=f"{label}：正在计算条款向量", unit="条")
+    try:
+        report = assistant.ingest(path, filename=name, overrides=overrides, progress=step)
+    except Exception as exc:  # noqa: BLE001
+        return name, False, failure(exc)
+    text = (f"{ACTIONS.get(report.action, report.action)}：{report.title}（{report.city}，{report.clauses} 个条款，"
+            f"用时 {report.seconds:.1f} 秒）")
+    return name, True, "；".join([text, *report.warnings])
+
+
 def do_ingest(assistant, file, title, city, doc_number, date, status, progress=gr.Progress()):
     """Import each chosen file (one transaction each), then refresh every list and clear the form."""
     paths = _files(file)
     if not paths:
         return (views.message_html("请先选择要上传的文件。"),) + (gr.skip(),) * 13
     overrides = _overrides(len(paths) > 1, title, city, doc_number, date, status)
-    results = []
-    for i, path in enumerate(paths, start=1):
-        name = Path(path).name
-        label = f"第 {i}/{len(paths)} 个文件" if len(paths) > 1 else "文件"
-        progress(((i - 1), len(paths)), desc=f"正在解析{label}：{name}")
-
-        def step(done, total, label=label):
-            progress((done, total), desc=f"{label}：正在计算条款向量", unit="条")
-        try:
-            report = assistant.ingest(path, filename=name, overrides=overrides, progress=step)
-        except Exception as exc:  # noqa: BLE001
-            results.append((name, False, failure(exc)))
-            continue
-        text = (f"{ACTIONS.get(report.action, report.action)}：{report.title}（{report.city}，{report.clauses} 个条款，"
-                f"用时 {report.seconds:.1f} 秒）")
-        results.append((name, True, "；".join([text, *report.warnings])))
+    labels = [f"第 {i}/{len(paths)} 个文件" if len(paths) > 1 else "文件" for i in range(1, len(paths) + 1)]
+    results = [_ingest_one(assistant, path, overrides, label, progress) for path, label in zip(paths, labels)]
     if len(results) == 1:
-        name, ok, text = results[0]
+        _, ok, text = results[0]
         message = views.message_html(text, "ok" if ok else "error")
     else:
         message = views.ingest_results_html(results)
