@@ -19,7 +19,7 @@ from assistant.answering.compare import Comparison, Matrix
 from assistant.answering.llm import LLMClient
 from assistant.answering.pipeline import Answerer
 from assistant.charter.check import CharterReport, check_charter, scope_for
-from assistant.charter.io import read_draft, write_skeleton
+from assistant.charter.io import read_draft, write_report, write_skeleton
 from assistant.charter.requirements import Requirement, RequirementBook, load_book
 from assistant.charter.skeleton import Skeleton, build_skeleton
 from assistant.charter.suggest import Candidate, suggest
@@ -33,7 +33,7 @@ from assistant.index.embedders import make_embedder
 from assistant.index.records import ChunkRecord
 from assistant.index.snapshot import Snapshot
 from assistant.index.writer import BuildReport, IndexWriter
-from assistant.retrieval.dialogue import resolve
+from assistant.retrieval.dialogue import Turn, resolve
 
 _READABLE = re.compile(r"[\w\u4e00-\u9fff]")
 
@@ -265,3 +265,26 @@ class Assistant:
     def suggest_requirements(self, doc_id: str) -> list[Candidate]:
         """Obligation-like sentences of a document, for a person to confirm as requirements."""
         return suggest(self.charter_book, doc_id)
+
+    # ---- web (issue 18)
+    def corpus_hash(self) -> str | None:
+        """The corpus the current index was built from: stored with feedback, to know what an answer saw."""
+        return self.snapshot.manifest.get("corpus_hash")
+
+    @staticmethod
+    def resume(question: str, cities) -> Turn:
+        """The follow-up context of a reopened conversation: its last question and the cities it answered."""
+        return Turn(question, tuple(cities or ()))
+
+    @staticmethod
+    def last_evaluation(runs_dir: Path, before: str | None = None) -> dict | None:
+        """The newest run in `runs_dir` (older than run `before`): {"name", "metrics", "items", "seconds",
+        "mode"}, or None."""
+        from assistant.evaluation.report import last_run
+
+        return last_run(runs_dir, before)
+
+    @staticmethod
+    def write_charter_report(report: CharterReport, path: str | Path) -> Path:
+        """Save a charter check report as Markdown or Word (by the file's extension), requirement ids included."""
+        return write_report(report, path)
