@@ -80,9 +80,12 @@ class Settings:
     # what is embedded with each clause: "document" (city, short title, clause path) or "clause" (path
     # only: documents repeating another city's wording then reuse its cached vectors; see BENCHMARKS.md)
     embed_context: str = "document"
+    # each clause's sentences are embedded too, for the second ranking stage and quote selection
+    sentence_vectors: bool = True
     # retrieval
     top_k: int = 5
     candidates: int = 30  # per retriever, before fusion
+    reranker: str | None = None  # a sentence-transformers CrossEncoder (name or local path) reordering candidates
     ann_min_rows: int = 50_000  # above this many clauses, unfiltered vector search goes to Chroma's ANN index
     rrf_k: int = 60
     # abstention (calibrated on eval/gold.jsonl; see README)
@@ -141,6 +144,7 @@ class Settings:
             chroma_host=env.get("CHROMA_HOST") or None,
             chroma_port=_env_int("CHROMA_PORT", 8000),
             top_k=_env_int("ASSISTANT_TOP_K", 5),
+            reranker=env.get("ASSISTANT_RERANKER") or None,
             min_dense_score=_env_float("ASSISTANT_MIN_DENSE_SCORE", cls.min_dense_score),
             min_term_coverage=_env_float("ASSISTANT_MIN_TERM_COVERAGE", cls.min_term_coverage),
             embed_threads=_env_int("ASSISTANT_EMBED_THREADS", 2),

@@ -7,10 +7,12 @@ import io
 import re
 from dataclasses import dataclass
 
-from assistant.answering.evidence import evidence
-from assistant.answering.extractive import best_quote, cite, select, status_notices
+from assistant.answering.conclusion import conclude
+from assistant.answering.extractive import cite, select, status_notices
+from assistant.answering.quotes import best_quote
 from assistant.chunking.clauses import split_sentences
-from assistant.retrieval.hybrid import Hit
+from assistant.retrieval.analysis import Query
+from assistant.retrieval.rerank import Candidate, Ranked
 from assistant.domain.segment import cn_to_int
 from assistant.domain.values import NOT_SPECIFIED_LABEL, PATH_SEPARATOR, Answer, Citation
 from assistant.domain.topics import TOPICS, Topic
@@ -126,16 +128,16 @@ def _mentions(record, terms: tuple[str, ...]) -> bool:
     return any(t in record.text or t in heading for t in terms)
 
 
-def governing_hits(hits: list[Hit], records, topic: Topic | None, question: str, store, cities,
-                   min_dense: float, min_coverage: float) -> list[Hit]:
-    """The hits that govern the topic in one city: for a catalogue topic, those naming one of its
-    signature terms; for a free question, the calibrated evidence test of `ask`, then `select`."""
+def governing(ranked: Ranked, records, topic: Topic | None, answers: bool) -> list[Candidate]:
+    """The candidates that govern the topic in one city: for a catalogue topic, those naming one of its
+    signature terms; for a free question, the best ones when the city's documents answer it (`answers`)."""
     if topic is not None:
-        chosen = [h for h in hits if _mentions(records[h.row], topic.signature)]
+        chosen = [c for c in ranked.candidates if _mentions(records[c.hit.row], topic.signature)]
+    elif answers:
+        chosen = select(ranked.candidates, records)
     else:
-        ev = evidence(question, hits, store, cities)
-        chosen = select(hits, records) if ev.top_dense >= min_dense and ev.term_coverage >= min_coverage else []
-    normative = [h for h in chosen if records[h.row].status != "interpretation"]
+        chosen = []
+    normative = [c for c in chosen if records[c.hit.row].status != "interpretation"]
     return (normative or chosen)[:_PER_CITY]
 
 
@@ -147,17 +149,17 @@ def _topic_quote(text: str, topic: Topic) -> str:
     return best_quote(text, topic.query)
 
 
-def build_cell(city: str, hits: list[Hit], records, question: str, first_n: int, topic: Topic | None,
-               silent_reason: str) -> CityCell:
-    if not hits:
+def build_cell(city: str, chosen: list[Candidate], records, question: str, first_n: int, topic: Topic | None,
+               silent_reason: str, query: Query | None = None) -> CityCell:
+    if not chosen:
         return CityCell(city, NOT_SPECIFIED, (), (), silent_reason)
     citations = []
     figures: list[Figure] = []
-    for offset, h in enumerate(hits):
-        r = records[h.row]
+    for offset, c in enumerate(chosen):
+        r = records[c.hit.row]
         n = first_n + offset
-        quote = _topic_quote(r.text, topic) if topic else best_quote(r.text, question)
-        citations.append(cite(r, h.score, n, quote))
+        quote = _topic_quote(r.text, topic) if topic else best_quote(r.text, question, query, c.sentence_scores)
+        citations.append(cite(r, c.probability, n, quote))
         figures.extend(extract_figures(r.text, n))
     return CityCell(city, SPECIFIED, tuple(citations), tuple(figures[:5]))
 
@@ -212,24 +214,36 @@ def comparison_csv(comparison: Comparison) -> str:
     return out.getvalue()
 
 
-def comparison_answer(comparison: Comparison, docs: dict[str, dict], cities: tuple[str, ...]) -> Answer:
-    """The comparison as an `ask` answer: per city, verbatim quotes with [n], or 未作规定."""
+def comparison_answer(comparison: Comparison, docs: dict[str, dict], cities: tuple[str, ...],
+                      query: Query | None = None, which: bool = False) -> Answer:
+    """The comparison as an `ask` answer: per city, verbatim quotes with [n], or 未作规定. For a "which city"
+    question (`which`), the cities that specify it, then one line naming those that do not."""
     specified = [c for c in comparison.cells if c.specified]
     if not specified:
         return Answer(question=comparison.question, abstained=True, cities=cities, notices=comparison.notices,
                       answer="所选城市的政策文件中都没有找到能回答该问题的条款。")
-    lines = [f"按城市对比（{comparison.topic}）："]
+    if which:
+        names = "、".join(c.city for c in specified)
+        lines = [f"有相关规定的地区：{names}。"]
+    else:
+        lines = [f"按城市对比（{comparison.topic}）："]
     for cell in comparison.cells:
+        if which and not cell.specified:
+            continue
         lines.append(f"\n【{cell.city}】")
         if not cell.specified:
             lines.append(f"{NOT_SPECIFIED_LABEL}：{cell.reason}")
             continue
         for c in cell.citations:
             lines.append(f"「{c.quote}」[{c.n}]（《{c.title}》{c.clause}）")
+    silent = [c.city for c in comparison.cells if not c.specified]
+    if which and silent:
+        lines.append(f"\n{'、'.join(silent)}：{NOT_SPECIFIED_LABEL}。")
     citations = comparison.citations
+    conclusion = conclude(citations, {c.n: query for c in citations}) if query is not None else ""
     return Answer(question=comparison.question, answer="\n".join(lines), abstained=False, citations=citations,
                   notices=tuple(dict.fromkeys((*comparison.notices, *status_notices(citations, docs)))),
-                  cities=cities)
+                  cities=cities, conclusion=conclusion)
 
 
 @dataclass(frozen=True)
@@ -268,4 +282,4 @@ class Matrix:
 
 
 __all__ = ["TOPICS", "Comparison", "CityCell", "Figure", "Matrix", "comparison_answer", "extract_figures",
-           "is_comparison", "governing_hits", "build_cell", "silent_reason"]
+           "is_comparison", "governing", "build_cell", "silent_reason"]

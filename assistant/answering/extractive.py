@@ -1,61 +1,36 @@
 """Grounded extractive answers: quotes taken verbatim from the retrieved clauses, grouped by city."""
 from __future__ import annotations
 
-from assistant.chunking.clauses import split_sentences
-from assistant.domain.segment import search_terms
+from assistant.answering.conclusion import conclude
+from assistant.answering.quotes import best_quote
 from assistant.domain.values import Answer, Citation, status_label
 from assistant.index.records import ChunkRecord
-from assistant.retrieval.hybrid import Hit
-from assistant.retrieval.query import query_terms
+from assistant.retrieval.analysis import Query
+from assistant.retrieval.rerank import Candidate
 
 _MAX_PER_CITY = 2
-_DENSE_MARGIN = 0.005
-_FUSED_RATIO = 0.98
+_SECOND_RATIO = 0.85  # a second clause of the same city is cited when nearly as probable as the best
 
 
 def cite(record: ChunkRecord, score: float, n: int, quote: str) -> Citation:
     """A retrieved row as users see it: the one place a Citation is made from the index."""
     return Citation(chunk_id=record.chunk_id, doc_id=record.doc_id, title=record.title, city=record.city,
                     doc_number=record.doc_number, clause=record.clause, status=record.status, text=record.text,
-                    score=round(score, 4), n=n, quote=quote, ocr=record.ocr)
+                    score=round(score, 4), n=n, quote=quote, context=record.context, ocr=record.ocr)
 
 
-def best_quote(text: str, question: str) -> str:
-    """The sentence(s) of `text` sharing the most (and longest) terms with the question, verbatim."""
-    terms = set(query_terms(question))
-    sentences = [s for s in split_sentences(text) if s.strip()]
-    if not sentences:
-        return text
-
-    def score(sentence: str) -> float:
-        own = set(search_terms(sentence))
-        return sum(len(t) for t in terms & own)
-
-    scores = [score(s) for s in sentences]
-    best = max(range(len(sentences)), key=lambda i: (scores[i], -i))
-    # a sentence that only names the clause ("限定合作时间。") is extended by the next one
-    quote = sentences[best]
-    if len(quote.strip()) <= 12 and best + 1 < len(sentences):
-        quote += sentences[best + 1]
-    return quote.strip()
-
-
-def select(hits: list[Hit], records: list[ChunkRecord]) -> list[Hit]:
-    """The hits worth citing: each city's best, plus any close to it in both fused rank and similarity."""
-    best_of_city: dict[str, Hit] = {}
-    for h in hits:
-        city = records[h.row].city
-        if city not in best_of_city or h.score > best_of_city[city].score:
-            best_of_city[city] = h
-    chosen: list[Hit] = []
-    per_city: dict[str, int] = {}
-    for h in sorted(hits, key=lambda h: -h.score):
-        city = records[h.row].city
-        lead = best_of_city[city]
-        close = h.score >= _FUSED_RATIO * lead.score and h.dense >= lead.dense - _DENSE_MARGIN
-        if (h is lead or close) and per_city.get(city, 0) < _MAX_PER_CITY:
-            per_city[city] = per_city.get(city, 0) + 1
-            chosen.append(h)
+def select(candidates: list[Candidate], records: list[ChunkRecord]) -> list[Candidate]:
+    """The candidates worth citing: each city's most probable one, and a second nearly as probable."""
+    chosen: list[Candidate] = []
+    best: dict[str, float] = {}
+    for c in sorted(candidates, key=lambda c: -c.probability):
+        city = records[c.hit.row].city
+        if city not in best:
+            best[city] = c.probability
+            chosen.append(c)
+        elif c.probability >= _SECOND_RATIO * best[city] and sum(
+                records[x.hit.row].city == city for x in chosen) < _MAX_PER_CITY:
+            chosen.append(c)
     return chosen
 
 
@@ -67,26 +42,29 @@ def _same_content(a: str, b: str) -> bool:
     return len(grams_a & grams_b) / min(len(grams_a), len(grams_b)) >= 0.6
 
 
-def compose(question: str, hits: list[Hit], records: list[ChunkRecord], docs: dict[str, dict],
-            cities: tuple[str, ...]) -> Answer:
-    chosen = select(hits, records)
-    quotes = {h.row: best_quote(records[h.row].text, question) for h in chosen}
+def compose(question: str, picks: list[tuple[Candidate, Query | None]], records: list[ChunkRecord],
+            docs: dict[str, dict], cities: tuple[str, ...]) -> Answer:
+    """Quotes of the chosen candidates grouped by city, with a conclusion line composed of their phrases.
+    `picks` pairs each candidate with the question (part) it answers; one clause may answer two parts with
+    two different sentences."""
+    quoted: list[tuple[Candidate, Query | None, str]] = []
+    for c, query in picks:
+        quote = best_quote(records[c.hit.row].text, question, query, c.sentence_scores)
+        if not any(c.hit.row == x.hit.row and quote == q for x, _, q in quoted):
+            quoted.append((c, query, quote))
     notices: list[str] = []
-
     # Prefer the normative text when an interpretation repeats it.
-    normative_quotes = [quotes[h.row] for h in chosen if records[h.row].status == "official"]
-    kept: list[Hit] = []
-    for h in chosen:
-        record = records[h.row]
-        interprets = docs.get(record.doc_id, {}).get("interprets")
-        if record.status == "interpretation" and any(_same_content(quotes[h.row], q) for q in normative_quotes):
-            target = docs.get(interprets, {}).get("title", "正式文件")
+    normative = [q for c, _, q in quoted if records[c.hit.row].status == "official"]
+    kept = []
+    for c, query, quote in quoted:
+        record = records[c.hit.row]
+        if record.status == "interpretation" and any(_same_content(quote, q) for q in normative):
+            target = docs.get(docs.get(record.doc_id, {}).get("interprets"), {}).get("title", "正式文件")
             notices.append(f"政策解读中有相同内容，已以正式文件《{target}》为准。")
             continue
-        kept.append(h)
-
-    citations = tuple(cite(records[h.row], h.score, n, quotes[h.row]) for n, h in enumerate(kept, start=1))
-
+        kept.append((c, query, quote))
+    citations = tuple(cite(records[c.hit.row], c.probability, n, quote)
+                      for n, (c, _, quote) in enumerate(kept, start=1))
     by_city: dict[str, list[Citation]] = {}
     for c in citations:
         by_city.setdefault(c.city, []).append(c)
@@ -95,11 +73,12 @@ def compose(question: str, hits: list[Hit], records: list[ChunkRecord], docs: di
         if len(by_city) > 1:
             lines.append(f"\n【{city}】")
         for c in group:
-            source = f"《{c.title}》{c.clause}"
-            lines.append(f"「{c.quote}」[{c.n}]（{source}）")
+            lines.append(f"「{c.quote}」[{c.n}]（《{c.title}》{c.clause}）")
     notices.extend(status_notices(citations, docs))
+    queries = {cit.n: query for cit, (_, query, _) in zip(citations, kept) if query is not None}
+    conclusion = conclude(citations, queries) if len(queries) == len(citations) else ""
     return Answer(question=question, answer="\n".join(lines), abstained=False, citations=citations,
-                  notices=tuple(dict.fromkeys(notices)), cities=cities)
+                  notices=tuple(dict.fromkeys(notices)), cities=cities, conclusion=conclusion)
 
 
 def status_notices(citations: tuple[Citation, ...], docs: dict[str, dict]) -> list[str]:

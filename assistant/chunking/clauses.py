@@ -229,6 +229,11 @@ def split_sentences(text: str) -> list[str]:
     return [p for p in parts if p]
 
 
+def quote_units(text: str) -> list[str]:
+    """The sentences a quote is made of, stripped, each a verbatim substring of `text` (empty ones dropped)."""
+    return [s.strip() for s in split_sentences(text) if s.strip()]
+
+
 def _pack(text: str, max_tokens: int) -> list[str]:
     # every token is at least one character, so a short clause needs no segmentation to fit
     if len(text) <= max_tokens or count_tokens(text) <= max_tokens:
@@ -262,5 +267,14 @@ def chunk_document(doc_id: str, text: str, max_tokens: int = 200) -> list[Chunk]
             while cid in seen:  # identical text under the same path: keep both, distinctly
                 cid = chunk_id(doc_id, clause.path, piece + f"\n#{len(seen)}")
             seen.add(cid)
-            chunks.append(Chunk(cid, doc_id, clause.path, piece, len(chunks), i, len(pieces)))
+            context = _subject(pieces[i - 2]) if i > 1 else ""
+            chunks.append(Chunk(cid, doc_id, clause.path, piece, len(chunks), i, len(pieces), context))
     return chunks
+
+
+def _subject(previous: str, limit: int = 30) -> str:
+    """The first phrase of the sentence before a split: what a piece starting mid-clause is about."""
+    units = quote_units(previous)
+    if not units:
+        return ""
+    return re.split(r"[，,；;：:]", units[-1])[0].strip()[:limit]

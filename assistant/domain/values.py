@@ -55,6 +55,9 @@ class Chunk:
     ordinal: int  # position within the document
     part: int = 1
     parts: int = 1
+    # for a later piece of a split clause: the subject the text before it set ("引领型教育集团要成立理事会"),
+    # so the piece is not read as if it applied to everything (searched and shown, never quoted as its text)
+    context: str = ""
 
     @property
     def clause(self) -> str:
@@ -76,6 +79,7 @@ class Citation:
     score: float
     n: int = 0
     quote: str = ""  # the verbatim sentence(s) of `text` that answer the question
+    context: str = ""  # a split clause's earlier subject (see Chunk.context), shown as 接上文
     ocr: bool = False  # the text was read from a scan by OCR (may hold recognition errors)
 
     def to_dict(self) -> dict:

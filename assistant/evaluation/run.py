@@ -15,14 +15,22 @@ from assistant.index.cache import EmbeddingCache
 from assistant.errors import AssistantError
 
 KS = (1, 3, 5, 10)
-UNANSWERABLE = ("not_in_city", "out_of_scope")
-SINGLE_CITY = ("fact", "colloquial", "lookup", "numeric")
-TYPES = ("fact", "colloquial", "lookup", "numeric", "compare", "not_in_city", "out_of_scope")
+UNANSWERABLE = ("not_in_city", "out_of_scope", "must_refuse")
+# questions about one city answered by its clauses (retrieval is scored on these)
+SINGLE_CITY = ("fact", "colloquial", "lookup", "numeric", "paraphrase", "list", "approval", "prohibition",
+               "negation", "traditional", "english", "multi_part", "city", "provincial_for_city", "national")
 TYPE_LABELS = {"fact": "事实", "colloquial": "口语化", "lookup": "条款号查询", "numeric": "数字",
-               "compare": "跨城市对比", "not_in_city": "本地未规定", "out_of_scope": "超出范围"}
+               "paraphrase": "换种说法", "list": "列举", "approval": "审批与报备", "prohibition": "能否/禁止",
+               "negation": "否定问法", "traditional": "繁体", "english": "英文", "multi_part": "多问合一",
+               "document_meta": "文件本身", "which_city": "哪个城市", "compare": "跨城市对比",
+               "not_in_city": "本地未规定", "out_of_scope": "超出范围", "city": "本市法规",
+               "provincial_for_city": "省级法规（市内学校）", "national": "国家法律", "must_refuse": "应拒答"}
+TYPES = tuple(TYPE_LABELS)
+GOLD_FILES = ("gold.jsonl", "blind-dev.jsonl", "blind-heldout.jsonl")  # under eval/: the default sets
 # retrieval variants: (name, label, how to call Assistant.retrieve)
 VARIANTS = {
-    "hybrid": ("混合检索（默认）", {}),
+    "hybrid": ("混合检索 + 二次排序（默认）", {}),
+    "no_rerank": ("混合检索，无二次排序", {"rerank": False}),
     "dense": ("仅向量", {"mode": "dense"}),
     "bm25": ("仅 BM25", {"mode": "bm25"}),
     "no_city": ("混合，不识别城市", {"detect_places": False}),
@@ -55,13 +63,29 @@ class ItemResult:
     mode: str = "extractive"
     unverified: int = 0  # LLM mode: sentences whose quotes could not be verified
     sentences: int = 0
+    lead: float = 0.0  # share of the key phrases found in what the user reads first (conclusion, first quotes)
+    conclusion: str = ""
+    conclusion_correct: bool | None = None  # None: no conclusion line shown, or nothing to check it against
 
     @property
     def answerable(self) -> bool:
         return self.expected > 0
 
 
-def load_gold(path: Path) -> list[dict]:
+def load_gold(paths) -> list[dict]:
+    """Items of one gold file or several (ids must be unique across them)."""
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    items = [item for path in paths for item in _load_one(Path(path))]
+    seen: set[str] = set()
+    for item in items:
+        if item["id"] in seen:
+            raise GoldError(f"评测集中的题目编号重复：{item['id']}")
+        seen.add(item["id"])
+    return items
+
+
+def _load_one(path: Path) -> list[dict]:
     try:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
@@ -77,6 +101,7 @@ def load_gold(path: Path) -> list[dict]:
             raise GoldError(f"评测集第 {n} 行格式错误：{exc.__class__.__name__}") from exc
         item.setdefault("split", "dev")
         item.setdefault("cities", [])
+        item.setdefault("answer_terms", [])
         items.append(item)
     if not items:
         raise GoldError(f"评测集 {path} 为空。")
@@ -86,9 +111,27 @@ def load_gold(path: Path) -> list[dict]:
 def _is_gold(doc_id: str, clause: str | None, text: str, expected: dict) -> bool:
     if doc_id != expected["doc_id"]:
         return False
+    if "field" in expected:  # a question about the document itself: citing the document is right
+        return True
     if clause is None:  # naive chunks have no clause path: the key phrase must be inside the chunk
         return squash(expected["key_phrase"]) in squash(text)
     return clause == expected["clause"] and expected["key_phrase"] in text
+
+
+def lead_text(answer) -> str:
+    """What a user reads first: the conclusion line, then each city's first quote."""
+    if answer.abstained:
+        return ""
+    firsts: dict[str, str] = {}
+    for c in answer.citations:
+        firsts.setdefault(c.city, c.quote)
+    return "\n".join([answer.conclusion, *firsts.values()])
+
+
+def _conclusion_correct(conclusion: str, terms: list[str]) -> bool | None:
+    if not conclusion or not terms:
+        return None
+    return all(squash(t) in squash(conclusion) for t in terms)
 
 
 def _ranks(found: list[tuple[str, str | None, str]], expected: list[dict]) -> list[int | None]:
@@ -103,12 +146,13 @@ def evaluate_item(assistant, item: dict, naive: NaivePipeline | None, mode: str 
     expected = item["expected"]
     ranks: dict[str, list[int | None]] = {}
     retrieve_ms = 0.0
-    if expected:
+    keyed = [e for e in expected if "clause" in e]  # retrieval is scored on clause-keyed expectations
+    if keyed:
         for name, (_, options) in VARIANTS.items():
             if name == "naive":
                 if naive is not None:
                     ranks[name] = _ranks([(h.doc_id, None, h.text) for h in naive.search(item["question"], 10)],
-                                         expected)
+                                         keyed)
                 continue
             kwargs = {k: v for k, v in options.items() if k != "use_gold_cities"}
             if options.get("use_gold_cities"):
@@ -117,20 +161,24 @@ def evaluate_item(assistant, item: dict, naive: NaivePipeline | None, mode: str 
             citations = assistant.retrieve(item["question"], k=10, **kwargs)
             if name == "hybrid":
                 retrieve_ms = (time.perf_counter() - start) * 1000
-            ranks[name] = _ranks([(c.doc_id, c.clause, c.text) for c in citations], expected)
+            ranks[name] = _ranks([(c.doc_id, c.clause, c.text) for c in citations], keyed)
     start = time.perf_counter()
     answer = assistant.ask(item["question"], mode=mode)
     ask_ms = (time.perf_counter() - start) * 1000
     cited_gold = sum(any(_is_gold(c.doc_id, c.clause, c.text, e) for e in expected) for c in answer.citations)
     expected_cited = sum(any(_is_gold(c.doc_id, c.clause, c.text, e) for c in answer.citations) for e in expected)
     in_answer = sum(e["key_phrase"] in answer.answer for e in expected)
+    lead = lead_text(answer)
+    in_lead = sum(squash(e["key_phrase"]) in squash(lead) for e in expected)
     return ItemResult(
         id=item["id"], split=item["split"], type=item["type"], question=item["question"],
         cities=tuple(item["cities"]), expected=len(expected), ranks=ranks, abstained=answer.abstained,
         cited=len(answer.citations), cited_gold=cited_gold, expected_cited=expected_cited,
         key_phrases_in_answer=in_answer, cities_cited=tuple(dict.fromkeys(c.city for c in answer.citations)),
         ask_ms=round(ask_ms, 2), retrieve_ms=round(retrieve_ms, 2), mode=answer.mode,
-        unverified=answer.unverified, sentences=answer.sentences)
+        unverified=answer.unverified, sentences=answer.sentences,
+        lead=round(in_lead / len(expected), 4) if expected else 0.0, conclusion=answer.conclusion,
+        conclusion_correct=_conclusion_correct(answer.conclusion, item["answer_terms"]))
 
 
 # ---------------------------------------------------------------- metrics
@@ -144,10 +192,11 @@ def _ratio(num: int, den: int) -> float | None:
 
 
 def retrieval_metrics(results: list[ItemResult], variant: str) -> dict:
-    scored = [r for r in results if r.answerable and variant in r.ranks]
+    scored = [r for r in results if r.answerable and variant in r.ranks and r.ranks[variant]]
     out: dict[str, float | None] = {}
     for k in KS:
-        out[f"recall@{k}"] = _mean(sum(1 for x in r.ranks[variant] if x and x <= k) / r.expected for r in scored)
+        out[f"recall@{k}"] = _mean(sum(1 for x in r.ranks[variant] if x and x <= k) / len(r.ranks[variant])
+                                   for r in scored)
     out["mrr@10"] = _mean(1.0 / min((x for x in r.ranks[variant] if x), default=float("inf")) for r in scored)
     out["items"] = len(scored)
     return out
@@ -169,6 +218,12 @@ def answer_metrics(results: list[ItemResult]) -> dict:
         "citation_precision": _mean(r.cited_gold / r.cited for r in answered),
         "citation_recall": _mean(r.expected_cited / r.expected for r in answerable),
         "key_phrase_coverage": _mean(r.key_phrases_in_answer / r.expected for r in answerable),
+        "lead": _mean(r.lead for r in answerable),
+        "cited_any": _mean(float(r.expected_cited > 0) for r in answerable),
+        "refusal_accuracy": _mean(float(r.abstained != r.answerable) for r in results),
+        "conclusion_shown": _mean(float(bool(r.conclusion)) for r in answerable),
+        "conclusion_correct": _mean(float(r.conclusion_correct) for r in answerable
+                                    if r.conclusion_correct is not None),
         "abstention_precision": _ratio(true_abstain, true_abstain + false_abstain),
         "abstention_recall": _ratio(true_abstain, len(unanswerable)),
         "out_of_scope_abstention": _ratio(sum(r.abstained for r in out_of_scope), len(out_of_scope)),
@@ -199,6 +254,11 @@ def headline(results: list[ItemResult]) -> dict:
         "citation_precision": answers["citation_precision"],
         "citation_recall": answers["citation_recall"],
         "key_phrase_coverage": answers["key_phrase_coverage"],
+        "lead": answers["lead"],
+        "cited_any": answers["cited_any"],
+        "refusal_accuracy": answers["refusal_accuracy"],
+        "conclusion_shown": answers["conclusion_shown"],
+        "conclusion_correct": answers["conclusion_correct"],
         "compare_all_cities": answers["compare_all_cities"],
         "out_of_scope_abstention": answers["out_of_scope_abstention"],
         "abstention_precision": answers["abstention_precision"],
@@ -224,7 +284,7 @@ def breakdown(results: list[ItemResult]) -> dict:
         return {"retrieval": {v: retrieval_metrics(rs, v) for v in variants}, "answers": answer_metrics(rs),
                 "headline": headline(rs)}
 
-    splits = {s: [r for r in results if r.split == s] for s in ("dev", "heldout")}
+    splits = {s: [r for r in results if r.split == s] for s in dict.fromkeys(r.split for r in results)}
     return {
         "all": block(results),
         "splits": {s: block(rs) for s, rs in splits.items() if rs},

@@ -12,15 +12,28 @@ from assistant.domain.progress import EMBED, report
 
 
 class EmbeddingCache:
+    """Vectors keyed by (model id, sha256 of text), so a rebuild embeds only new or changed text.
 
-    """Vectors keyed by (model id, sha256 of text), so a rebuild embeds only new or changed text."""
+    `seeds` are read-only caches consulted after this one (e.g. the vectors shipped with a corpus); what is
+    found there is copied in."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, seeds: list[Path] | None = None):
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=10)
         self._db.execute("CREATE TABLE IF NOT EXISTS vectors (model TEXT, digest TEXT, vec BLOB, "
                          "PRIMARY KEY (model, digest))")
+        self._seeds = [sqlite3.connect(f"file:{s}?mode=ro", uri=True, check_same_thread=False) for s in seeds or []]
         self._lock = threading.Lock()
+
+    def _lookup(self, db, model: str, digests: list[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        for i in range(0, len(digests), 500):
+            part = digests[i:i + 500]
+            rows = db.execute(
+                f"SELECT digest, vec FROM vectors WHERE model = ? AND digest IN ({','.join('?' * len(part))})",
+                [model, *part]).fetchall()
+            found.update((d, np.frombuffer(v, dtype=np.float32)) for d, v in rows)
+        return found
 
     @staticmethod
     def _digest(text: str) -> str:
@@ -31,14 +44,18 @@ class EmbeddingCache:
         """Return (vectors, number of texts that had to be embedded)."""
         model = embedder.model_id
         digests = [self._digest(t) for t in texts]
-        found: dict[str, np.ndarray] = {}
         with self._lock:
-            for i in range(0, len(digests), 500):
-                part = digests[i:i + 500]
-                rows = self._db.execute(
-                    f"SELECT digest, vec FROM vectors WHERE model = ? AND digest IN ({','.join('?' * len(part))})",
-                    [model, *part]).fetchall()
-                found.update((d, np.frombuffer(v, dtype=np.float32)) for d, v in rows)
+            found = self._lookup(self._db, model, digests)
+            for seed in self._seeds:
+                unknown = [d for d in dict.fromkeys(digests) if d not in found]
+                if not unknown:
+                    break
+                seeded = self._lookup(seed, model, unknown)
+                if seeded:
+                    with self._db:
+                        self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
+                                             [(model, d, v.tobytes()) for d, v in seeded.items()])
+                    found.update(seeded)
         missing, wanted = [], set()  # a text repeated within the call is embedded once
         for i, d in enumerate(digests):
             if d not in found and d not in wanted:
@@ -56,5 +73,13 @@ class EmbeddingCache:
             return np.zeros((0, 0), dtype=np.float32), 0
         return np.stack([found[d] for d in digests]), len(missing)
 
+    def put(self, model: str, texts: list[str], vectors: np.ndarray) -> None:
+        with self._lock, self._db:
+            self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
+                                 [(model, self._digest(t), v.astype(np.float32).tobytes())
+                                  for t, v in zip(texts, vectors)])
+
     def close(self) -> None:
         self._db.close()
+        for seed in self._seeds:
+            seed.close()

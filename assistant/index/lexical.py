@@ -105,10 +105,16 @@ class LexicalIndex:
         order = np.argsort(rows.term_ids, kind="stable")  # postings by term, rows ascending within a term
         self._postings_rows = row_of_entry[order]
         self._postings_scores = scores[order].astype(np.float32)
+        self._postings_tf = tf[order]
         self._term_ptr = np.concatenate([[0], np.cumsum(self.df)]).astype(np.int64)
         self.n = n
 
-    def scores(self, terms: tuple[str, ...]) -> np.ndarray:
+    def scores(self, terms: tuple[str, ...], mask: np.ndarray | None = None) -> np.ndarray:
+        """BM25 of every row. With a `mask`, the statistics (document frequencies, average length, row count)
+        are those of the masked rows: a search within one city scores the same however many other cities'
+        documents the index holds."""
+        if mask is not None:
+            return self._scores_within(terms, mask)
         out = np.zeros(self.n, dtype=np.float32)
         for term in terms:
             tid = self.vocab.get(term)
@@ -118,9 +124,40 @@ class LexicalIndex:
             out[self._postings_rows[start:end]] += self._postings_scores[start:end]
         return out
 
-    def document_frequency(self, variants: tuple[str, ...]) -> int:
-        """How many rows contain the most widespread of these equivalent terms."""
-        found = [int(self.df[self.vocab[t]]) for t in variants if t in self.vocab]
+    def _scores_within(self, terms: tuple[str, ...], mask: np.ndarray) -> np.ndarray:
+        out = np.zeros(self.n, dtype=np.float32)
+        n = int(mask.sum())
+        if not n:
+            return out
+        avg = float(self.rows.lengths[mask].mean())
+        for term in terms:
+            tid = self.vocab.get(term)
+            if tid is None:
+                continue
+            start, end = self._term_ptr[tid], self._term_ptr[tid + 1]
+            rows = self._postings_rows[start:end]
+            inside = mask[rows]
+            df = int(inside.sum())
+            if not df:
+                continue
+            rows, tf = rows[inside], self._postings_tf[start:end][inside]
+            idf = np.float32(math.log(1 + (n - df + 0.5) / (df + 0.5)))
+            constant = (K1 * ((1 - B) + B * self.rows.lengths[rows].astype(np.float64) / avg)).astype(np.float32)
+            out[rows] += idf * (tf / (constant + tf))
+        return out
+
+    def document_frequency(self, variants: tuple[str, ...], mask: np.ndarray | None = None) -> int:
+        """How many rows (of the masked ones, given a mask) contain the most widespread of these terms."""
+        found = []
+        for t in variants:
+            tid = self.vocab.get(t)
+            if tid is None:
+                continue
+            if mask is None:
+                found.append(int(self.df[tid]))
+            else:
+                start, end = self._term_ptr[tid], self._term_ptr[tid + 1]
+                found.append(int(mask[self._postings_rows[start:end]].sum()))
         return max(found) if found else 0
 
     def row_terms(self, row: int) -> frozenset[str]:

@@ -7,8 +7,8 @@ from assistant.config import Settings
 from assistant.domain.segment import search_terms
 from assistant.domain.values import PATH_SEPARATOR, Chunk
 
-SCHEMA_VERSION = 2  # 2: immutable segments + a manifest as the commit point
-CHUNKER_VERSION = 1
+SCHEMA_VERSION = 3  # 2: immutable segments + a manifest as the commit point; 3: sentence vectors
+CHUNKER_VERSION = 2  # 2: later pieces of a split clause carry the subject before them
 
 
 @dataclass(frozen=True)
@@ -26,27 +26,30 @@ class ChunkRecord:
     ordinal: int
     part: int
     parts: int
+    context: str = ""
     ocr: bool = False  # the clause's document was (partly) read from a scan by OCR
 
     @classmethod
     def of(cls, chunk: Chunk, meta: dict) -> "ChunkRecord":
         return cls(chunk.chunk_id, chunk.doc_id, meta["city"], meta["title"], meta.get("doc_number"),
                    meta["status"], chunk.clause, chunk.text, chunk.ordinal, chunk.part, chunk.parts,
-                   bool(meta.get("ocr")))
+                   chunk.context, bool(meta.get("ocr")))
 
     def embedding_text(self, short_title: str | None) -> str:
-        # The heading path and the document travel with the clause, as RAGFlow's laws splitter does.
-        # Without a title (embed_context="clause") the same clause in many cities' documents is embedded once.
+        # The heading path and the document travel with the clause, as RAGFlow's laws splitter does; a later
+        # piece of a split clause carries the subject set before it. Without a title (embed_context="clause")
+        # the same clause in many cities' documents is embedded once.
+        body = f"{self.context}……{self.text}" if self.context else self.text
         if short_title is None:
-            return f"{self.clause}\n{self.text}"
-        return f"{self.city} {short_title} {self.clause}\n{self.text}"
+            return f"{self.clause}\n{body}"
+        return f"{self.city} {short_title} {self.clause}\n{body}"
 
     def terms(self) -> tuple[str, ...]:
         """The lexical index's terms for this row (computed once, when the row is written)."""
-        return search_terms(f"{self.clause.replace(PATH_SEPARATOR, ' ')} {self.text}")
+        return search_terms(f"{self.clause.replace(PATH_SEPARATOR, ' ')} {self.context} {self.text}")
 
 
-_DEFAULTS = {"embed_context": "document"}  # fingerprint entries recorded only when not the default
+_DEFAULTS = {"embed_context": "document", "sentence_vectors": True}  # fingerprint entries recorded only when not the default
 
 
 def fingerprint(settings: Settings, embedder_id: str) -> dict:
@@ -55,7 +58,18 @@ def fingerprint(settings: Settings, embedder_id: str) -> dict:
              "chunker_version": CHUNKER_VERSION}
     if settings.embed_context != "document":  # recorded only when not the default, so older indexes stay valid
         found["embed_context"] = settings.embed_context
+    if not settings.sentence_vectors:
+        found["sentence_vectors"] = False
     return found
+
+
+CODE_KEYS = {"chunker_version"}  # follow the code, not the user's settings: an index built with another is rebuilt
+
+
+def upgradable(found: dict, expected: dict) -> bool:
+    """True when only the code's own versions differ (an upgrade): rebuild from the cache, never refuse."""
+    keys = {k for k in {*found, *expected} if found.get(k) != expected.get(k)}
+    return bool(keys) and keys <= CODE_KEYS
 
 
 def fingerprint_difference(found: dict, expected: dict) -> list[str]:

@@ -34,6 +34,9 @@ class Segment:
     records: tuple[ChunkRecord, ...]
     vectors: np.ndarray  # (rows, dimension) float32, memory-mapped
     terms: TermRows
+    # each row's sentences (chunking.quote_units) as vectors: row i owns sentence_vectors[ptr[i]:ptr[i+1]]
+    sentence_vectors: np.ndarray
+    sentence_ptr: np.ndarray
 
 
 def segment_dir(index_dir: Path, name: str) -> Path:
@@ -41,7 +44,7 @@ def segment_dir(index_dir: Path, name: str) -> Path:
 
 
 def write_segment(index_dir: Path, name: str, records: list[ChunkRecord], vectors: np.ndarray,
-                  terms: TermRows) -> None:
+                  terms: TermRows, sentence_vectors: np.ndarray, sentence_ptr: np.ndarray) -> None:
     """Write a complete segment under a temporary name, then rename it into place."""
     final = segment_dir(index_dir, name)
     tmp = final.with_name(name + ".tmp")
@@ -52,8 +55,11 @@ def write_segment(index_dir: Path, name: str, records: list[ChunkRecord], vector
         (tmp / "records.jsonl").write_text(lines, encoding="utf-8")
         ids = {"chunks": [r.chunk_id for r in records], "docs": [r.doc_id for r in records]}
         (tmp / "ids.json").write_text(json.dumps(ids), encoding="utf-8")
-        with open(tmp / "vectors.npy", "wb") as fh:
-            np.save(fh, np.ascontiguousarray(vectors, dtype=np.float32))
+        for file, array, dtype in (("vectors.npy", vectors, np.float32),
+                                   ("sentences.npy", sentence_vectors, np.float32),
+                                   ("sentence_ptr.npy", sentence_ptr, np.int64)):
+            with open(tmp / file, "wb") as fh:
+                np.save(fh, np.ascontiguousarray(array, dtype=dtype))
         terms.save(tmp)
         for path in tmp.iterdir():
             with open(path, "rb") as fh:
@@ -70,7 +76,18 @@ def read_segment(index_dir: Path, name: str) -> Segment:
     with open(directory / "records.jsonl", encoding="utf-8") as fh:
         records = tuple(ChunkRecord(**json.loads(line)) for line in fh if line.strip())
     vectors = np.load(directory / "vectors.npy", mmap_mode="r")
-    return Segment(name, records, vectors, TermRows.load(directory))
+    return Segment(name, records, vectors, TermRows.load(directory),
+                   np.load(directory / "sentences.npy", mmap_mode="r"), np.load(directory / "sentence_ptr.npy"))
+
+
+def take_sentences(segment: Segment, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The sentence vectors of these rows, in order, with their new offsets."""
+    ptr = segment.sentence_ptr
+    parts = [np.asarray(segment.sentence_vectors[ptr[i]:ptr[i + 1]]) for i in rows.tolist()]
+    counts = [len(p) for p in parts]
+    width = segment.sentence_vectors.shape[1] if segment.sentence_vectors.ndim == 2 else 0
+    stacked = np.concatenate(parts) if parts and sum(counts) else np.zeros((0, width), dtype=np.float32)
+    return stacked, np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
 
 
 def segment_ids(index_dir: Path, name: str) -> list[tuple[str, str]]:

@@ -45,6 +45,7 @@ class Snapshot:
         self.docs: dict[str, dict] = {d: entry["meta"] for d, entry in documents.items()}
         records: list[ChunkRecord] = []
         self._parts = []  # (vectors of the segment, physical rows that are live, in order)
+        self._sentences = []  # per row: (sentence vectors of its segment, start, end)
         term_parts = []
         for segment in segments:
             live = np.asarray([i for i, r in enumerate(segment.records)
@@ -52,6 +53,8 @@ class Snapshot:
             records.extend(segment.records[i] for i in live.tolist())
             self._parts.append((segment.vectors, live))
             term_parts.append(segment.terms.take(live))
+            ptr = segment.sentence_ptr
+            self._sentences.extend((segment.sentence_vectors, int(ptr[i]), int(ptr[i + 1])) for i in live.tolist())
         self.records: tuple[ChunkRecord, ...] = tuple(records)
         self.lexical = LexicalIndex(concat(term_parts))
         self.cities: tuple[str, ...] = tuple(dict.fromkeys(m["city"] for m in self.docs.values()))
@@ -95,11 +98,11 @@ class Snapshot:
         return keep
 
     # ------------------------------------------------------------ lexical
-    def bm25_scores(self, terms: tuple[str, ...]) -> np.ndarray:
-        return self.lexical.scores(terms)
+    def bm25_scores(self, terms: tuple[str, ...], mask: np.ndarray | None = None) -> np.ndarray:
+        return self.lexical.scores(terms, mask)
 
-    def document_frequency(self, variants: tuple[str, ...]) -> int:
-        return self.lexical.document_frequency(variants)
+    def document_frequency(self, variants: tuple[str, ...], mask: np.ndarray | None = None) -> int:
+        return self.lexical.document_frequency(variants, mask)
 
     def row_terms(self, row: int) -> frozenset[str]:
         return self.lexical.row_terms(row)
@@ -114,6 +117,16 @@ class Snapshot:
             if len(live):
                 parts.append((vectors @ query)[live] / norms)
         return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+
+    def sentence_scores(self, row: int, vector: np.ndarray) -> np.ndarray:
+        """Cosine similarity of each of the row's sentences (chunking.quote_units order) to `vector`; empty
+        when the index has no sentence vectors."""
+        vectors, start, end = self._sentences[row]
+        if end <= start:
+            return np.zeros(0, dtype=np.float32)
+        block = np.asarray(vectors[start:end], dtype=np.float32)
+        norms = np.linalg.norm(block, axis=1) * (np.linalg.norm(vector) or 1.0)
+        return block @ np.asarray(vector, dtype=np.float32) / np.where(norms > 0, norms, 1.0)
 
     @cached_property
     def _norms(self) -> list[np.ndarray]:

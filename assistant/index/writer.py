@@ -17,22 +17,23 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.chunking.clauses import chunk_document
+from assistant.chunking.clauses import chunk_document, quote_units
 from assistant.config import Settings
 from assistant.corpus.manifest import DocEntry, corpus_hash, document_digest, text_sha256
 from assistant.errors import IndexLockedError
 from assistant.files import atomic_write, exclusive
 from assistant.index.cache import EmbeddingCache
 from assistant.index.lexical import TermRows, concat
-from assistant.index.records import SCHEMA_VERSION, ChunkRecord, fingerprint
+from assistant.index.records import SCHEMA_VERSION, ChunkRecord, fingerprint, upgradable
 from assistant.index.segments import (PENDING, SEGMENTS, collect_garbage, read_manifest, read_segment,
-                                      segment_ids, write_manifest, write_segment)
+                                      segment_ids, take_sentences, write_manifest, write_segment)
 from assistant.index.snapshot import check_manifest
 from assistant.index.vectors import ChromaVectors
 
 LOCK_WAIT_SECONDS = 15
 _MAX_SEGMENTS = 12  # merge beyond this many segments …
 _MAX_DEAD_SHARE = 0.3  # … or when this share of the stored rows is dead
+SEED_CACHE = "embedding-cache.sqlite"  # in the corpus directory: vectors shipped with the corpus
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,39 @@ class BuildReport:
     removed: int  # clauses that left the index
     seconds: float
     documents: int = 0  # documents chunked in this update
+
+
+@dataclass(frozen=True)
+class Rows:
+    """Rows on their way into a segment: records, clause vectors, term counts, sentence vectors."""
+
+    records: list[ChunkRecord]
+    vectors: np.ndarray
+    terms: TermRows
+    sentence_vectors: np.ndarray
+    sentence_ptr: np.ndarray
+
+    def write(self, index_dir: Path, name: str) -> None:
+        write_segment(index_dir, name, self.records, self.vectors, self.terms, self.sentence_vectors,
+                      self.sentence_ptr)
+
+    @classmethod
+    def take(cls, segment, live: np.ndarray) -> "Rows":
+        sentences, ptr = take_sentences(segment, live)
+        return cls([segment.records[i] for i in live.tolist()], np.asarray(segment.vectors[live]),
+                   segment.terms.take(live), sentences, ptr)
+
+    @classmethod
+    def join(cls, parts: list["Rows"]) -> "Rows":
+        offsets = np.cumsum([0] + [int(p.sentence_ptr[-1]) for p in parts[:-1]]) if parts else []
+        ptr = np.concatenate([[0]] + [p.sentence_ptr[1:] + off for p, off in zip(parts, offsets)]).astype(np.int64)
+        nonempty = [p for p in parts if len(p.records)]
+        width = nonempty[0].vectors.shape[1] if nonempty else 0
+        return cls([r for p in parts for r in p.records],
+                   np.concatenate([p.vectors for p in nonempty]) if nonempty else np.zeros((0, width)),
+                   concat([p.terms for p in parts]),
+                   np.concatenate([p.sentence_vectors for p in parts]) if parts else np.zeros((0, width)),
+                   ptr)
 
 
 @dataclass(frozen=True)
@@ -66,13 +100,16 @@ class IndexWriter:
 
         Raises IndexMismatchError when the index was built with other settings."""
         manifest = read_manifest(self.dir)
-        if manifest is None or manifest.get("schema") != SCHEMA_VERSION:
+        if manifest is None or manifest.get("schema") != SCHEMA_VERSION or self._upgrade(manifest):
             return "missing"
         check_manifest(manifest, self.settings, self.embedder.model_id)
         if (self.dir / PENDING).exists():
             return "stale"
         docs = self._identify(entries, manifest)
         return "ok" if corpus_hash({d: x.digest for d, x in docs.items()}) == manifest.get("corpus_hash") else "stale"
+
+    def _upgrade(self, manifest: dict) -> bool:
+        return upgradable(manifest.get("settings", {}), fingerprint(self.settings, self.embedder.model_id))
 
     def pending(self) -> bool:
         return (self.dir / PENDING).exists()
@@ -90,7 +127,8 @@ class IndexWriter:
         started = time.perf_counter()
         with self.write_lock():
             manifest = read_manifest(self.dir)
-            if manifest is not None and manifest.get("schema") == SCHEMA_VERSION and not rebuild:
+            if manifest is not None and manifest.get("schema") == SCHEMA_VERSION and not rebuild \
+                    and not self._upgrade(manifest):
                 check_manifest(manifest, self.settings, self.embedder.model_id)
                 self._reconcile(manifest)
             else:
@@ -111,13 +149,14 @@ class IndexWriter:
         name = f"g{generation:06d}-{secrets.token_hex(3)}"
         self._mark_pending()  # from here until the commit, Chroma may get ahead of the manifest
         try:
-            records, vectors, terms, embedded = self._rows([docs[d] for d in changed], progress)
+            rows, embedded = self._rows([docs[d] for d in changed], progress)
+            records = rows.records
             old_ids = self._old_ids(manifest, [*changed, *removed])
             segments = list(manifest["segments"])
             if records:
-                write_segment(self.dir, name, records, vectors, terms)
+                rows.write(self.dir, name)
                 segments.append(name)
-            self._store_vectors(records, vectors)
+            self._store_vectors(records, rows.vectors)
             documents = {d: e for d, e in known.items() if d in docs and d not in changed}
             counts: dict[str, int] = {}
             for r in records:
@@ -183,7 +222,8 @@ class IndexWriter:
             out[entry.doc_id] = _Doc(entry, sha, stat, document_digest(entry.meta(), sha))
         return out
 
-    def _rows(self, docs: list[_Doc], progress) -> tuple[list[ChunkRecord], np.ndarray, TermRows, int]:
+    def _rows(self, docs: list[_Doc], progress) -> tuple["Rows", int]:
+        """Chunk these documents and embed their clauses and the clauses' sentences (cache first)."""
         records: list[ChunkRecord] = []
         texts: list[str] = []
         with_document = self.settings.embed_context == "document"
@@ -194,12 +234,48 @@ class IndexWriter:
                 record = ChunkRecord.of(chunk, meta)
                 records.append(record)
                 texts.append(record.embedding_text(short))
-        cache = EmbeddingCache(Path(self.settings.cache_dir) / "embeddings.sqlite")
+        units = [quote_units(r.text) if self.settings.sentence_vectors else [] for r in records]
+        sentences = [u for row in units for u in row]
+        cache = EmbeddingCache(Path(self.settings.cache_dir) / "embeddings.sqlite", seeds=self._seed_caches())
         try:
-            vectors, embedded = cache.embed(self.embedder, texts, progress=progress)
+            vectors, embedded = cache.embed(self.embedder, texts + sentences, progress=progress)
         finally:
             cache.close()
-        return records, vectors, TermRows.build([r.terms() for r in records]), embedded
+        width = vectors.shape[1] if vectors.ndim == 2 else 0
+        clause_vectors = vectors[:len(texts)] if len(texts) else np.zeros((0, width), dtype=np.float32)
+        sentence_vectors = vectors[len(texts):] if sentences else np.zeros((0, width), dtype=np.float32)
+        ptr = np.concatenate([[0], np.cumsum([len(u) for u in units])]).astype(np.int64)
+        return Rows(records, clause_vectors, TermRows.build([r.terms() for r in records]), sentence_vectors,
+                    ptr), embedded
+
+    def write_seed_cache(self, entries: list[DocEntry]) -> tuple[Path, int]:
+        """Write the vectors of these documents' texts (clauses and sentences) into the corpus directory, so a
+        fresh machine's first build embeds nothing (the bundled corpus ships one). Returns (path, vectors)."""
+        rows, _ = self._rows([_Doc(e, "", (0, 0), "") for e in entries], None)
+        short = {e.doc_id: (e.short_title or e.title) for e in entries}
+        with_document = self.settings.embed_context == "document"
+        texts = [r.embedding_text(short[r.doc_id] if with_document else None) for r in rows.records]
+        texts += [u for r in rows.records for u in quote_units(r.text)] if self.settings.sentence_vectors else []
+        target = Path(self.settings.corpus_dir) / SEED_CACHE
+        tmp = target.with_name(target.name + ".tmp")
+        tmp.unlink(missing_ok=True)
+        source = EmbeddingCache(Path(self.settings.cache_dir) / "embeddings.sqlite")
+        seed = EmbeddingCache(tmp)
+        try:
+            vectors, _ = source.embed(self.embedder, texts)
+            seed.put(self.embedder.model_id, texts, vectors)
+            count = len(set(texts))
+        finally:
+            source.close()
+            seed.close()
+        os.replace(tmp, target)
+        return target, count
+
+    def _seed_caches(self) -> list[Path]:
+        """A corpus may ship the vectors of its own texts (the bundled one does), so a fresh machine's first
+        build embeds nothing it already has."""
+        seed = Path(self.settings.corpus_dir) / SEED_CACHE
+        return [seed] if seed.is_file() else []
 
     def _store_vectors(self, records: list[ChunkRecord], vectors: np.ndarray) -> None:
         if not records:
@@ -229,17 +305,16 @@ class IndexWriter:
         if len(names) <= _MAX_SEGMENTS and (not stored or 1 - live_rows / stored <= _MAX_DEAD_SHARE):
             return manifest
         documents = manifest["documents"]
-        records, vectors, terms = [], [], []
+        parts = []
         for name in names:
             segment = read_segment(self.dir, name)
             live = np.asarray([i for i, r in enumerate(segment.records)
                                if documents.get(r.doc_id, {}).get("segment") == name], dtype=np.int64)
-            records.extend(segment.records[i] for i in live.tolist())
-            vectors.append(np.asarray(segment.vectors[live]))
-            terms.append(segment.terms.take(live))
+            parts.append(Rows.take(segment, live))
         merged = f"g{int(manifest['generation']):06d}-{secrets.token_hex(3)}m"
-        write_segment(self.dir, merged, records, np.concatenate(vectors) if vectors else np.zeros((0, 0)),
-                      concat(terms))
+        rows = Rows.join(parts)
+        records = rows.records
+        rows.write(self.dir, merged)
         for entry in documents.values():
             entry["segment"] = merged
         return {**manifest, "segments": [merged] if records else []}

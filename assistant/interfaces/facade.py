@@ -78,6 +78,10 @@ class Assistant:
             self._reload()
         return report
 
+    def write_seed_cache(self):
+        """Ship this corpus's vectors with it (corpus/embedding-cache.sqlite): (path, number of vectors)."""
+        return self.writer.write_seed_cache(self.library.documents_to_index())
+
     def _answerer_for(self, snapshot: Snapshot) -> Answerer:
         return Answerer(snapshot, self.embedder, self.settings, self.llm)
 
@@ -191,10 +195,10 @@ class Assistant:
         return question
 
     def retrieve(self, question: str, k: int = 5, cities: list[str] | None = None, mode: str = "hybrid",
-                 detect_places: bool = True) -> list[Citation]:
-        """Ranked clauses. `mode` ('hybrid', 'dense', 'bm25') and `detect_places=False` (no city
-        filter taken from the question) exist for evaluation ablations."""
-        return self.answerer.retrieve(self._check(question), k, cities, mode, detect_places)
+                 detect_places: bool = True, rerank: bool = True) -> list[Citation]:
+        """Ranked clauses. `mode` ('hybrid', 'dense', 'bm25'), `detect_places=False` (no city filter taken
+        from the question) and `rerank=False` (no second ranking stage) exist for evaluation ablations."""
+        return self.answerer.retrieve(self._check(question), k, cities, mode, detect_places, rerank)
 
     def ask(self, question: str, cities: list[str] | None = None, mode: str | None = None) -> Answer:
         """The final answer of `ask_stream` (mode: "extractive", "llm", or None for the configured default)."""
@@ -255,12 +259,19 @@ class Assistant:
         return write_skeleton(skeleton, path)
 
     # ------------------------------------------------------------ evaluation
-    def evaluate(self, gold: Path, runs_dir: Path, thresholds: Path | None = None, naive: bool = True,
+    def evaluate(self, gold, runs_dir: Path, thresholds: Path | None = None, naive: bool = True,
                  mode: str | None = None, progress=None):
-        """Run the gold set(s) in `gold`, write a run directory, and check the thresholds (see eval/)."""
+        """Run the gold set(s) in `gold` (a file, several, or None for the default sets), write a run
+        directory, and check the thresholds (see eval/)."""
         from assistant.evaluation.session import evaluate
 
         return evaluate(self, gold, runs_dir, thresholds, naive, mode, progress)
+
+    def train_ranker(self, gold=None) -> dict:
+        """Learn the second ranking stage's weights from the gold sets' development items."""
+        from assistant.evaluation.session import train_ranker
+
+        return train_ranker(self, gold)
 
     def suggest_requirements(self, doc_id: str) -> list[Candidate]:
         """Obligation-like sentences of a document, for a person to confirm as requirements."""

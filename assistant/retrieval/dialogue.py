@@ -8,9 +8,10 @@ import re
 from dataclasses import dataclass
 
 from assistant.domain.places import aliases, find_places
+from assistant.retrieval.analysis import simplify
 
 # What is left of a follow-up once its city names are removed: "那……呢", "……怎么规定", "……又如何".
-_FOLLOW_UP = re.compile(r"^(那么?|那个|再看看?|换成|改成|还有|那在|如果是|要是)?(的话)?"
+_FOLLOW_UP = re.compile(r"^(那么?|那个|再看看?|换成|改成|还有|那在|如果是|要是)?(的话)?(的)?"
                         r"(呢|怎么样|怎样|如何|又如何|又是怎样|怎么规定|是怎么规定的|规定呢|的规定呢|也一样吗|一样吗)?"
                         r"(的话)?(呢)?$")
 _PUNCT = re.compile(r"[\s，。？！?!,.、；;：:…“”\"'（）()]+")
@@ -59,12 +60,17 @@ def _with_cities(previous: str, cities: tuple[str, ...], known: list[str]) -> st
     return named + previous
 
 
+# "各地…有什么不同", "所有城市", "哪个城市": the question is about every place, not the previous turn's
+_EVERY_PLACE = re.compile(r"各地|各个?城市|各市|各区|所有(的)?(城市|地方|地区)|全部(城市|地区)|其他(城市|地方|地区)|"
+                          r"不同(城市|地方|地区)|哪(个|些|座)(城市|地方|地区)|全国")
+
+
 def resolve(question: str, previous: Turn | None, known: list[str],
             selected: list[str] | tuple[str, ...] | None = None) -> Turn:
     """The question to ask and its cities. Cities chosen in the filter win; then cities named in the
     question; a bare follow-up ("那长沙呢？") reuses the previous question; otherwise a question naming
     no city keeps the previous turn's cities."""
-    question = question.strip()
+    question = simplify(question.strip())  # 長沙 names 长沙市 too
     if selected:
         return Turn(question, tuple(selected))
     named = find_places(question, known).covered
@@ -72,6 +78,8 @@ def resolve(question: str, previous: Turn | None, known: list[str],
         if previous is not None and is_follow_up(question, known):
             return Turn(_with_cities(previous.question, named, known), named, rewritten=True)
         return Turn(question, named)
+    if _EVERY_PLACE.search(question):
+        return Turn(question, ())
     if previous is not None and previous.cities and not find_places(question, known).uncovered:
         return Turn(question, previous.cities, inherited=True)
     return Turn(question, ())

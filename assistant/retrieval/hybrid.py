@@ -60,7 +60,7 @@ class HybridRetriever:
         bm25 = np.zeros(len(self.store.records), dtype=np.float32)
         bm25_ranked: list[int] = []
         if mode in ("hybrid", "bm25"):
-            bm25 = self.store.bm25_scores(query_terms(question))
+            bm25 = self.store.bm25_scores(query_terms(question), mask)
             if mask is not None:
                 bm25 = np.where(mask, bm25, 0.0)
             top = np.argpartition(-bm25, min(n, len(bm25) - 1))[:n] if len(bm25) > n else np.arange(len(bm25))

@@ -4,24 +4,8 @@ from __future__ import annotations
 
 import re
 
+from assistant.domain.glossary import glossary
 from assistant.domain.segment import cn_ordinal, cn_to_int, fold, search_terms
-
-# Colloquial words principals use → the words the documents use (BM25 only; the dense model
-# handles paraphrase on its own).
-SYNONYMS = {
-    "期限": ("时限", "合作时间", "合作期"), "多久": ("时限",), "几年": ("时限", "年"),
-    "加入": ("纳新", "吸纳"), "新成员": ("纳新",), "退出": ("退出",), "离开": ("退出",),
-    "老师": ("教师",), "钱": ("经费", "费用"), "费用": ("经费", "协议费用"), "经费": ("费用",),
-    "改名": ("更名", "校名"), "名字": ("校名",), "更名": ("校名",), "规模": ("规模", "所"),
-    "多少所": ("规模", "所"), "轮岗": ("交流", "轮岗"), "交流": ("轮岗",), "章程": ("章程",),
-    "成立": ("组建", "成立"), "组建": ("成立",), "审批": ("批准", "批复", "同意"),
-    "批准": ("审批", "同意"), "考核": ("评价", "督导"), "评价": ("考核",), "招生": ("招生",),
-    "品牌": ("冠名", "标识"), "校服": ("校服",), "总校长": ("总校长",), "终止": ("合作终止", "退出"),
-    "提前": ("退出",), "补贴": ("补助", "奖补"), "交通费": ("交通",), "住宿": ("住宿",),
-    "出去": ("退出",), "单干": ("退出", "独立办学"), "点头": ("同意", "批准"), "进": ("纳新", "吸纳"),
-    "进入": ("纳新", "吸纳"), "名校": ("优质学校", "核心校"), "音乐": ("音体美",), "美术": ("音体美",),
-    "配不齐": ("短缺",), "缺": ("短缺",), "续": ("延长",), "续约": ("延长",), "多大": ("规模",),
-}
 
 _ORDINAL = r"[一二三四五六七八九十\d]+"
 _PART_REF = re.compile(rf"第({_ORDINAL})(?:部分|章|大部分)")
@@ -106,8 +90,9 @@ def query_terms(question: str) -> tuple[str, ...]:
     terms = list(search_terms(question))
     for extra in number_variants(question):
         terms.extend(search_terms(extra))
+    g = glossary()
     for term in list(terms):
-        terms.extend(SYNONYMS.get(term, ()))
+        terms.extend(g.variants(term)[1:])
     return tuple(dict.fromkeys(terms))
 
 

@@ -125,7 +125,7 @@ def test_a_new_version_re_embeds_only_changed_clauses_and_removal_restores_the_i
     second = a.ingest(make_pdf(revised), "zhuzhou-2023-revised.pdf")
     save_cache(index_dir, shared_cache)
     assert (second.action, second.doc_id) == ("replaced", first.doc_id), "same city and 文号: a new version"
-    assert (second.embedded, second.added, second.removed) == (1, 1, 1)
+    assert (second.embedded, second.added, second.removed) == (2, 1, 1), "the clause and its changed sentence"
     assert len(a.snapshot.records) == before + 8
     assert not any((corpus_copy / f).exists() for f in old_files), "the old version's files are gone"
     assert _on_disk(corpus_copy) == _referenced(corpus_copy) | {"docs/" + f.name for f in (CORPUS / "docs").glob("*")}

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from assistant.interfaces.cli.main import main
-from assistant.evaluation.run import ItemResult, answer_metrics, load_gold, retrieval_metrics, run_eval
+from assistant.evaluation.run import GOLD_FILES, ItemResult, answer_metrics, load_gold, retrieval_metrics, run_eval
 from assistant.evaluation.report import GateFailure, check_thresholds, load_thresholds
 
 from tests.conftest import CORPUS, GOLD, ROOT, fresh_index, save_cache
@@ -74,7 +74,7 @@ def test_bad_gold_file_gets_a_clear_error(tmp_path):
 
 @pytest.fixture(scope="module")
 def gold_run(assistant):
-    return run_eval(assistant, load_gold(GOLD), naive=True)
+    return run_eval(assistant, load_gold([ROOT / "eval" / name for name in GOLD_FILES]), naive=True)
 
 
 @pytest.mark.integration
@@ -130,3 +130,37 @@ def test_eval_command_writes_a_run_and_compares_with_the_previous(tmp_path, shar
     row = next(line for line in summary.splitlines() if line.startswith("| 单城市 recall@5"))
     assert row.split("|")[4].strip() != "—"
     assert (Path(latest) / "summary.md").read_text(encoding="utf-8").count("|") > 50
+
+
+def test_lead_conclusion_and_refusal_accuracy_by_hand():
+    from dataclasses import replace
+
+    results = [
+        replace(_result("a", "fact", 1, [1], cited=1, cited_gold=1, expected_cited=1), lead=1.0, conclusion="长沙市：x[1]",
+                conclusion_correct=True),
+        replace(_result("b", "numeric", 2, [1, 3], cited=1, cited_gold=1, expected_cited=1), lead=0.5,
+                conclusion="长沙市：y[1]", conclusion_correct=False),
+        _result("c", "fact", 1, [2], abstained=True),  # answerable, refused: lead 0, a wrong refusal
+        _result("d", "not_in_city", 0, [], abstained=True),  # refused as it must be
+        _result("e", "out_of_scope", 0, [], abstained=False, cited=1),  # answered although it must not be
+    ]
+    m = answer_metrics(results)
+    assert m["lead"] == pytest.approx((1.0 + 0.5 + 0.0) / 3, abs=1e-4)
+    assert m["cited_any"] == pytest.approx(2 / 3, abs=1e-4)
+    assert m["refusal_accuracy"] == pytest.approx(3 / 5)
+    assert m["conclusion_shown"] == pytest.approx(2 / 3, abs=1e-4)
+    assert m["conclusion_correct"] == pytest.approx(1 / 2)
+
+
+def test_lead_text_is_the_conclusion_and_each_citys_first_quote():
+    from assistant.domain.values import Answer, Citation
+    from assistant.evaluation.run import lead_text
+
+    def cite(n, city, quote):
+        return Citation(chunk_id=str(n), doc_id="d", title="t", city=city, doc_number=None, clause="c",
+                        status="official", text=quote, score=1.0, n=n, quote=quote)
+
+    answer = Answer(question="q", answer="…", abstained=False, conclusion="结论",
+                    citations=(cite(1, "长沙市", "甲。"), cite(2, "长沙市", "乙。"), cite(3, "青岛市", "丙。")))
+    assert lead_text(answer).split("\n") == ["结论", "甲。", "丙。"]
+    assert lead_text(Answer(question="q", answer="没有。", abstained=True)) == ""

@@ -44,3 +44,16 @@ def test_segments_joined_and_rows_taken_score_like_one_index():
     assert np.allclose(taken.scores(terms), LexicalIndex(TermRows.build([ROWS[i] for i in keep])).scores(terms))
     assert whole.document_frequency(("合作",)) == sum("合作" in r for r in ROWS)
     assert whole.row_terms(0) == frozenset(ROWS[0])
+
+
+def test_scores_within_a_mask_use_the_masked_rows_statistics_only():
+    mask = np.zeros(len(ROWS), dtype=bool)
+    mask[: len(ROWS) // 3] = True
+    whole = LexicalIndex(TermRows.build(ROWS))
+    alone = LexicalIndex(TermRows.build([r for r, keep in zip(ROWS, mask) if keep]))
+    for question in QUESTIONS:
+        terms = query_terms(question)
+        within = whole.scores(terms, mask)
+        assert np.allclose(within[mask], alone.scores(terms), rtol=1e-5, atol=1e-6), question
+        assert not within[~mask].any()
+    assert whole.document_frequency(("合作",), mask) == sum("合作" in r for r, keep in zip(ROWS, mask) if keep)

@@ -101,7 +101,7 @@ def test_masks_match_the_records_and_unknown_names_match_nothing(assistant):
 
 
 def test_a_refusal_lists_a_few_covered_places_not_thousands():
-    from assistant.answering.evidence import abstain
+    from assistant.answering.refusal import abstain
 
     cities = [f"城市{i}市" for i in range(2500)]
     text = abstain("北京的规定？", "语料中没有北京的文件。", cities).answer

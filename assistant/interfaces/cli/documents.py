@@ -13,6 +13,10 @@ _OVERRIDES = ("city", "title", "short_title", "issuer", "doc_number", "date", "s
 
 def run_index(args: argparse.Namespace) -> int:
     a = assistant()
+    if args.index_command == "seed-cache":
+        path, count = a.write_seed_cache()
+        print(f"已写入 {count} 个向量：{path}")
+        return 0
     report = a.build_index(rebuild=args.rebuild, progress=progress)
     print(f"索引已就绪：{report.chunks} 个条款，新嵌入 {report.embedded} 个，"
           f"新增 {report.added}、删除 {report.removed}，用时 {report.seconds:.1f} 秒（{a.settings.index_dir}）")

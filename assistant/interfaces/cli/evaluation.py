@@ -18,8 +18,15 @@ def _eval_progress(done: int, total: int) -> None:
 def run(args: argparse.Namespace) -> int:
     from assistant.config import PROJECT_ROOT as root
 
+    if args.train_ranker:
+        weights = assistant().train_ranker([Path(g) for g in args.gold] if args.gold else None)
+        fit = weights["fit"]
+        print(f"二次排序权重已更新（{weights['items']} 道开发题，{fit['rows']} 个候选）：首位正确率 {fit['top1']}，"
+              f"拒答判断正确率 {fit['refusal_accuracy']}，拒答阈值 {weights['threshold']}")
+        return 0
+
     outcome = assistant().evaluate(
-        gold=Path(args.gold) if args.gold else root / "eval" / "gold.jsonl",
+        gold=[Path(g) for g in args.gold] if args.gold else None,
         runs_dir=Path(args.runs_dir) if args.runs_dir else root / "eval" / "runs",
         thresholds=Path(args.thresholds) if args.thresholds else root / "eval" / "thresholds.toml",
         naive=not args.no_baseline, mode=args.mode, progress=_eval_progress)

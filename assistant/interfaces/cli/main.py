@@ -51,6 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     index_sub = index.add_subparsers(dest="index_command", required=True, metavar="子命令")
     build = index_sub.add_parser("build", help="从 corpus/ 构建或更新索引")
     build.add_argument("--rebuild", action="store_true", help="删除现有索引后完整重建（保留嵌入缓存）")
+    index_sub.add_parser("seed-cache", help="把语料的向量写入 corpus/embedding-cache.sqlite，随语料分发（新机器首次构建无需重新计算）")
 
     compare = sub.add_parser("compare", help="跨城市对比：同一问题或主题按城市并列")
     compare.add_argument("question", nargs="?", help="问题或主题（如“退出与终止”）；与 --matrix 二选一")
@@ -63,7 +64,8 @@ def _parser() -> argparse.ArgumentParser:
     fmt.add_argument("--csv", action="store_true", help="输出 CSV")
 
     evaluate = sub.add_parser("eval", help="在评测集上评测检索、引用与拒答，写出报告")
-    evaluate.add_argument("--gold", default=None, help="评测集 JSONL（默认 eval/gold.jsonl）")
+    evaluate.add_argument("--gold", action="append", default=None,
+                          help="评测集 JSONL，可重复（默认 eval/ 下的 gold.jsonl、blind-dev.jsonl、blind-heldout.jsonl）")
     evaluate.add_argument("--runs-dir", default=None, help="报告目录（默认 eval/runs）")
     evaluate.add_argument("--thresholds", default=None, help="阈值文件（默认 eval/thresholds.toml）")
     evaluate.add_argument("--check", action="store_true", help="任一指标低于阈值时以退出码 1 结束")
@@ -71,6 +73,8 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--mode", choices=["extractive", "llm"], default=None,
                           help="回答模式（默认：已配置大模型时为 llm，否则为 extractive）")
     evaluate.add_argument("--json", action="store_true", help="输出 JSON 指标")
+    evaluate.add_argument("--train-ranker", action="store_true",
+                          help="用评测集的开发题（不含留出集）训练二次排序权重，写入 assistant/retrieval/ranker.json")
     ingest = sub.add_parser(
         "ingest", help="导入 PDF/DOCX/TXT/MD 政策文件或 PNG/JPG 扫描图片（扫描件自动 OCR；自动识别标题、城市、文号等，可用选项覆盖）",
         description="导入政策文件：提取文字和元数据，写入 corpus/ 并增量更新索引。同一文件重复导入不会产生重复条款；"

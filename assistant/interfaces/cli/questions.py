@@ -37,7 +37,8 @@ def format_citation(c: Citation) -> str:
     badge = "" if c.status == "official" else f" 【{status_label(c.status)}】"
     if c.ocr:
         badge += f" 【{OCR_LABEL}】"
-    return f"[{c.n}] {c.city}｜《{c.title}》{number}{badge}\n    {c.clause}\n    {c.text}"
+    context = f"（接上文：{c.context}……）" if c.context else ""
+    return f"[{c.n}] {c.city}｜《{c.title}》{number}{badge}\n    {c.clause}\n    {context}{c.text}"
 
 
 def format_answer(answer: Answer) -> str:

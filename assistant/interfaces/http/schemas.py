@@ -65,6 +65,7 @@ class CitationOut(Response):
     score: float
     n: int
     quote: str
+    context: str = ""  # for a later piece of a split clause: the subject set before it (接上文)
     ocr: bool = False  # the clause was read from a scan by OCR
     source_label: str = ""  # "OCR 识别" for such clauses
 

@@ -1,0 +1,66 @@
+"""The one-line conclusion above the quotes: per city, the phrases of the cited sentences that carry the
+answer (the figure, the permission or prohibition, the body that approves, the list), each verbatim and
+followed by its [n]. Where no phrase qualifies there is no conclusion line: never a paraphrase."""
+from __future__ import annotations
+
+import re
+
+from assistant.domain.segment import search_terms
+from assistant.domain.values import Citation
+from assistant.retrieval.analysis import Query
+from assistant.retrieval.query import query_terms
+from assistant.retrieval.rerank import CUES
+
+_PHRASE = re.compile(r"[^，,；;。：:！？!?]+")
+_MAX_PHRASES = 2
+_MAX_CHARS = 70
+_MIN_PHRASE = 6  # characters a phrase needs to say something on its own
+_MIN_OVERLAP = 0.34  # share of the question's terms a phrase must carry when no intent cue is found
+
+
+def phrases(quote: str) -> list[str]:
+    """The comma-delimited phrases of a quote, each verbatim; a phrase too short to stand alone ("原则上")
+    is kept together with the one after it."""
+    out: list[str] = []
+    pending = ""
+    for m in _PHRASE.finditer(quote):
+        start = m.start() if not pending else quote.find(pending)
+        text = quote[start:m.end()].strip()
+        if len(re.sub(r"\W", "", text)) < _MIN_PHRASE:
+            pending = text
+            continue
+        out.append(text)
+        pending = ""
+    return out
+
+
+def _score(phrase: str, terms: set[str], cue) -> float:
+    own = set(search_terms(phrase))
+    overlap = sum(len(t) for t in terms & own) / max(sum(len(t) for t in terms), 1)
+    return overlap + (0.6 if cue is not None and cue.search(phrase) else 0.0)
+
+
+def _city_line(group: list[Citation], query: Query) -> str:
+    terms = set(query_terms(query.search_text))
+    cue = CUES.get(query.intent)
+    first = group[0]
+    candidates = phrases(first.quote)
+    scored = [(_score(p, terms, cue), i, p) for i, p in enumerate(candidates)]
+    good = [s for s in scored if s[0] >= (0.6 if cue is not None else _MIN_OVERLAP)]
+    if not good:
+        return ""
+    chosen = sorted(sorted(good, reverse=True)[:_MAX_PHRASES], key=lambda s: s[1])
+    text = "，".join(p for _, _, p in chosen)
+    if len(text) > _MAX_CHARS:  # two long phrases: the better one alone, whole
+        text = max(chosen)[2]
+    return f"{first.city}：{text}[{first.n}]"
+
+
+def conclude(citations: tuple[Citation, ...], queries: dict[int, Query]) -> str:
+    """One line per city and question part: `queries` maps each citation's n to the (part of the) question
+    it answers."""
+    groups: dict[tuple[str, int], list[Citation]] = {}
+    for c in citations:
+        groups.setdefault((c.city, id(queries[c.n])), []).append(c)
+    lines = [_city_line(group, queries[group[0].n]) for group in groups.values()]
+    return "\n".join(dict.fromkeys(line for line in lines if line))

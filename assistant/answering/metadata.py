@@ -1,0 +1,74 @@
+"""Questions about a document itself (its 文号, issuer, date, status, or the text an interpretation explains),
+answered from the document's catalogued metadata, cited as the document's information block. A field the
+catalogue does not hold is not guessed: the answer says the document does not state it."""
+from __future__ import annotations
+
+from assistant.domain.segment import search_terms
+from assistant.domain.values import Answer, Citation, status_label
+from assistant.retrieval.analysis import Query
+
+INFO_CLAUSE = "文件信息"
+FIELD_LABELS = {"title": "标题", "doc_number": "文号", "issuer": "发文机关", "date": "日期", "status": "状态",
+                "interprets": "解读的文件"}
+_KIND_WORDS = ("解读", "征求意见稿", "共同体", "指导意见", "实施意见", "实施方案", "方案", "意见")
+
+
+def pick_document(query: Query, docs: dict[str, dict], cities: tuple[str, ...]) -> str | None:
+    """The document the question is about: in its cities, the one whose title shares the most of its words."""
+    asked = set(search_terms(query.text))
+    best, best_score = None, 0.0
+    for doc_id, meta in docs.items():
+        if cities and meta["city"] not in cities:
+            continue
+        title = f"{meta.get('title') or ''} {meta.get('short_title') or ''}"
+        score = sum(len(t) for t in asked & set(search_terms(title)))
+        score += sum(3 for w in _KIND_WORDS if w in query.text and w in title)
+        if "interprets" in query.meta_fields and meta.get("status") == "interpretation":
+            score += 5
+        if score > best_score:
+            best, best_score = doc_id, score
+    return best
+
+
+def info_lines(doc_id: str, docs: dict[str, dict]) -> list[tuple[str, str]]:
+    """(field, line) of the document's information block, as the catalogue holds it."""
+    meta = docs[doc_id]
+    lines = [("title", f"标题：{meta['title']}")]
+    for field in ("doc_number", "issuer", "date"):
+        if meta.get(field):
+            lines.append((field, f"{FIELD_LABELS[field]}：{meta[field]}"))
+    lines.append(("status", f"状态：{status_label(meta['status'])}"))
+    target = meta.get("interprets")
+    if target and target in docs:
+        lines.append(("interprets", f"解读的文件：《{docs[target]['title']}》"))
+    return lines
+
+
+def answer_about_document(question: str, query: Query, docs: dict[str, dict], cities: tuple[str, ...],
+                          abstain) -> Answer:
+    doc_id = pick_document(query, docs, cities)
+    if doc_id is None:
+        return abstain("没有找到问题所说的文件。")
+    meta = docs[doc_id]
+    lines = info_lines(doc_id, docs)
+    held = {field: line for field, line in lines}
+    wanted = [f for f in query.meta_fields if f in FIELD_LABELS]
+    missing = [f for f in wanted if f not in held]
+    if missing and len(missing) == len(wanted):
+        names = "、".join(FIELD_LABELS[f] for f in missing)
+        return abstain(f"《{meta['title']}》的文件信息中没有{names}。")
+    text = "\n".join(line for _, line in lines)
+    quote = "\n".join(held[f] for f in wanted if f in held)
+    citation = Citation(chunk_id=f"{doc_id}#info", doc_id=doc_id, title=meta["title"], city=meta["city"],
+                        doc_number=meta.get("doc_number"), clause=INFO_CLAUSE, status=meta["status"], text=text,
+                        score=1.0, n=1, quote=quote)
+    parts = [held[f] for f in wanted if f in held]
+    answer = f"《{meta['title']}》：\n" + "\n".join(f"{p}[1]" for p in parts)
+    if missing:
+        answer += "\n" + "、".join(FIELD_LABELS[f] for f in missing) + "：文件信息中没有写明。"
+    conclusion = f"{meta['city']}：" + "；".join(parts) + "[1]"
+    notices = ()
+    if meta["status"] == "draft" and "status" in wanted:
+        notices = ("该文件为征求意见稿，尚未正式施行。",)
+    return Answer(question=question, answer=answer, abstained=False, citations=(citation,), notices=notices,
+                  cities=(meta["city"],), conclusion=conclusion)

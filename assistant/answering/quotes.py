@@ -1,0 +1,110 @@
+"""Choosing the sentence(s) of a clause that answer: verbatim, never a heading alone, extended when a list
+or a figure continues in the next sentence.
+
+Each sentence is scored from its vector's similarity to the question (sentence vectors are made at index
+time), the question's words it contains, whether it holds what the question asks for (a figure, an approving
+body, 不得/可以, a list), and its place in the clause. The weights are learned with the ranking stage from the
+development splits (ranker.json, "quote"); without them a hand-set score is used."""
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from assistant.chunking.clauses import quote_units
+from assistant.domain.segment import search_terms
+from assistant.retrieval.analysis import Query
+from assistant.retrieval.query import query_terms
+from assistant.retrieval.rerank import CUES, FIGURE, WEIGHTS
+
+QUOTE_FEATURES = ("dense", "dense_gap", "lexical", "cue", "heading", "first", "first_substantive", "position",
+                  "length", "listing", "figure", "lookup_first")
+_MARKER = re.compile(r"^(?:[（(][一二三四五六七八九十\d]+[）)]|\d+[.．、]|[一二三四五六七八九十]是|其[一二三四五六])")
+_LISTING = re.compile(r"、.*、|是指|包括|即|分为|主要有|如下")
+
+
+def heading_like(unit: str) -> bool:
+    """"1. 建设紧密融合型教育集团。", "限定合作时间。": a heading sentence, not an answer."""
+    body = _MARKER.sub("", unit).strip().rstrip("。：:")
+    return len(body) <= 14 and not re.search(r"[，,；;]", body)
+
+
+def unit_features(units: list[str], query: Query | None, question: str, dense: np.ndarray | None) -> np.ndarray:
+    terms = set(query_terms(query.search_text if query else question))
+    total = max(sum(len(t) for t in terms), 1)
+    cue = CUES.get(query.intent) if query else None
+    lookup = query is not None and query.intent == "lookup"
+    best_dense = float(dense.max()) if dense is not None and len(dense) else 0.0
+    substantive = next((i for i, u in enumerate(units) if not heading_like(u)), 0)
+    rows = []
+    for i, unit in enumerate(units):
+        d = float(dense[i]) if dense is not None else 0.0
+        lexical = sum(len(t) for t in terms & set(search_terms(unit))) / total
+        rows.append((d, d - best_dense, lexical, float(bool(cue and cue.search(unit))), float(heading_like(unit)),
+                     float(i == 0), float(i == substantive), i / max(len(units) - 1, 1),
+                     math.log(len(unit) + 1) / 5, float(bool(_LISTING.search(unit))),
+                     float(bool(FIGURE.search(unit))), float(lookup and i == substantive)))
+    return np.asarray(rows, dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class QuoteModel:
+    coef: np.ndarray
+    intercept: float
+
+    def scores(self, matrix: np.ndarray) -> np.ndarray:
+        return matrix @ self.coef + self.intercept
+
+
+# hand-set: similarity, the question's words, what it asks for; headings down; a looked-up clause's beginning up
+DEFAULT_QUOTE_WEIGHTS = (1.0, 0.0, 0.35, 0.08, -0.3, 0, 0, 0, 0, 0, 0, 0.5)
+_FALLBACK = QuoteModel(np.asarray(DEFAULT_QUOTE_WEIGHTS, dtype=np.float32), 0.0)
+
+
+@lru_cache(maxsize=1)
+def quote_model() -> QuoteModel:
+    try:
+        data = json.loads(WEIGHTS.read_text(encoding="utf-8")).get("quote") or {}
+    except (OSError, json.JSONDecodeError):
+        data = {}
+    if data.get("features") != list(QUOTE_FEATURES):
+        return _FALLBACK
+    return QuoteModel(np.asarray(data["coef"], dtype=np.float32), float(data["intercept"]))
+
+
+def best_quote(text: str, question: str, query: Query | None = None,
+               sentence_scores: np.ndarray | None = None) -> str:
+    """The sentence(s) of `text` that answer, verbatim."""
+    units = quote_units(text)
+    if not units:
+        return text.strip()
+    dense = sentence_scores if sentence_scores is not None and len(sentence_scores) == len(units) else None
+    scores = quote_model().scores(unit_features(units, query, question, dense))
+    best = max(range(len(units)), key=lambda i: (scores[i], -i))
+    end = best + 1
+    while end < len(units) and end - best < 4 and _continues(units[end - 1], units[end], query, end - 1 == best):
+        end += 1
+    return "".join(units[best:end]) if "\n" not in text else _join(text, units[best:end])
+
+
+def _join(text: str, units: list[str]) -> str:
+    """Consecutive units as they stand in the text (a line break between them is kept), still verbatim."""
+    start = text.find(units[0])
+    stop = text.find(units[-1], start) + len(units[-1])
+    return text[start:stop] if start >= 0 and stop > start else units[0]
+
+
+def _continues(current: str, following: str, query: Query | None, first: bool) -> bool:
+    """Whether the quote goes on into the next sentence: after a lead-in ("包括：") or a heading it starts with,
+    into the next item of a list, or to the figure a "how many" question asks for."""
+    if current.rstrip().endswith(("：", ":")) or (first and heading_like(current)):
+        return True
+    if query is not None and query.intent == "list" and _MARKER.match(following):
+        return True
+    if query is not None and query.intent == "numeric" and not FIGURE.search(current) and FIGURE.search(following):
+        return True
+    return False

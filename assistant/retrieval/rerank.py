@@ -1,0 +1,259 @@
+"""The second ranking stage: hybrid search proposes candidates, this stage orders them by how likely each
+answers the question, and its probability decides refusal.
+
+Features per candidate: the fused rank and scores, the best sentence's similarity (sentence vectors are made
+at index time), how much of the question's vocabulary (glossary variants included, IDF-weighted) the clause
+and its heading contain, and intent cues (a figure for "how many", an approving body for "who approves", 不得/
+可以 for "may we", an enumeration for "which ones"). The weights are learned with scikit-learn on the
+development splits (`policy-assistant eval train-ranker`) and shipped in ranker.json beside this module; the
+learned weights are applied with numpy, so answering never imports scikit-learn. An optional cross-encoder
+(sentence-transformers CrossEncoder, e.g. a local bge-reranker) can reorder the candidates on top."""
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from assistant.domain.glossary import glossary
+from assistant.domain.places import aliases
+from assistant.domain.segment import search_terms
+from assistant.domain.values import PATH_SEPARATOR
+from assistant.retrieval.analysis import Query
+from assistant.retrieval.hybrid import Hit
+
+WEIGHTS = Path(__file__).resolve().parent / "ranker.json"
+FEATURES = ("fused_rank", "fused_gap", "dense", "dense_gap", "bm25", "sentence", "sentence_gap", "coverage",
+            "heading", "cue", "cue_sentence", "structural", "interpretation", "length")
+
+# Words every question in this field shares; they say nothing about whether a clause answers it.
+GENERIC_TERMS = frozenset(
+    "集团 集团化 办学 集团化办学 教育 教育集团 学校 规定 要求 政策 文件 意见 方案 我们 学校 能 "
+    "可以 怎么 哪些 什么 是否 多少 有 没有 吗 呢 请问 介绍 一下 内容 部分 讲 条 第 中小 中小学 "
+    "我 你 这个 那个 现在 目前 如果 已经 还 想 问 成员 成员校 核心 核心校".split())
+
+FIGURE = re.compile(r"[零〇一二两三四五六七八九十百半\d]+\s*(?:个月|%|％|年|所|个|次|学期|名|人|天|周|课时|节)|"
+                    r"百分之|比例|不超过|不少于|至少|以上|以内|左右")
+CUES = {
+    "numeric": FIGURE,
+    "approval": re.compile(r"审批|批准|批复|同意|备案|报备|报送|提报|申请|审查|确定"),
+    "prohibition": re.compile(r"不得|禁止|严禁|不再|不能|可以|可|允许|原则上|应当|须|必须"),
+    "list": re.compile(r"、.*、|一是|二是|（[1-9一二三]）|包括|如下|主要有|分为|“[^”]{1,8}”"),
+}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    hit: Hit
+    probability: float
+    sentence_scores: np.ndarray  # per sentence of the clause (empty without sentence vectors)
+    features: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """Candidates in order, and the probability that any of them answers the question."""
+
+    candidates: list[Candidate]
+    answerable: float
+    evidence: np.ndarray
+
+
+@lru_cache(maxsize=8)
+def _place_terms(cities: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(t for c in cities for a in aliases(c) for t in search_terms(a))
+
+
+def informative_terms(text: str, cities: tuple[str, ...]) -> tuple[str, ...]:
+    places = _place_terms(cities)
+    return tuple(dict.fromkeys(t for t in search_terms(text)
+                               if t not in GENERIC_TERMS and t not in places and not t.isdigit()))
+
+
+def _coverage(terms, weights, vocabulary) -> float:
+    total = sum(weights) or 1.0
+    g = glossary()
+    return sum(w for t, w in zip(terms, weights) if any(v in vocabulary for v in g.variants(t))) / total
+
+
+def _weights(terms, snapshot, scope: tuple[str, ...]) -> tuple[list[float], list[int]]:
+    """IDF weights and document frequencies of the terms within the scope's documents (all of them without a
+    scope): what other cities' documents say changes nothing about a question on one city."""
+    mask = snapshot.mask(cities=list(scope)) if scope else None
+    n = max(int(mask.sum()) if mask is not None else len(snapshot.records), 1)
+    g = glossary()
+    dfs = [snapshot.document_frequency(g.variants(t), mask) for t in terms]
+    return [math.log(1 + n / max(df, 1)) for df in dfs], dfs
+
+
+def features(query: Query, hits: list[Hit], snapshot, vector: np.ndarray | None,
+             scope: tuple[str, ...] = ()) -> tuple[np.ndarray, list]:
+    """(rows × FEATURES, each hit's sentence scores)."""
+    if not hits:
+        return np.zeros((0, len(FEATURES)), dtype=np.float32), []
+    cities = tuple(snapshot.cities)
+    terms = informative_terms(query.search_text, cities)
+    weights, _ = _weights(terms, snapshot, scope)
+    cue = CUES.get(query.intent)
+    best_fused = max(h.score for h in hits) or 1.0
+    best_dense = max(h.dense for h in hits)
+    best_bm25 = max(h.bm25 for h in hits) or 1.0
+    sentence_scores = [snapshot.sentence_scores(h.row, vector) if vector is not None else np.zeros(0)
+                       for h in hits]
+    best_sentence = [float(s.max()) if len(s) else h.dense for s, h in zip(sentence_scores, hits)]
+    top_sentence = max(best_sentence)
+    rows = []
+    for i, (h, sentence) in enumerate(zip(hits, best_sentence)):
+        record = snapshot.records[h.row]
+        heading = set(search_terms(record.clause.replace(PATH_SEPARATOR, " ")))
+        best_unit = _best_unit(record.text, sentence_scores[i])
+        rows.append((
+            1.0 / (i + 1), h.score / best_fused - 1.0, h.dense, h.dense - best_dense, h.bm25 / best_bm25,
+            sentence, sentence - top_sentence,
+            _coverage(terms, weights, snapshot.row_terms(h.row)) if terms else 0.0,
+            _coverage(terms, weights, heading) if terms else 0.0,
+            float(bool(cue and cue.search(record.text))), float(bool(cue and best_unit and cue.search(best_unit))),
+            float(h.structural), float(record.status == "interpretation"), math.log(len(record.text) + 1) / 6,
+        ))
+    return np.asarray(rows, dtype=np.float32), sentence_scores
+
+
+def _best_unit(text: str, scores: np.ndarray) -> str:
+    from assistant.chunking.clauses import quote_units
+
+    units = quote_units(text)
+    if not len(scores) or len(units) != len(scores):
+        return ""
+    return units[int(np.argmax(scores))]
+
+
+ANSWERABLE_FEATURES = ("top_probability", "second_probability", "top_dense", "top_sentence", "top_coverage",
+                       "pool_coverage", "unknown_share", "terms", "top_structural", "sentence_coverage",
+                       "key_missing", "known_coverage")
+
+
+def answerable_features(query: Query, candidates: list["Candidate"], snapshot, matrix_of: dict,
+                        scope: tuple[str, ...] = ()) -> np.ndarray:
+    """Question-level evidence that the documents (of the scope) answer at all: the best candidates'
+    probability, similarity and vocabulary coverage, and how much of the question's vocabulary they never use."""
+    cities = tuple(snapshot.cities)
+    terms = informative_terms(query.search_text, cities)
+    g = glossary()
+    weights, _ = _weights(terms, snapshot, scope)
+    # whether the corpus uses a word at all is a property of the language of the documents, not of one city
+    dfs = [snapshot.document_frequency(g.variants(t)) for t in terms]
+    unknown = sum(w for w, df in zip(weights, dfs) if not df)
+    if not candidates:
+        return np.asarray([0, 0, 0, 0, 0, 0, unknown / (sum(weights) or 1.0), math.log(len(terms) + 1), 0, 0, 1, 0],
+                          dtype=np.float32)
+    top = candidates[0]
+    row = matrix_of[top.hit.row]
+    pool: set[str] = set()
+    for c in candidates[:5]:
+        pool |= snapshot.row_terms(c.hit.row)
+    own = snapshot.row_terms(top.hit.row)
+    unit = _best_unit(snapshot.records[top.hit.row].text, top.sentence_scores)
+    # the terms the corpus knows: one of them missing from the best clause says the clause is about something else
+    known = [(t, w) for t, w, df in zip(terms, weights, dfs) if df]
+    missing = [w for t, w in known if not any(v in own for v in g.variants(t))]
+    known_total = sum(w for _, w in known) or 1.0
+    return np.asarray([
+        top.probability, candidates[1].probability if len(candidates) > 1 else 0.0,
+        row[FEATURES.index("dense")], row[FEATURES.index("sentence")], row[FEATURES.index("coverage")],
+        _coverage(terms, weights, pool) if terms else 0.0, unknown / (sum(weights) or 1.0),
+        math.log(len(terms) + 1), row[FEATURES.index("structural")],
+        _coverage(terms, weights, set(search_terms(unit))) if terms and unit else 0.0,
+        max(missing, default=0.0) / (max((w for _, w in known), default=0.0) or 1.0),
+        1.0 - sum(missing) / known_total if known else 0.0], dtype=np.float32)
+
+
+def _logistic(x: np.ndarray, coef: np.ndarray, intercept: float) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-(x @ coef + intercept)))
+
+
+@dataclass(frozen=True)
+class Ranker:
+    """Learned weights: a logistic model over FEATURES orders candidates; a second one over
+    ANSWERABLE_FEATURES decides whether the documents answer at all (below `threshold`: refuse)."""
+
+    coef: np.ndarray
+    intercept: float
+    threshold: float
+    answerable_coef: np.ndarray | None = None
+    answerable_intercept: float = 0.0
+    version: str = "untrained"
+
+    def probabilities(self, matrix: np.ndarray) -> np.ndarray:
+        if not len(matrix):
+            return np.zeros(0, dtype=np.float32)
+        return _logistic(matrix, self.coef, self.intercept)
+
+    def answerable(self, evidence: np.ndarray) -> float:
+        """Probability that the documents answer the question (the best candidate's, without a trained model)."""
+        if self.answerable_coef is None:
+            return float(evidence[0])
+        return float(_logistic(evidence, self.answerable_coef, self.answerable_intercept))
+
+    @classmethod
+    def load(cls, path: Path = WEIGHTS) -> "Ranker":
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            return cls.fallback()
+        if data.get("features") != list(FEATURES):
+            return cls.fallback()  # weights for another feature set would be read wrongly
+        gate = data.get("answerable") or {}
+        gate_coef = np.asarray(gate["coef"], dtype=np.float32) \
+            if gate.get("features") == list(ANSWERABLE_FEATURES) else None
+        return cls(np.asarray(data["coef"], dtype=np.float32), float(data["intercept"]),
+                   float(gate.get("threshold", data["threshold"])), gate_coef, float(gate.get("intercept", 0.0)),
+                   str(data.get("version", "")))
+
+    @classmethod
+    def fallback(cls) -> "Ranker":
+        """Without trained weights: the hybrid order, with a neutral threshold."""
+        coef = np.zeros(len(FEATURES), dtype=np.float32)
+        coef[FEATURES.index("fused_rank")] = 4.0
+        coef[FEATURES.index("coverage")] = 2.0
+        return cls(coef, -2.5, 0.3)
+
+
+@lru_cache(maxsize=1)
+def default_ranker() -> Ranker:
+    return Ranker.load()
+
+
+class CrossEncoderReranker:
+    """A cross-encoder (sentence-transformers `CrossEncoder`, e.g. a local bge-reranker-v2-m3) that reorders
+    the candidates the learned stage kept; refusal still follows the learned probability."""
+
+    def __init__(self, model: str):
+        self.model_name = model
+        self._model = None
+
+    def scores(self, question: str, texts: list[str]) -> np.ndarray:
+        if self._model is None:
+            from sentence_transformers import CrossEncoder
+
+            self._model = CrossEncoder(self.model_name, device="cpu")
+        return np.asarray(self._model.predict([(question, t) for t in texts]), dtype=np.float32)
+
+
+def rerank(query: Query, hits: list[Hit], snapshot, vector, ranker: Ranker,
+           cross: CrossEncoderReranker | None = None, scope: tuple[str, ...] = ()) -> Ranked:
+    """The hits ordered by probability of answering (a cross-encoder, when configured, orders them instead),
+    with the question-level probability that the documents of the scope answer at all."""
+    matrix, sentence_scores = features(query, hits, snapshot, vector, scope)
+    probabilities = ranker.probabilities(matrix)
+    candidates = sorted((Candidate(h, float(p), s, m) for h, p, s, m in zip(hits, probabilities, sentence_scores,
+                                                                               matrix)),
+                        key=lambda c: -c.probability)
+    evidence = answerable_features(query, candidates, snapshot, {c.hit.row: c.features for c in candidates}, scope)
+    if cross is not None and candidates:
+        order = cross.scores(query.text, [snapshot.records[c.hit.row].text for c in candidates])
+        candidates = [candidates[i] for i in np.argsort(-order, kind="stable")]
+    return Ranked(candidates, ranker.answerable(evidence), evidence)

@@ -1,0 +1,44 @@
+"""Questions about a document itself are answered from its catalogue entry, or refused when it is silent."""
+from __future__ import annotations
+
+import pytest
+
+from assistant.answering.metadata import answer_about_document, pick_document
+from assistant.domain.values import Answer
+from assistant.retrieval.analysis import analyse
+
+pytestmark = pytest.mark.unit
+
+DOCS = {
+    "cs": {"title": "关于进一步优化基础教育集团化办学的指导意见", "short_title": "长沙集团化办学指导意见", "city": "长沙市",
+           "issuer": "长沙市教育局", "doc_number": "长教通〔2020〕97号", "date": "2020-12-08", "status": "official"},
+    "qd": {"title": "关于推进中小学集团化办学的意见", "short_title": "青岛集团化办学意见", "city": "青岛市",
+           "issuer": "青岛市教育局", "doc_number": None, "date": None, "status": "official"},
+    "qdj": {"title": "青岛市《关于推进中小学集团化办学的意见》解读", "short_title": "青岛意见解读", "city": "青岛市",
+            "issuer": "青岛市教育局", "doc_number": None, "date": None, "status": "interpretation", "interprets": "qd"},
+}
+
+
+def _refuse(reason):
+    return Answer(question="q", answer=reason, abstained=True)
+
+
+def _ask(question, cities=()):
+    return answer_about_document(question, analyse(question, ("长沙市", "青岛市")), DOCS, cities, _refuse)
+
+
+def test_a_field_the_catalogue_holds_is_answered_and_cited_as_the_information_block():
+    answer = _ask("长沙集团化办学指导意见的文号是多少？", ("长沙市",))
+    assert not answer.abstained and "长教通〔2020〕97号" in answer.conclusion
+    assert answer.citations[0].clause == "文件信息" and answer.citations[0].quote in answer.citations[0].text
+
+
+def test_a_field_the_catalogue_does_not_hold_is_not_guessed():
+    answer = _ask("青岛推进中小学集团化办学的意见的文号是多少？", ("青岛市",))
+    assert answer.abstained and "没有文号" in answer.answer
+
+
+def test_the_interpretation_is_picked_when_asked_about_and_names_what_it_explains():
+    assert pick_document(analyse("青岛那份解读解读的是哪份文件？", ()), DOCS, ("青岛市",)) == "qdj"
+    answer = _ask("青岛那份解读解读的是哪份文件？", ("青岛市",))
+    assert "《关于推进中小学集团化办学的意见》" in answer.conclusion

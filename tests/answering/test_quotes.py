@@ -1,0 +1,52 @@
+"""Choosing the sentence that answers: verbatim, never a heading alone, extended when a list or a figure
+continues; and the one-line conclusion made only of the cited sentence's own phrases."""
+from __future__ import annotations
+
+import pytest
+
+from assistant.answering.conclusion import conclude, phrases
+from assistant.answering.quotes import best_quote, heading_like
+from assistant.domain.values import Citation
+from assistant.retrieval.analysis import analyse
+
+pytestmark = pytest.mark.unit
+
+CITIES = ("长沙市", "青岛市")
+TERM = "限定合作时间。集团化学校合作时限一般为六年，根据需要可适当延长，延长时间原则上不超过六年。"
+
+
+def test_a_heading_is_never_the_quote_alone():
+    assert heading_like("限定合作时间。") and heading_like("1. 建设紧密融合型教育集团。")
+    assert not heading_like("集团化学校合作时限一般为六年，根据需要可适当延长。")
+    quote = best_quote(TERM, "合作时间", analyse("合作时间", CITIES))
+    assert quote != "限定合作时间。" and quote in TERM and "六年" in quote
+
+
+def test_the_sentence_with_the_asked_figure_wins_and_a_list_continues():
+    text = "优质学校要发挥引领作用。合作期满，优质学校应提前半年向所属教育主管部门报备。合作学校应保留独立办学主体。"
+    q = analyse("合作期满要提前多长时间报备？", CITIES)
+    assert best_quote(text, q.text, q) == "合作期满，优质学校应提前半年向所属教育主管部门报备。"
+    listing = "主要包括以下内容：\n（1）统一管理制度；\n（2）统一教学计划。\n其他事项另行规定。"
+    q = analyse("包括哪些内容", CITIES)
+    assert best_quote(listing, q.text, q) == "主要包括以下内容：\n（1）统一管理制度；\n（2）统一教学计划。"
+
+
+def _citation(n, city, quote):
+    return Citation(chunk_id=f"c{n}", doc_id="d", title="t", city=city, doc_number=None, clause="x",
+                    status="official", text=TERM, score=1.0, n=n, quote=quote)
+
+
+def test_the_conclusion_is_made_of_the_quotes_own_phrases_with_their_number():
+    assert phrases("原则上，优质学校应在同一学段开展合作，每所规模应控制在10所左右。") == [
+        "原则上，优质学校应在同一学段开展合作", "每所规模应控制在10所左右"]
+    q = analyse("长沙集团化办学的合作期限是多久？", CITIES)
+    cite = _citation(2, "长沙市", "集团化学校合作时限一般为六年，根据需要可适当延长，延长时间原则上不超过六年。")
+    line = conclude((cite,), {2: q})
+    assert line.startswith("长沙市：") and line.endswith("[2]")
+    body = line[len("长沙市："):-len("[2]")]
+    assert all(p in cite.quote for p in body.split("，")) and "六年" in body
+
+
+def test_no_conclusion_when_no_phrase_carries_the_answer():
+    q = analyse("长沙对集团校服颜色有什么规定？", CITIES)
+    assert conclude((_citation(1, "长沙市", "加强宣传引导，营造良好氛围。"),), {1: q}) == ""
