@@ -17,6 +17,22 @@ _STATUS_NAMES = {"正式": "official", "正式文件": "official", "征求意见
                  "解读": "interpretation", "政策解读": "interpretation"}
 
 
+# Whether a document is in force, as far as its text says (None: nothing said, which is the usual case).
+VALIDITY_LABELS = {
+    "trial": "试行",
+    "interim": "暂行",
+    "repealed": "已废止",
+}
+_VALIDITY_NAMES = {"试行": "trial", "暂行": "interim", "废止": "repealed", "已废止": "repealed", "失效": "repealed",
+                   "已失效": "repealed"}
+
+
+def parse_validity(value: str) -> str | None:
+    """The validity code for a code or a Chinese name ("试行" → "trial"); None when it names none."""
+    value = value.strip()
+    return value if value in VALIDITY_LABELS else _VALIDITY_NAMES.get(value)
+
+
 def status_label(status: str) -> str:
     return STATUS_LABELS.get(status, status)
 

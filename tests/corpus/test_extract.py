@@ -231,7 +231,8 @@ def test_metadata_of_a_new_document():
     meta = suggest(ZHUZHOU)
     assert meta == DocMeta(title="株洲市教育局关于推进义务教育集团化办学的实施方案",
                            short_title="株洲推进义务教育集团化办学实施方案", city="株洲市", issuer="株洲市教育局",
-                           doc_number="株教发〔2023〕12号", date="2023-08-15", status="official")
+                           doc_number="株教发〔2023〕12号", date="2023-08-15", status="official", level="city",
+                           place_code="430200", adopted_date="2023-08-15", effective_date="2023-09-01")
     draft = suggest(XIANGTAN)
     assert draft.status == "draft" and draft.city == "湘潭市" and draft.date == "2024-03-01"
     assert draft.title == "湘潭市教育局关于深化集团化办学改革的指导意见（征求意见稿）"
