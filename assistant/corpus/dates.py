@@ -21,7 +21,7 @@ ADOPTING = ("通过", "批准", "修正", "修订")  # the events that make a ve
 _KIND = re.compile("|".join(KINDS))
 _QUOTED = re.compile(r"《[^》]*》|〈[^〉]*〉")
 _EVENT_LINE = re.compile(rf"^[（(]?\s*(?:根据)?\s*{_Y}\s*年")
-_MAX_EVENT_LINE = 400
+_MAX_EVENT_LINE = 3000  # a regulation amended ten times lists them all in one paragraph
 _TERM = re.compile(r"第?[一二三四五六七八九十百零〇\d]+届")  # 第十三届: which congress, not who
 _ORGAN = re.compile(r"^[\s（(]*(?P<organ>[\u4e00-\u9fff（）()、]{2,40}?)"
                     r"(?:第[一二三四五六七八九十百零〇\d]+次|会议|公告|令第|令|[（(]?\d{4}年)")

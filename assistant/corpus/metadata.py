@@ -30,7 +30,7 @@ _TAIL_LINES = 12
 _INFO_END = "<!-- INFO END -->"  # how the LawRefBook Markdown files end the block of dates under a title
 
 _DOC_TYPES = ("实施意见|指导意见|若干意见|意见|实施方案|工作方案|行动方案|方案|通知|办法|规定|决定|决议|细则|规划|计划|"
-              "条例|解读|规则|章程|纲要|准则|标准")
+              "条例|解读|规则|章程|纲要|准则|守则|标准")
 _TITLE = re.compile(rf"^[^，。；,;！？]{{4,90}}(?:{_DOC_TYPES})(?:[（(][^）)]{{1,8}}[）)])?$")
 _NATIONAL_LAW = re.compile(r"^中华人民共和国[^，。；,;！？]{1,40}法(?:[（(][^）)]{1,8}[）)])?$")
 _ISSUED = re.compile(r"印发.{0,12}?《(?P<inner>[^》]{4,90})》")
@@ -150,7 +150,8 @@ def suggest(text: str, known_cities: tuple[str, ...] | list[str] = ()) -> DocMet
     raw = text.splitlines()
     lines = [ln for ln in (clean_line(plain(r)) for r in raw) if ln]
     head, tail = lines[:_HEAD_LINES], lines[-_TAIL_LINES:]
-    title = heading_title(raw) or find_title(head)
+    spaced = [ln for ln in (title_spacing(plain(r)) for r in raw[:_HEAD_LINES * 3]) if ln][:_HEAD_LINES]
+    title = heading_title(raw) or find_title(spaced)
     doc_number = find_doc_number(head + tail)
     info, block = _info_lines(raw, head)
     found = dates.events(info, block)
@@ -180,7 +181,7 @@ def heading_title(raw: list[str]) -> str | None:
     for i, line in enumerate(raw[:_HEAD_LINES * 2]):
         if not _HEADING.match(line):
             continue
-        title = re.sub(r"\s+", " ", plain(line)).strip()
+        title = title_spacing(plain(line))
         following = next((plain(r).strip() for r in raw[i + 1:i + 4] if plain(r).strip()), "")
         if _DRAFT_LINE.fullmatch(following):
             title += following.replace("(", "（").replace(")", "）")
@@ -189,6 +190,15 @@ def heading_title(raw: list[str]) -> str | None:
             return issued.group("inner")
         return title if len(title) >= 4 else None
     return None
+
+
+def title_spacing(line: str) -> str:
+    """A line as `clean_line` reads it, except that a wide gap between two phrases (an ideographic space, or
+    two spaces or more) stays one space: official titles separate parallel phrases so ("…疫情  坚决打赢…")."""
+    parts = [p for p in re.split(r"[\u3000]+\s*|[ \t\u00a0]{2,}[\s\u3000]*", line.strip()) if p]
+    if len(parts) < 2 or min(len(p) for p in parts) < 2:  # "关  于  推  进": letter-spaced typesetting
+        return clean_line(line)
+    return " ".join(clean_line(p) for p in parts)
 
 
 def find_title(head: list[str]) -> str | None:
