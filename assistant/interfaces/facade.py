@@ -25,6 +25,8 @@ from assistant.charter.skeleton import Skeleton, build_skeleton
 from assistant.charter.suggest import Candidate, suggest
 from assistant.chunking.clauses import normalize
 from assistant.config import Settings
+from assistant.corpus import batch
+from assistant.corpus.batch import BatchReport
 from assistant.corpus.library import Library
 from assistant.corpus.plan import DocumentInfo, IngestReport, Preview, RemoveReport
 from assistant.domain.values import Answer, Citation
@@ -261,3 +263,19 @@ class Assistant:
     def suggest_requirements(self, doc_id: str) -> list[Candidate]:
         """Obligation-like sentences of a document, for a person to confirm as requirements."""
         return suggest(self.charter_book, doc_id)
+
+    # ---- batch import (issue 15)
+    def ingest_many(self, sources, overrides: dict | None = None, progress=None, on_file=None) -> BatchReport:
+        """Import many files (paths, and folders searched recursively), each in its own transaction: a file
+        that fails, or whose place or title its text does not state, is reported and the rest go on.
+        `overrides` (city, issuer, status, dates …) apply to every file. `on_file(done, total, path, result)`
+        is called before each file (result None) and after it; `progress(done, total)` while one embeds."""
+        try:
+            return batch.ingest_many(self.library, sources, self._apply, overrides, progress, on_file)
+        finally:
+            self._changed()
+
+    @staticmethod
+    def files_to_import(sources) -> list[tuple[str, str | None]]:
+        """(path, why it cannot be imported or None) for each file `ingest_many` would import."""
+        return batch.expand(sources)
