@@ -88,8 +88,8 @@ def true_place(title: str, province: Place) -> tuple[Place | None, str | None]:
     while True:
         outer = current or province
         inside = [p for p in divisions().by_code.values() if _within(p, outer)]
-        names = [(n, p) for p in inside for n in (p.official, short_name(p.official) if p.level == "city" else None)
-                 if n and rest.startswith(n)]
+        names = [(n, p) for p in inside for n in (p.official, short_name(p.official) if p.official.endswith("市")
+                                                  else None) if n and rest.startswith(n)]
         if not names:
             break
         name, current = max(names, key=lambda item: len(item[0]))

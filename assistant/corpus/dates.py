@@ -130,8 +130,9 @@ def published_date(found: tuple[Event, ...]) -> str | None:
 
 
 def effective_date(found: tuple[Event, ...], body: list[str], issued: str | None) -> str | None:
-    """The date the text takes effect: a 施行 line under the title, else the text's own article
-    ("本办法自2021年1月1日起施行"; "自印发之日起施行" → the date it was issued, when known)."""
+    """The date the text takes effect, as it states it: a 施行 line under the title, else its own article
+    ("本办法自2021年1月1日起施行"; "自印发之日起施行" → the date it was issued or published, when the text gives
+    one). An amended text often states its first version's date: that is what it says, and what is kept."""
     stated = [e.date for e in found if e.kind == "施行"]
     if stated:
         return max(stated)

@@ -171,8 +171,9 @@ def suggest(text: str, known_cities: tuple[str, ...] | list[str] = ()) -> DocMet
     return DocMeta(title, short_title(title, city, issuer) if title else None, city, issuer, doc_number, date,
                    status, level=place.level if isinstance(place, Place) else None,
                    place_code=place.code if isinstance(place, Place) else None, adopted_date=adopted,
-                   effective_date=dates.effective_date(found, lines, date), validity=validity(title, found),
-                   history=tuple(str(e) for e in found))
+                   effective_date=dates.effective_date(found, lines, dates.published_date(found) or signed),
+                   validity=validity(title, found),
+                   history=tuple(str(e) for e in sorted(found, key=lambda e: e.date)))
 
 
 def heading_title(raw: list[str]) -> str | None:

@@ -125,7 +125,7 @@ def divisions() -> Divisions:
     by_name: dict[str, list[Place]] = {}
     for place in by_code.values():
         keys = {place.name, place.official}
-        if place.level in ("province", "city"):
+        if place.level in ("province", "city") or place.official.endswith("市"):  # 青岛, 义乌: not 中原 or 浚
             keys.add(short_name(place.official))
         for key in keys - {None}:
             by_name.setdefault(key, []).append(place)
