@@ -165,7 +165,8 @@ def run_docs(args: argparse.Namespace) -> int:
         for d in documents:
             chunks = "未建索引" if d.chunks is None else f"{d.chunks} 个条款"
             origin = "导入" if d.ingested else "内置"
-            print(f"{d.doc_id}｜{d.city}｜{status_label(d.status)}｜《{d.title}》｜{chunks}｜{origin}")
+            level = LEVEL_LABELS.get(d.level, "不分级")
+            print(f"{d.doc_id}｜{d.city}（{level}）｜{status_label(d.status)}｜《{d.title}》｜{chunks}｜{origin}")
         return 0
     if args.docs_command == "show":
         info = a.document(args.doc_id)
