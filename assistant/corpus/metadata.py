@@ -153,27 +153,31 @@ def suggest(text: str, known_cities: tuple[str, ...] | list[str] = ()) -> DocMet
     spaced = [ln for ln in (title_spacing(plain(r)) for r in raw[:_HEAD_LINES * 3]) if ln][:_HEAD_LINES]
     title = heading_title(raw) or find_title(spaced)
     doc_number = find_doc_number(head + tail)
-    info, block = _info_lines(raw, head)
-    found = dates.events(info, block)
+    found = dates.events(*_info_lines(raw, head))
     issuer = find_issuer(head, tail, title, found)
     place = find_place(title, issuer, doc_number, lines, known_cities)
     city = place.name if isinstance(place, Place) else place
     signed = find_date(tail[::-1] + head)
     adopted = dates.adopted_date(found) or dates.published_date(found) or signed
-    date = signed or adopted
-    if date is None and doc_number:
-        date = re.search(r"〔(\d{4})〕", doc_number).group(1)
-    status = "official"
-    if title and "解读" in title:
-        status = "interpretation"
-    elif any("征求意见稿" in ln or "（草案）" in ln for ln in ([title] if title else []) + head[:6]):
-        status = "draft"
+    date = signed or adopted or _year_of(doc_number)
     return DocMeta(title, short_title(title, city, issuer) if title else None, city, issuer, doc_number, date,
-                   status, level=place.level if isinstance(place, Place) else None,
-                   place_code=place.code if isinstance(place, Place) else None, adopted_date=adopted,
+                   find_status(title, head), adopted_date=adopted,
                    effective_date=dates.effective_date(found, lines, dates.published_date(found) or signed),
-                   validity=validity(title, found),
-                   history=tuple(str(e) for e in sorted(found, key=lambda e: e.date)))
+                   validity=validity(title, found), history=tuple(str(e) for e in sorted(found, key=lambda e: e.date)),
+                   **({"level": place.level, "place_code": place.code} if isinstance(place, Place) else {}))
+
+
+def _year_of(doc_number: str | None) -> str | None:
+    """长教通〔2020〕97号 → '2020': all a document number says of its date."""
+    return re.search(r"〔(\d{4})〕", doc_number).group(1) if doc_number else None
+
+
+def find_status(title: str | None, head: list[str]) -> str:
+    if title and "解读" in title:
+        return "interpretation"
+    if any("征求意见稿" in ln or "（草案）" in ln for ln in ([title] if title else []) + head[:6]):
+        return "draft"
+    return "official"
 
 
 def heading_title(raw: list[str]) -> str | None:

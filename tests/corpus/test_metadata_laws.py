@@ -111,3 +111,13 @@ def test_a_text_that_names_no_place_gets_none_never_a_guess():
     meta = suggest("关于加强学校管理的通知\n一、各校要加强安全管理。\n二、本通知自印发之日起施行。\n")
     assert meta.city is None and meta.level is None and meta.place_code is None
     assert meta.effective_date is None  # issued on a date the text does not give
+
+
+def test_the_document_number_and_the_body_name_the_place_when_title_and_issuer_do_not():
+    numbered = suggest("关于加强教师队伍建设的意见\n鲁教师字〔2021〕3号\n一、总体要求\n各地要加强教师队伍建设。\n")
+    assert (numbered.city, numbered.level) == ("山东省", "province")
+    scoped = suggest("物业管理若干规定\n第一条 为规范物业管理，制定本规定。\n"
+                     "第二条 本规定适用于杭州市行政区域内的物业管理活动。\n")
+    assert (scoped.city, scoped.place_code) == ("杭州市", "330100")
+    shared = suggest("关于加强教师队伍建设的意见\n长教发〔2021〕3号\n一、各校要加强建设。\n")  # 长沙? 长春? 长治?
+    assert shared.city is None
