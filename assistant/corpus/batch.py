@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Mapping
 
 from assistant.corpus.extract import FORMATS
+from assistant.corpus.metadata import clean_overrides
 from assistant.corpus.plan import IngestReport, MissingFieldError
 from assistant.domain.values import IMPORT_OUTCOME_LABELS
 from assistant.errors import AssistantError, IngestError
@@ -82,6 +83,8 @@ def expand(sources) -> list[tuple[str, str | None]]:
 
 
 def check_overrides(count: int, overrides: Mapping[str, str | None] | None) -> None:
+    """Refuse bad overrides once, before any file is touched (rather than once per file)."""
+    clean_overrides(overrides)
     given = [k for k in SINGLE_FILE_FIELDS if (overrides or {}).get(k)]
     if count > 1 and given:
         raise IngestError(f"{'、'.join(given)} 只能用于单个文件（这次有 {count} 个文件）")

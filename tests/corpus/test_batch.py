@@ -80,8 +80,12 @@ def test_the_city_given_applies_to_every_file_and_per_document_values_are_refuse
         files.append(tmp_path / name)
         files[-1].write_text(text, encoding="utf-8")
     library = _library(corpus_copy, tmp_path)
+    before = (corpus_copy / "manifest.json").read_bytes()
     with pytest.raises(IngestError, match="只能用于单个文件"):
         ingest_many(library, files, _apply, {"title": "同一个标题"})
+    with pytest.raises(IngestError, match="日期无效"):
+        ingest_many(library, files, _apply, {"city": "长沙市", "effective_date": "明年"})
+    assert (corpus_copy / "manifest.json").read_bytes() == before
     report = ingest_many(library, files, _apply, {"city": "郑州市中原区"})
     assert [r.outcome for r in report.results] == ["imported", "imported"] and report.ok
     cities = {(e["city"], e["level"], e["place_code"]) for e in _titles(corpus_copy).values() if e.get("sha256")}
