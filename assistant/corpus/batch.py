@@ -67,9 +67,13 @@ class BatchReport:
 
 
 def expand(sources) -> list[tuple[str, str | None]]:
-    """(path, why it cannot be imported or None) for each file: folders become the files in them."""
-    out: list[tuple[str, str | None]] = []
+    """(path, why it cannot be imported or None) for each file: folders become the files in them. An upload
+    given as (bytes, file name) stays as it is."""
+    out: list = []
     for source in sources:
+        if isinstance(source, tuple):
+            out.append((source, None))
+            continue
         path = Path(source)
         if not path.is_dir():
             out.append((str(path), None))  # a missing or unreadable file fails on its own, with its reason
@@ -98,20 +102,23 @@ def ingest_many(library, sources, apply, overrides: Mapping[str, str | None] | N
     files = expand(sources)
     check_overrides(len(files), overrides)
     results: list[FileResult] = []
-    for i, (path, problem) in enumerate(files):
+    for i, (source, problem) in enumerate(files):
+        name = source[1] if isinstance(source, tuple) else source
         if on_file:
-            on_file(i, len(files), path, None)
-        results.append(_one(library, path, problem, apply, overrides, progress))
+            on_file(i, len(files), name, None)
+        results.append(_one(library, source, problem, apply, overrides, progress))
         if on_file:
-            on_file(i + 1, len(files), path, results[-1])
+            on_file(i + 1, len(files), name, results[-1])
     return BatchReport(tuple(results), time.perf_counter() - started)
 
 
-def _one(library, path: str, problem: str | None, apply, overrides, progress) -> FileResult:
+def _one(library, source, problem: str | None, apply, overrides, progress) -> FileResult:
+    data, name = source if isinstance(source, tuple) else (source, None)
+    path = name or str(source)
     if problem:
         return FileResult(path, "failed", problem)
     try:
-        report = library.add(path, apply, overrides=overrides, progress=progress)
+        report = library.add(data, apply, filename=name, overrides=overrides, progress=progress)
     except MissingFieldError as exc:
         return FileResult(path, "needs_field", "；".join(_ASK[m] for m in exc.missing if m in _ASK), exc.missing)
     except AssistantError as exc:

@@ -266,8 +266,9 @@ class Assistant:
 
     # ---- batch import (issue 15)
     def ingest_many(self, sources, overrides: dict | None = None, progress=None, on_file=None) -> BatchReport:
-        """Import many files (paths, and folders searched recursively), each in its own transaction: a file
-        that fails, or whose place or title its text does not state, is reported and the rest go on.
+        """Import many files (paths, folders searched recursively, or uploads as (bytes, file name)), each in
+        its own transaction: a file that fails, or whose place or title its text does not state, is reported
+        and the rest go on.
         `overrides` (city, issuer, status, dates …) apply to every file. `on_file(done, total, path, result)`
         is called before each file (result None) and after it; `progress(done, total)` while one embeds."""
         try:

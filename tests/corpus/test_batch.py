@@ -117,3 +117,10 @@ def test_expand_reports_missing_paths_and_empty_folders(tmp_path):
     found = dict(expand([tmp_path / "empty", tmp_path / "missing.pdf"]))
     assert "没有可导入的文件" in found[str(tmp_path / "empty")]
     assert found[str(tmp_path / "missing.pdf")] is None  # fails on its own when read, with its reason
+
+
+def test_uploads_as_bytes_with_their_names(corpus_copy, tmp_path):
+    uploads = [(ZHUZHOU.encode("utf-8"), "株洲.txt"), (b"", "empty.pdf")]
+    report = ingest_many(_library(corpus_copy, tmp_path), uploads, _apply)
+    assert [(r.path, r.outcome) for r in report.results] == [("株洲.txt", "imported"), ("empty.pdf", "failed")]
+    assert "为空" in report.results[1].reason
