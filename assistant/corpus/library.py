@@ -118,7 +118,8 @@ class Library:
                 build = apply(list_documents(self.dir, manifest), progress)
                 return IngestReport(p.doc_id, "unchanged", p.metadata.title, p.metadata.city, p.metadata.status,
                                     len(plan.chunks), build.embedded, build.added, build.removed,
-                                    time.perf_counter() - started, p.warnings, p.ocr)
+                                    time.perf_counter() - started, p.warnings, p.ocr, p.metadata.level,
+                                    p.metadata.place_code)
             require(p.metadata, p.missing)
             if not plan.chunks:
                 raise IngestError("文件中没有识别出任何条款（需要以“。”结尾的完整句子），未导入")
@@ -133,7 +134,8 @@ class Library:
             action = {"add": "added", "replace": "replaced", "update": "updated"}[p.action]
             return IngestReport(p.doc_id, action, p.metadata.title, p.metadata.city, p.metadata.status,
                                 len(plan.chunks), build.embedded, build.added, build.removed,
-                                time.perf_counter() - started, p.warnings, p.ocr)
+                                time.perf_counter() - started, p.warnings, p.ocr, p.metadata.level,
+                                p.metadata.place_code)
 
     # ------------------------------------------------------------ remove
     def remove(self, doc_id: str, apply: Apply, progress=None) -> RemoveReport:

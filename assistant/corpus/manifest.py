@@ -6,12 +6,15 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant.domain.divisions import place_of
 from assistant.domain.values import STATUSES, PolicyDoc
 from assistant.errors import CorpusError
 
 MANIFEST = "manifest.json"
 REQUIRED = ("doc_id", "file", "title", "city", "status")
-META_FIELDS = ("doc_id", "title", "city", "issuer", "doc_number", "date", "status", "short_title", "interprets")
+META_FIELDS = ("doc_id", "title", "city", "issuer", "doc_number", "date", "status", "short_title", "interprets",
+               "level", "place_code", "adopted_date", "effective_date", "validity")
+_PLACE_FIELDS = ("level", "place_code")
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,11 @@ class DocEntry:
     short_title: str | None = None
     interprets: str | None = None
     ocr: bool = False  # some of the text was read from a scan by OCR
+    level: str | None = None  # national | province | city | district: the layer of government it belongs to
+    place_code: str | None = None  # the division code of `city` (100000 for 全国)
+    adopted_date: str | None = None
+    effective_date: str | None = None
+    validity: str | None = None  # trial | interim | repealed
 
     def meta(self) -> dict:
         meta = {k: getattr(self, k) for k in META_FIELDS}
@@ -47,7 +55,8 @@ class DocEntry:
     def load(self) -> PolicyDoc:
         return PolicyDoc(doc_id=self.doc_id, title=self.title, city=self.city, issuer=self.issuer,
                          doc_number=self.doc_number, date=self.date, status=self.status, text=self.read_text(),
-                         short_title=self.short_title, interprets=self.interprets)
+                         short_title=self.short_title, interprets=self.interprets, level=self.level,
+                         place_code=self.place_code)
 
 
 def read_manifest(corpus_dir: Path) -> dict:
@@ -79,10 +88,21 @@ def list_documents(corpus_dir: Path, manifest: dict | None = None) -> list[DocEn
         path = (corpus_dir / entry["file"]).resolve()
         if root not in path.parents:
             raise CorpusError(f"文档 {entry['doc_id']} 的文件路径超出语料目录")
-        entries.append(DocEntry(path=path, ocr=bool(entry.get("ocr")), **{k: entry.get(k) for k in META_FIELDS}))
+        entries.append(DocEntry(path=path, ocr=bool(entry.get("ocr")),
+                                **{**{k: entry.get(k) for k in META_FIELDS}, **place_fields(entry)}))
     if not entries:
         raise CorpusError("语料目录中没有任何文档")
     return entries
+
+
+def place_fields(entry: dict) -> dict:
+    """The entry's level and place code; looked up from its city when the entry predates them (the bundled
+    corpus, an older user corpus), so every document has its layer. A city the division table does not list
+    has none."""
+    if all(entry.get(k) for k in _PLACE_FIELDS):
+        return {k: entry[k] for k in _PLACE_FIELDS}
+    place = place_of(entry.get("city"))
+    return {"level": place.level if place else None, "place_code": place.code if place else None}
 
 
 def load_corpus(corpus_dir: Path, manifest: dict | None = None) -> list[PolicyDoc]:

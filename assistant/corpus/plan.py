@@ -14,7 +14,8 @@ from pathlib import Path
 
 from assistant.chunking.clauses import chunk_document
 from assistant.corpus.extract import Extracted, Limits, check_size, file_format
-from assistant.corpus.metadata import DocMeta, clean_overrides, short_title, suggest
+from assistant.corpus.manifest import place_fields
+from assistant.corpus.metadata import DocMeta, clean_overrides, short_title, suggest, with_place
 from assistant.domain.markup import safe_name
 from assistant.domain.values import STATUSES, Chunk
 from assistant.errors import AssistantError, DocumentNotFoundError, IngestError
@@ -64,6 +65,8 @@ class IngestReport:
     seconds: float
     warnings: tuple[str, ...] = ()
     ocr: dict | None = None  # OcrInfo.to_dict() when some of the text was read by OCR
+    level: str | None = None
+    place_code: str | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -98,6 +101,12 @@ class DocumentInfo:
     interprets: str | None = None
     chunks: int | None = None  # in the built index; None when the index has not been built
     ocr: dict | None = None  # how the text was read by OCR (confidence, pages, low-confidence pages)
+    level: str | None = None
+    place_code: str | None = None
+    adopted_date: str | None = None
+    effective_date: str | None = None
+    validity: str | None = None
+    history: tuple[str, ...] = ()
 
     @property
     def ingested(self) -> bool:
@@ -106,9 +115,10 @@ class DocumentInfo:
     @classmethod
     def of(cls, entry: dict, chunks: int | None) -> "DocumentInfo":
         known = {k: entry.get(k) for k in ("short_title", "issuer", "doc_number", "date", "source",
-                                           "original_name", "sha256", "ingested_at", "interprets", "ocr")}
+                                           "original_name", "sha256", "ingested_at", "interprets", "ocr",
+                                           "adopted_date", "effective_date", "validity")}
         return cls(entry["doc_id"], entry["title"], entry["city"], entry["status"], file=entry["file"],
-                   chunks=chunks, **known)
+                   chunks=chunks, history=tuple(entry.get("history") or ()), **known, **place_fields(entry))
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -215,15 +225,22 @@ def make_plan(data: bytes, name: str, extracted: Extracted, overrides, replace_i
     preview = Preview(
         doc_id=doc_id, action=action, filename=safe_name(name), format=extracted.format, sha256=sha,
         metadata=meta, detected=detected, missing=meta.missing(), clauses=tuple(c.clause for c in chunks),
-        characters=len(extracted.text), pages=extracted.pages, warnings=extracted.warnings,
+        characters=len(extracted.text), pages=extracted.pages, warnings=extracted.warnings + _place_warning(meta),
         text=extracted.text, replaces=target["doc_id"] if action == "replace" else None,
         ocr=extracted.ocr.to_dict() if extracted.ocr else None)
     return Plan(preview, chunks, target)
 
 
 
-_ENTRY_ORDER = ("doc_id", "file", "title", "short_title", "city", "issuer", "doc_number", "date", "status",
-                "interprets", "source", "original_name", "format", "ocr", "sha256", "ingested_at")
+def _place_warning(meta: DocMeta) -> tuple[str, ...]:
+    if meta.city and not meta.place_code:
+        return (f"行政区划表中没有“{meta.city}”：该文档不参与省、市、区县的上下级范围",)
+    return ()
+
+
+_ENTRY_ORDER = ("doc_id", "file", "title", "short_title", "city", "level", "place_code", "issuer", "doc_number",
+                "date", "adopted_date", "effective_date", "status", "validity", "history", "interprets", "source",
+                "original_name", "format", "ocr", "sha256", "ingested_at")
 
 
 def _ordered(entry: dict) -> dict:
@@ -258,8 +275,7 @@ def new_entry(plan: Plan, name: str, text: str, data: bytes, entries: list[dict]
 
 
 def _meta_of(entry: dict) -> DocMeta:
-    return DocMeta(**{k: entry.get(k) for k in ("title", "short_title", "city", "issuer", "doc_number", "date")},
-                   status=entry.get("status") or "official")
+    return DocMeta.of({**entry, "status": entry.get("status") or "official"})
 
 
 def _same_document(meta: DocMeta, entries: list[dict]) -> dict | None:
@@ -281,7 +297,9 @@ def _replacing(old: DocMeta, detected: DocMeta, given: dict) -> DocMeta:
     values = old.to_dict()
     values.update({k: v for k, v in detected.to_dict().items() if v and k != "short_title"})
     values.update(given)
-    meta = DocMeta(**values)
+    meta = DocMeta.of(values)
+    if "city" in given:
+        meta = with_place(meta)
     if "short_title" not in given and meta.title != old.title:
         meta = replace(meta, short_title=short_title(meta.title, meta.city, meta.issuer))
     return meta
@@ -298,10 +316,18 @@ def _interpreted(meta: DocMeta, entries: list[dict]) -> str | None:
     return None
 
 
+class MissingFieldError(IngestError):
+    """A file whose title or place the text does not state: listed for the user to name, never guessed."""
+
+    def __init__(self, message: str, missing: tuple[str, ...]):
+        super().__init__(message)
+        self.missing = missing
+
+
 def require(meta: DocMeta, missing: tuple[str, ...]) -> None:
     if "city" in missing:
-        raise IngestError("无法从文件中识别所属城市或区县，请指定城市（命令行 --city，例如 --city 长沙市）")
+        raise MissingFieldError("无法从文件中识别所属城市或区县，请指定城市（命令行 --city，例如 --city 长沙市）", missing)
     if "title" in missing:
-        raise IngestError("无法从文件中识别标题，请指定标题（命令行 --title）")
+        raise MissingFieldError("无法从文件中识别标题，请指定标题（命令行 --title）", missing)
     if meta.status not in STATUSES:
         raise IngestError(f"状态无效：{meta.status}")

@@ -5,7 +5,13 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from assistant.domain.divisions import (LEVEL_LABELS, LEVELS, NATIONAL, Place, ancestors, contains,  # noqa: F401
+                                        lineage, parent_of, place_of)
 from assistant.domain.segment import words
+
+# The layers of government (re-exported from divisions.py, where the table is read): a document's `city` is a
+# division's name (全国, 山东省, 青岛市, 郑州市中原区) with its `level` and `place_code`; `lineage(city)` is that
+# place and every place above it, i.e. the documents that govern a school there.
 
 # Provinces and major cities, for recognising places the corpus does not cover.
 _KNOWN_PLACES = (

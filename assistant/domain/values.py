@@ -18,6 +18,26 @@ _STATUS_NAMES = {"正式": "official", "正式文件": "official", "征求意见
                  "解读": "interpretation", "政策解读": "interpretation"}
 
 
+# Whether a document is in force, as far as its text says (None: nothing said, which is the usual case).
+VALIDITY_LABELS = {
+    "trial": "试行",
+    "interim": "暂行",
+    "repealed": "已废止",
+}
+_VALIDITY_NAMES = {"试行": "trial", "暂行": "interim", "废止": "repealed", "已废止": "repealed", "失效": "repealed",
+                   "已失效": "repealed"}
+
+
+def parse_validity(value: str) -> str | None:
+    """The validity code for a code or a Chinese name ("试行" → "trial"); None when it names none."""
+    value = value.strip()
+    return value if value in VALIDITY_LABELS else _VALIDITY_NAMES.get(value)
+
+
+# What importing one file of a batch came to.
+IMPORT_OUTCOME_LABELS = {"imported": "已导入", "unchanged": "未变化", "needs_field": "需补充字段", "failed": "失败"}
+
+
 def status_label(status: str) -> str:
     return STATUS_LABELS.get(status, status)
 
@@ -42,6 +62,8 @@ class PolicyDoc:
     text: str
     short_title: str | None = None
     interprets: str | None = None  # doc_id of the normative text an interpretation explains
+    level: str | None = None  # national | province | city | district (see domain/divisions.py)
+    place_code: str | None = None  # the division code of `city`
 
 
 @dataclass(frozen=True)

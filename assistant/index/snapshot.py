@@ -61,6 +61,10 @@ class Snapshot:
         self._city_code = {c: i for i, c in enumerate(dict.fromkeys(r.city for r in self.records))}
         self._doc_code = {d: i for i, d in enumerate(dict.fromkeys(r.doc_id for r in self.records))}
         self._city_of = np.array([self._city_code[r.city] for r in self.records], dtype=np.int32)
+        # rows by their document's division code, for searches limited to a place and the places above it
+        self._place_number = {c: i for i, c in enumerate(dict.fromkeys(r.place_code for r in self.records
+                                                                         if r.place_code))}
+        self._place_of = np.array([self._place_number.get(r.place_code, -1) for r in self.records], dtype=np.int32)
         self._doc_of = np.array([self._doc_code[r.doc_id] for r in self.records], dtype=np.int32)
         self.row_of = {r.chunk_id: i for i, r in enumerate(self.records)}
 
@@ -87,12 +91,16 @@ class Snapshot:
         return manifest_stamp(self.index_dir) == self.stamp
 
     # ------------------------------------------------------------ filters
-    def mask(self, cities=None, doc_ids=None) -> np.ndarray | None:
-        if not cities and not doc_ids:
+    def mask(self, cities=None, doc_ids=None, place_codes=None) -> np.ndarray | None:
+        """Rows of these cities, documents and division codes (each filter given narrows the others); None
+        when no filter is given. `place_codes` of a place's `lineage` select what governs a school there."""
+        if not cities and not doc_ids and not place_codes:
             return None
         keep = np.ones(len(self.records), dtype=bool)
         if cities:
             keep &= np.isin(self._city_of, [self._city_code.get(c, -1) for c in cities])
+        if place_codes:
+            keep &= np.isin(self._place_of, [self._place_number.get(c, -2) for c in place_codes])
         if doc_ids:
             keep &= np.isin(self._doc_of, [self._doc_code.get(d, -1) for d in doc_ids])
         return keep
@@ -137,18 +145,18 @@ class Snapshot:
         return out
 
     def dense_search(self, vector: np.ndarray, n: int, cities=None, doc_ids=None,
-                     mask: np.ndarray | None = None) -> list[tuple[int, float]]:
+                     mask: np.ndarray | None = None, place_codes=None) -> list[tuple[int, float]]:
         """(row, cosine similarity) best first, within the filters. Exact from the stored vectors when the
         corpus or the filtered set is small; Chroma's approximate search over a large corpus."""
         if not len(self.records):
             return []
         if mask is None:
-            mask = self.mask(cities, doc_ids)
+            mask = self.mask(cities, doc_ids, place_codes)
         selected = int(mask.sum()) if mask is not None else len(self.records)
         if selected == 0:
             return []
         if len(self.records) > self.settings.ann_min_rows and selected > _EXACT_LIMIT:
-            found = self._approximate(vector, n, cities, doc_ids)
+            found = self._approximate(vector, n, cities, doc_ids, place_codes)
             if found is not None:
                 return found
         scores = self.dense_scores(vector)
@@ -164,10 +172,12 @@ class Snapshot:
 
         return ChromaVectors(self.settings, self.manifest["settings"]["embedder"])
 
-    def _approximate(self, vector, n, cities, doc_ids) -> list[tuple[int, float]] | None:
+    def _approximate(self, vector, n, cities, doc_ids, place_codes=None) -> list[tuple[int, float]] | None:
         clauses = []
         if cities:
             clauses.append({"city": {"$in": list(cities)}})
+        if place_codes:
+            clauses.append({"place_code": {"$in": list(place_codes)}})
         if doc_ids:
             clauses.append({"doc_id": {"$in": list(doc_ids)}})
         where = None if not clauses else clauses[0] if len(clauses) == 1 else {"$and": clauses}

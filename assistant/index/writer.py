@@ -87,6 +87,13 @@ class _Doc:
     digest: str
 
 
+def _vector_meta(record: ChunkRecord) -> dict:
+    """What Chroma can filter on; it stores no None, so a place the table lacks has no level or code."""
+    meta = {"doc_id": record.doc_id, "city": record.city, "status": record.status}
+    meta.update({k: v for k, v in (("level", record.level), ("place_code", record.place_code)) if v})
+    return meta
+
+
 class IndexWriter:
     def __init__(self, settings: Settings, embedder):
         self.settings = settings
@@ -280,8 +287,7 @@ class IndexWriter:
     def _store_vectors(self, records: list[ChunkRecord], vectors: np.ndarray) -> None:
         if not records:
             return
-        self.vectors.upsert([r.chunk_id for r in records], vectors,
-                            [{"doc_id": r.doc_id, "city": r.city, "status": r.status} for r in records])
+        self.vectors.upsert([r.chunk_id for r in records], vectors, [_vector_meta(r) for r in records])
 
     def _old_ids(self, manifest: dict, doc_ids: list[str]) -> list[str]:
         """Chunk ids of these documents' current rows (read from their segments' id lists)."""

@@ -25,6 +25,8 @@ from assistant.charter.skeleton import Skeleton, build_skeleton
 from assistant.charter.suggest import Candidate, suggest
 from assistant.chunking.clauses import normalize
 from assistant.config import Settings
+from assistant.corpus import batch
+from assistant.corpus.batch import BatchReport
 from assistant.corpus.library import Library
 from assistant.corpus.plan import DocumentInfo, IngestReport, Preview, RemoveReport
 from assistant.domain.values import Answer, Citation
@@ -299,3 +301,20 @@ class Assistant:
     def write_charter_report(report: CharterReport, path: str | Path) -> Path:
         """Save a charter check report as Markdown or Word (by the file's extension), requirement ids included."""
         return write_report(report, path)
+
+    # ---- batch import (issue 15)
+    def ingest_many(self, sources, overrides: dict | None = None, progress=None, on_file=None) -> BatchReport:
+        """Import many files (paths, folders searched recursively, or uploads as (bytes, file name)), each in
+        its own transaction: a file that fails, or whose place or title its text does not state, is reported
+        and the rest go on.
+        `overrides` (city, issuer, status, dates …) apply to every file. `on_file(done, total, path, result)`
+        is called before each file (result None) and after it; `progress(done, total)` while one embeds."""
+        try:
+            return batch.ingest_many(self.library, sources, self._apply, overrides, progress, on_file)
+        finally:
+            self._changed()
+
+    @staticmethod
+    def files_to_import(sources) -> list[tuple[str, str | None]]:
+        """(path, why it cannot be imported or None) for each file `ingest_many` would import."""
+        return batch.expand(sources)

@@ -193,6 +193,12 @@ class DocumentOut(Response):
     chunks: int | None
     ingested: bool
     ocr: dict | None = None  # how the text was read by OCR (confidence, pages, low-confidence pages)
+    level: Literal["national", "province", "city", "district"] | None = None  # the layer of government
+    place_code: str | None = None  # the division code of `city` (100000 for 全国)
+    adopted_date: str | None = None
+    effective_date: str | None = None
+    validity: Literal["trial", "interim", "repealed"] | None = None
+    history: list[str] = []  # "2016-05-27 修订", oldest first
 
 
 class ClauseOut(Response):
@@ -218,6 +224,8 @@ class IngestReportOut(Response):
     seconds: float
     warnings: list[str]
     ocr: dict | None = None
+    level: Literal["national", "province", "city", "district"] | None = None
+    place_code: str | None = None
 
 
 class RemoveReportOut(Response):
