@@ -97,6 +97,7 @@ class Settings:
     llm_timeout: float = 60.0  # seconds for the whole generation, retries included
     llm_retries: int = 1  # further attempts after a failure before any text arrived
     llm_max_tokens: int = 800
+    llm_max_reply_chars: int = 8000  # enforced on our side: a reply longer than this is cut and not used
     llm_temperature: float = 0.1
     llm_extra_body: str | None = None  # JSON object merged into each request, e.g. {"enable_thinking": false}
 
@@ -143,6 +144,7 @@ class Settings:
             llm_timeout=_env_float("ASSISTANT_LLM_TIMEOUT", cls.llm_timeout),
             llm_retries=_env_int("ASSISTANT_LLM_RETRIES", cls.llm_retries),
             llm_max_tokens=_env_int("ASSISTANT_LLM_MAX_TOKENS", cls.llm_max_tokens),
+            llm_max_reply_chars=_env_int("ASSISTANT_LLM_MAX_REPLY_CHARS", cls.llm_max_reply_chars),
             llm_extra_body=_json_object("ASSISTANT_LLM_EXTRA_BODY"),
             max_ingest_mb=_env_int("ASSISTANT_MAX_INGEST_MB", cls.max_ingest_mb),
             parse_timeout=_env_float("ASSISTANT_PARSE_TIMEOUT", cls.parse_timeout),
