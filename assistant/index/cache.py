@@ -19,6 +19,7 @@ class EmbeddingCache:
         self._db.execute("CREATE TABLE IF NOT EXISTS vectors (model TEXT, digest TEXT, vec BLOB, "
                          "PRIMARY KEY (model, digest))")
         self._lock = threading.Lock()
+        self._writable = True
 
     @staticmethod
     def _digest(text: str) -> str:
@@ -45,15 +46,25 @@ class EmbeddingCache:
         for start in range(0, len(missing), batch_size):
             batch = missing[start:start + batch_size]
             vectors = embedder.embed_passages([texts[i] for i in batch])
-            with self._lock, self._db:
-                self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
-                                     [(model, digests[i], vectors[j].tobytes()) for j, i in enumerate(batch)])
+            self._store(model, [(digests[i], vectors[j]) for j, i in enumerate(batch)])
             found.update((digests[i], vectors[j]) for j, i in enumerate(batch))
             if progress:
                 progress(min(start + batch_size, len(missing)), len(missing))
         if not texts:
             return np.zeros((0, 0), dtype=np.float32), 0
         return np.stack([found[d] for d in digests]), len(missing)
+
+    def _store(self, model: str, rows: list[tuple[str, np.ndarray]]) -> None:
+        """Keep new vectors; a cache that cannot be written (a full disk) only stops caching, it never fails
+        the build that is computing them."""
+        if not self._writable:
+            return
+        try:
+            with self._lock, self._db:
+                self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
+                                     [(model, digest, vector.tobytes()) for digest, vector in rows])
+        except sqlite3.Error:
+            self._writable = False
 
     def close(self) -> None:
         self._db.close()

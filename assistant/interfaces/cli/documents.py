@@ -6,13 +6,16 @@ import sys
 
 from assistant.domain.values import status_label
 from assistant.errors import AssistantError
-from assistant.interfaces.cli.common import assistant, print_json, progress
+from assistant.interfaces.cli.common import assistant, opened, print_json, progress, say
 
 _OVERRIDES = ("city", "title", "short_title", "issuer", "doc_number", "date", "status")
 
 
 def run_index(args: argparse.Namespace) -> int:
     a = assistant()
+    status = a.status()
+    if status.needs_recovery:
+        say(f"恢复中：{status.recovery()}……")
     report = a.build_index(rebuild=args.rebuild, progress=progress)
     print(f"索引已就绪：{report.chunks} 个条款，新嵌入 {report.embedded} 个，"
           f"新增 {report.added}、删除 {report.removed}，用时 {report.seconds:.1f} 秒（{a.settings.index_dir}）")
@@ -31,7 +34,7 @@ def run_ingest(args: argparse.Namespace) -> int:
     overrides = {k: getattr(args, k) for k in _OVERRIDES if getattr(args, k) is not None}
     if len(args.paths) > 1 and ({"title", "short_title", "doc_number"} & set(overrides) or args.replace):
         raise AssistantError("--title、--short-title、--doc-number 和 --replace 只能用于单个文件")
-    a = assistant()
+    a = assistant() if args.dry_run else opened()  # a preview needs no index
     failures, results = 0, []
     for path in args.paths:
         try:
@@ -89,9 +92,12 @@ def _print_report(report) -> None:
 
 
 def run_docs(args: argparse.Namespace) -> int:
-    a = assistant()
-    if args.docs_command == "list":
+    a = opened() if args.docs_command == "remove" else assistant()
+    if args.docs_command == "list":  # reads the committed index as it is: builds and recovers nothing
         documents = a.list_documents()
+        status = a.status()
+        if not status.ready:
+            say(f"索引状态：{status.summary()}")
         if args.json:
             print_json([d.to_dict() for d in documents])
             return 0

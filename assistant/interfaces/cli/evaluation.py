@@ -5,7 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from assistant.interfaces.cli.common import assistant, print_json
+from assistant.interfaces.cli.common import opened, print_json
 
 
 def _eval_progress(done: int, total: int) -> None:
@@ -18,7 +18,7 @@ def _eval_progress(done: int, total: int) -> None:
 def run(args: argparse.Namespace) -> int:
     from assistant.config import PROJECT_ROOT as root
 
-    outcome = assistant().evaluate(
+    outcome = opened().evaluate(
         gold=Path(args.gold) if args.gold else root / "eval" / "gold.jsonl",
         runs_dir=Path(args.runs_dir) if args.runs_dir else root / "eval" / "runs",
         thresholds=Path(args.thresholds) if args.thresholds else root / "eval" / "thresholds.toml",

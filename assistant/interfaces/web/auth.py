@@ -1,0 +1,175 @@
+"""Login for the web app (ASSISTANT_AUTH): every route needs the session except the login page itself, and
+failed logins are throttled per client and logged.
+
+Gradio checks the session on most of its routes but not all (`/gradio_api/cancel`, `/reset`, heartbeats and
+startup events answered without it), so one ASGI middleware inside Gradio's app decides for every request: the
+login page and its static files pass; `POST /login` passes unless the client has failed too often; anything
+else needs a cookie naming a session Gradio opened at login."""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+import time
+from collections import defaultdict, deque
+from urllib.parse import parse_qs
+
+from starlette.middleware import Middleware
+
+from assistant.config import Settings
+
+log = logging.getLogger("assistant.auth")
+
+# what the login page needs before anyone has logged in
+_PUBLIC = {("GET", "/"), ("HEAD", "/"), ("GET", "/favicon.ico"), ("GET", "/theme.css"), ("GET", "/robots.txt"),
+           ("GET", "/manifest.json"), ("GET", "/gradio_api/login_check"), ("GET", "/gradio_api/login_check/"),
+           ("GET", "/login_check"), ("GET", "/login_check/")}
+_PUBLIC_PREFIXES = ("/assets/", "/static/", "/pwa_icon", "/gradio_api/assets/", "/gradio_api/static/")
+_LOGIN = ("/login", "/login/", "/gradio_api/login", "/gradio_api/login/")
+_MAX_LOGIN_BODY = 16 * 1024
+
+
+class Throttle:
+    """At most `limit` failed logins per client in `window` seconds, counting attempts still in flight (so a
+    burst of parallel guesses is cut at the limit too); then refused until the oldest failure ages out."""
+
+    def __init__(self, limit: int, window: float):
+        self.limit, self.window = limit, window
+        self._failures: dict[str, deque] = defaultdict(deque)
+        self._inflight: dict[str, int] = defaultdict(int)
+        self._lock = threading.Lock()
+
+    def _recent(self, client: str, now: float) -> deque:
+        failures = self._failures[client]
+        while failures and failures[0] <= now - self.window:
+            failures.popleft()
+        return failures
+
+    def begin(self, client: str) -> float:
+        """0 when `client` may try now (the attempt is then in flight); else the seconds to wait."""
+        now = time.monotonic()
+        with self._lock:
+            failures = self._recent(client, now)
+            if len(failures) + self._inflight[client] >= self.limit:
+                return (failures[0] + self.window - now) if failures else 1.0
+            self._inflight[client] += 1
+            return 0.0
+
+    def failures(self, client: str) -> int:
+        with self._lock:
+            return len(self._recent(client, time.monotonic()))
+
+    def end(self, client: str, failed: bool) -> int:
+        """Record the attempt's outcome; the number of recent failures."""
+        now = time.monotonic()
+        with self._lock:
+            self._inflight[client] = max(0, self._inflight[client] - 1)
+            failures = self._recent(client, now)
+            if failed:
+                failures.append(now)
+            else:
+                failures.clear()
+            return len(failures)
+
+
+def _route(scope) -> str:
+    path, root = scope.get("path", ""), scope.get("root_path", "")
+    return path[len(root):] or "/" if root and path.startswith(root) else path
+
+
+def _cookies(scope) -> dict[str, str]:
+    out = {}
+    for name, value in scope.get("headers", ()):
+        if name == b"cookie":
+            for part in value.decode("latin-1").split(";"):
+                key, _, val = part.strip().partition("=")
+                out[key] = val
+    return out
+
+
+def session_user(scope) -> str | None:
+    """The user whose Gradio session cookie this request carries (None: not logged in)."""
+    app = scope.get("app")
+    tokens, cookie_id = getattr(app, "tokens", None), getattr(app, "cookie_id", None)
+    if tokens is None or cookie_id is None:
+        return None
+    cookies = _cookies(scope)
+    token = cookies.get(f"access-token-{cookie_id}") or cookies.get(f"access-token-unsecure-{cookie_id}")
+    return tokens.get(token) if token else None
+
+
+async def _json(send, status: int, message: str, headers: dict | None = None) -> None:
+    body = json.dumps({"detail": message, "error": message}, ensure_ascii=False).encode("utf-8")
+    raw = [(b"content-type", b"application/json; charset=utf-8"), (b"content-length", str(len(body)).encode())]
+    raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})
+
+
+class LoginGuard:
+    """ASGI middleware inside Gradio's app: the session for everything but the login page."""
+
+    def __init__(self, app, throttle: Throttle):
+        self.app, self.throttle = app, throttle
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] not in ("http", "websocket"):
+            return await self.app(scope, receive, send)
+        method, route = scope.get("method", "GET"), _route(scope)
+        if scope["type"] == "http" and method == "POST" and route in _LOGIN:
+            return await self._login(scope, receive, send)
+        public = scope["type"] == "http" and ((method, route) in _PUBLIC or
+                                              (method in ("GET", "HEAD") and route.startswith(_PUBLIC_PREFIXES)))
+        if public or session_user(scope) is not None:
+            return await self.app(scope, receive, send)
+        if scope["type"] == "websocket":
+            return await send({"type": "websocket.close", "code": 4401})
+        await _json(send, 401, "需要登录：请先在网页上登录。")
+
+    async def _login(self, scope, receive, send):
+        client = (scope.get("client") or ("?", 0))[0]
+        wait = self.throttle.begin(client)
+        if wait:
+            log.warning("网页登录被限制：%s 在 %.0f 秒内失败次数过多", client, self.throttle.window)
+            return await _json(send, 429, f"登录失败次数过多，请 {int(wait) + 1} 秒后再试。",
+                               {"Retry-After": str(int(wait) + 1)})
+        body, status = b"", [0]
+        try:
+            more = True
+            while more:
+                message = await receive()
+                body += message.get("body", b"")
+                more = message.get("more_body", False)
+                if len(body) > _MAX_LOGIN_BODY:
+                    return await _json(send, 413, "登录请求过大。")
+
+            async def replay():
+                nonlocal body
+                chunk, body = body, b""
+                return {"type": "http.request", "body": chunk, "more_body": False}
+
+            async def watch(message):
+                if message["type"] == "http.response.start":
+                    status[0] = message["status"]
+                    if status[0] != 200:  # each further wrong guess from this client waits longer for its answer
+                        await asyncio.sleep(min(0.25 * (self.throttle.failures(client) + 1), 2.0))
+                await send(message)
+
+            await self.app(scope, replay, watch)
+        finally:
+            failed = status[0] != 200
+            failures = self.throttle.end(client, failed)
+            if failed:
+                user = (parse_qs(body.decode("utf-8", "replace")).get("username") or ["?"])[0][:40]
+                log.warning("网页登录失败：用户 %r，来自 %s（%d 秒内第 %d 次）", user, client, self.throttle.window,
+                            failures)
+
+
+def app_kwargs(settings: Settings) -> dict:
+    """What `launch(app_kwargs=…)` or `mount_gradio_app(app_kwargs=…)` needs to guard Gradio's app (nothing
+    without ASSISTANT_AUTH: the local single-user default)."""
+    if not settings.auth:
+        return {}
+    throttle = Throttle(settings.login_max_failures, settings.login_window)
+    return {"middleware": [Middleware(LoginGuard, throttle=throttle)]}
