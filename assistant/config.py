@@ -121,6 +121,7 @@ class Settings:
     auth: tuple[tuple[str, str], ...] = ()  # (user, password) pairs; empty means no login
     login_max_failures: int = 5  # failed logins per client within login_window seconds before it must wait
     login_window: float = 300.0
+    upload_keep_seconds: int = 900  # uploads are removed after use, and any left (never used) after this long
     eval_gold: Path = PROJECT_ROOT / "eval" / "gold.jsonl"  # the set the 评测 tab runs
 
     @property
@@ -158,6 +159,7 @@ class Settings:
             auth=_auth(env.get("ASSISTANT_AUTH")),
             login_max_failures=_env_int("ASSISTANT_LOGIN_MAX_FAILURES", cls.login_max_failures),
             login_window=_env_float("ASSISTANT_LOGIN_WINDOW", cls.login_window),
+            upload_keep_seconds=_env_int("ASSISTANT_UPLOAD_KEEP_SECONDS", cls.upload_keep_seconds),
             eval_gold=Path(env.get("ASSISTANT_EVAL_GOLD") or cls.eval_gold),
         )
         overrides = {k: (Path(v) if k.endswith("_dir") and v is not None else v)

@@ -29,6 +29,7 @@ from assistant.config import Settings
 from assistant.corpus.library import Library
 from assistant.corpus.plan import DocumentInfo, IngestReport, Preview, RemoveReport
 from assistant import files
+from assistant.domain.places import city_list
 from assistant.domain.status import StoreStatus
 from assistant.domain.values import Answer, Citation
 from assistant.errors import AssistantError, DocumentNotFoundError, IndexMismatchError, QuestionError, StorageError
@@ -249,7 +250,7 @@ class Assistant:
                  detect_places: bool = True) -> list[Citation]:
         """Ranked clauses. `mode` ('hybrid', 'dense', 'bm25') and `detect_places=False` (no city
         filter taken from the question) exist for evaluation ablations."""
-        return self.answerer.retrieve(self._check(question), k, cities, mode, detect_places)
+        return self.answerer.retrieve(self._check(question), k, city_list(cities), mode, detect_places)
 
     def ask(self, question: str, cities: list[str] | None = None, mode: str | None = None) -> Answer:
         """The final answer of `ask_stream` (mode: "extractive", "llm", or None for the configured default)."""
@@ -262,21 +263,21 @@ class Assistant:
                    mode: str | None = None) -> Iterator[str | Answer]:
         """Yield text deltas while a model writes (LLM mode only), then the final checked Answer."""
         question = self._check(question)
-        yield from self.answerer.ask_stream(question, cities, mode)
+        yield from self.answerer.ask_stream(question, city_list(cities), mode)
 
     def follow_up(self, message: str, previous=None, cities: list[str] | None = None):
         """The question a chat turn asks: "那长沙呢？" after a question about 青岛 asks it about 长沙; a question
         naming no city keeps the previous turn's cities. Returns a `Turn` (remember it as the next `previous`)."""
-        return resolve(message, previous, self.cities, cities)
+        return resolve(message, previous, self.cities, city_list(cities))
 
     def compare(self, question_or_topic: str, cities: list[str] | None = None) -> Comparison:
         """The same question (or catalogue topic) answered per city: each city's governing clauses,
         quoted verbatim with their key figures, or an explicit 未作规定."""
-        return self.answerer.compare(self._check(question_or_topic), cities)
+        return self.answerer.compare(self._check(question_or_topic), city_list(cities))
 
     def compare_matrix(self, cities: list[str] | None = None) -> Matrix:
         """Every catalogue topic × every city."""
-        return self.answerer.compare_matrix(cities)
+        return self.answerer.compare_matrix(city_list(cities))
 
     # ------------------------------------------------------------ charters (no index needed)
     @cached_property

@@ -6,6 +6,7 @@ where every piece of document, model and user text is escaped."""
 from __future__ import annotations
 
 
+import logging
 import sys
 
 from assistant import config  # noqa: F401  (GRADIO_ANALYTICS_ENABLED=False before gradio loads)
@@ -15,14 +16,15 @@ import gradio as gr
 from assistant.config import Settings
 from assistant.errors import AssistantError
 from assistant.interfaces.facade import Assistant
-from assistant.interfaces.web import auth, chat, charter, compare, evaluation, library, views
+from assistant.interfaces.web import chat, charter, compare, evaluation, guard, library, views
 from assistant.interfaces.web.chat import chat_reply  # noqa: F401  (the chat turn, for tests and embedding)
 from assistant.interfaces.web.common import bind, Downloads
 
 
 def build_app(assistant: Assistant) -> gr.Blocks:
     downloads = Downloads()
-    with gr.Blocks(title="集团化办学政策助手") as demo:
+    keep = assistant.settings.upload_keep_seconds  # uploads never used (or abandoned) go after this long
+    with gr.Blocks(title="集团化办学政策助手", delete_cache=(max(1, min(300, keep // 2)), keep)) as demo:
         gr.HTML('<div class="pa-header"><h2 style="margin:.2em 0">集团化办学政策助手</h2>'
                 '<div style="color:#6b7280">按城市检索集团化办学政策条款，回答均逐字引用原文出处。</div></div>')
         for note in assistant.notes:  # what start-up had to say (a read-only index, an update that failed)
@@ -53,7 +55,7 @@ def main(host: str | None = None, port: int | None = None) -> None:
     demo.queue(default_concurrency_limit=8, max_size=256).launch(
         server_name=host or settings.host, server_port=port or settings.port,
         auth=list(settings.auth) or None, show_error=False, footer_links=[], max_file_size="20mb",
-        css=views.CSS, js=views.JS, theme=gr.themes.Soft(), app_kwargs=auth.app_kwargs(settings))
+        css=views.CSS, js=views.JS, theme=gr.themes.Soft(), app_kwargs=guard.app_kwargs(settings))
 
 
 def start(host: str | None = None, port: int | None = None) -> Assistant:
@@ -65,6 +67,8 @@ def start(host: str | None = None, port: int | None = None) -> Assistant:
         if done == total or done % 256 == 0:
             say(f"正在嵌入条款 {done}/{total}")
 
+    # warnings (failed logins, a damaged vector store) go to the console with the time they happened
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         settings = Settings.from_env()
         return Assistant(settings=settings).open(progress=progress, notify=say)

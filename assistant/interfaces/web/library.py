@@ -8,7 +8,7 @@ import gradio as gr
 from assistant.domain.values import STATUS_LABELS
 from assistant.errors import AssistantError
 from assistant.interfaces.web import views
-from assistant.interfaces.web.common import bind, failure
+from assistant.interfaces.web.common import bind, discard_upload, failure
 
 UPLOAD_TYPES = [".pdf", ".docx", ".txt", ".md"]
 STATUS_BY_LABEL = {label: key for key, label in STATUS_LABELS.items()}
@@ -75,6 +75,8 @@ def do_ingest(assistant, file, title, city, doc_number, date, status, progress=g
         report = assistant.ingest(file, filename=Path(file).name, overrides=overrides, progress=step)
     except Exception as exc:  # noqa: BLE001
         return views.message_html(failure(exc)), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+    finally:
+        discard_upload(file)  # the corpus keeps its own copy; the upload folder keeps nothing
     actions = {"added": "已导入", "replaced": "已替换", "updated": "已更新", "unchanged": "文档库中已有该文件，未做更改"}
     lines = [f"{actions.get(report.action, report.action)}：{report.title}（{report.city}，{report.clauses} 个条款，"
              f"用时 {report.seconds:.1f} 秒）", *report.warnings]

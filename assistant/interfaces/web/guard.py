@@ -1,15 +1,19 @@
-"""Login for the web app (ASSISTANT_AUTH): every route needs the session except the login page itself, and
-failed logins are throttled per client and logged.
+"""What every request to the web app passes before Gradio sees it: two ASGI middlewares inside Gradio's app.
 
-Gradio checks the session on most of its routes but not all (`/gradio_api/cancel`, `/reset`, heartbeats and
-startup events answered without it), so one ASGI middleware inside Gradio's app decides for every request: the
-login page and its static files pass; `POST /login` passes unless the client has failed too often; anything
-else needs a cookie naming a session Gradio opened at login."""
+- `LoginGuard` (with ASSISTANT_AUTH): every route needs the session except the login page itself; failed logins
+  are throttled per client and logged. Gradio checks the session on most of its routes but not all
+  (`/gradio_api/cancel`, `/reset`, heartbeats and startup events answered without it), so the guard decides for
+  every request: the login page and its static files pass; `POST /login` passes unless the client has failed
+  too often; anything else needs a cookie naming a session Gradio opened at login.
+- `RequestCheck`: a call of a named endpoint (`/gradio_api/call/ask`, `/run/ask`, …) whose body is not a JSON
+  object with a `data` list holding every input gets a 400 with a clear message (Gradio answers some of these
+  with a 500)."""
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
+import re
 import threading
 import time
 from collections import defaultdict, deque
@@ -23,8 +27,7 @@ log = logging.getLogger("assistant.auth")
 
 # what the login page needs before anyone has logged in
 _PUBLIC = {("GET", "/"), ("HEAD", "/"), ("GET", "/favicon.ico"), ("GET", "/theme.css"), ("GET", "/robots.txt"),
-           ("GET", "/manifest.json"), ("GET", "/gradio_api/login_check"), ("GET", "/gradio_api/login_check/"),
-           ("GET", "/login_check"), ("GET", "/login_check/")}
+           ("GET", "/manifest.json")}
 _PUBLIC_PREFIXES = ("/assets/", "/static/", "/pwa_icon", "/gradio_api/assets/", "/gradio_api/static/")
 _LOGIN = ("/login", "/login/", "/gradio_api/login", "/gradio_api/login/")
 _MAX_LOGIN_BODY = 16 * 1024
@@ -107,6 +110,13 @@ async def _json(send, status: int, message: str, headers: dict | None = None) ->
     await send({"type": "http.response.body", "body": body})
 
 
+def _starting(scope, route: str) -> bool:
+    """Gradio's launch() calls its own startup-events route, once, without a session; afterwards that route
+    needs one like any other."""
+    return route.rstrip("/") == "/gradio_api/startup-events" and \
+        getattr(scope.get("app"), "startup_events_triggered", True) is False
+
+
 class LoginGuard:
     """ASGI middleware inside Gradio's app: the session for everything but the login page."""
 
@@ -120,7 +130,8 @@ class LoginGuard:
         if scope["type"] == "http" and method == "POST" and route in _LOGIN:
             return await self._login(scope, receive, send)
         public = scope["type"] == "http" and ((method, route) in _PUBLIC or
-                                              (method in ("GET", "HEAD") and route.startswith(_PUBLIC_PREFIXES)))
+                                              (method in ("GET", "HEAD") and route.startswith(_PUBLIC_PREFIXES)) or
+                                              _starting(scope, route))
         if public or session_user(scope) is not None:
             return await self.app(scope, receive, send)
         if scope["type"] == "websocket":
@@ -136,18 +147,10 @@ class LoginGuard:
                                {"Retry-After": str(int(wait) + 1)})
         body, status = b"", [0]
         try:
-            more = True
-            while more:
-                message = await receive()
-                body += message.get("body", b"")
-                more = message.get("more_body", False)
-                if len(body) > _MAX_LOGIN_BODY:
-                    return await _json(send, 413, "登录请求过大。")
-
-            async def replay():
-                nonlocal body
-                chunk, body = body, b""
-                return {"type": "http.request", "body": chunk, "more_body": False}
+            body = await _read_body(receive, _MAX_LOGIN_BODY)
+            if body is None:
+                body = b""
+                return await _json(send, 413, "登录请求过大。")
 
             async def watch(message):
                 if message["type"] == "http.response.start":
@@ -156,7 +159,7 @@ class LoginGuard:
                         await asyncio.sleep(min(0.25 * (self.throttle.failures(client) + 1), 2.0))
                 await send(message)
 
-            await self.app(scope, replay, watch)
+            await self.app(scope, _replay(body), watch)
         finally:
             failed = status[0] != 200
             failures = self.throttle.end(client, failed)
@@ -166,10 +169,89 @@ class LoginGuard:
                             failures)
 
 
+async def _read_body(receive, limit: int) -> bytes | None:
+    """The whole request body, or None when it is larger than `limit`."""
+    body, more = b"", True
+    while more:
+        message = await receive()
+        body += message.get("body", b"")
+        more = message.get("more_body", False)
+        if len(body) > limit:
+            return None
+    return body
+
+
+def _replay(body: bytes):
+    sent = False
+
+    async def receive():
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+    return receive
+
+
+_CALL = re.compile(r"^(?:/gradio_api)?/(?:run|api|call)/([\w-]+)/?$")
+_MAX_CALL_BODY = 2 * 1024 * 1024
+_EXAMPLE = '例如 {"data": ["长沙集团化办学的合作期限是多久？", []]}'
+
+
+def _inputs(app, api_name: str) -> int | None:
+    """How many inputs the endpoint `api_name` takes (None: no such endpoint here)."""
+    try:
+        fns = app.get_blocks().fns.values()
+    except Exception:  # noqa: BLE001 — not a Gradio app: nothing to check against
+        return None
+    for fn in fns:
+        if getattr(fn, "api_name", None) == api_name:
+            return len(fn.inputs)
+    return None
+
+
+class RequestCheck:
+    """ASGI middleware: the body of a named endpoint's call is checked before Gradio parses it."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        match = _CALL.match(_route(scope)) if scope["type"] == "http" and scope.get("method") == "POST" else None
+        if match is None:
+            return await self.app(scope, receive, send)
+        body = await _read_body(receive, _MAX_CALL_BODY)
+        if body is None:
+            return await _json(send, 413, f"请求体过大（上限 {_MAX_CALL_BODY // 1024 // 1024} MB）。")
+        problem = _body_problem(body, match.group(1), _inputs(scope.get("app"), match.group(1)))
+        if problem:
+            return await _json(send, 400, problem)
+        await self.app(scope, _replay(body), send)
+
+
+def _body_problem(body: bytes, name: str, inputs: int | None) -> str | None:
+    if not body.strip():
+        return f"请求体为空：应为 JSON 对象，{_EXAMPLE}。"
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return f"请求体不是有效的 JSON：{_EXAMPLE}。"
+    if not isinstance(data, dict):
+        return f"请求体应为 JSON 对象，{_EXAMPLE}。"
+    values = data.get("data")
+    if not isinstance(values, list):
+        return f"请求体缺少 data 列表（按顺序给出各参数），{_EXAMPLE}。"
+    if inputs is not None and len(values) < inputs:
+        return f"参数不足：/{name} 需要 {inputs} 个参数，收到 {len(values)} 个，{_EXAMPLE}。"
+    return None
+
+
 def app_kwargs(settings: Settings) -> dict:
-    """What `launch(app_kwargs=…)` or `mount_gradio_app(app_kwargs=…)` needs to guard Gradio's app (nothing
-    without ASSISTANT_AUTH: the local single-user default)."""
-    if not settings.auth:
-        return {}
-    throttle = Throttle(settings.login_max_failures, settings.login_window)
-    return {"middleware": [Middleware(LoginGuard, throttle=throttle)]}
+    """What `launch(app_kwargs=…)` or `mount_gradio_app(app_kwargs=…)` needs to guard Gradio's app. Without
+    ASSISTANT_AUTH (the local single-user default) there is no login, but bodies are still checked; with it the
+    login guard comes first, so nothing of a request is read before its session is."""
+    middleware = [Middleware(RequestCheck)]
+    if settings.auth:
+        throttle = Throttle(settings.login_max_failures, settings.login_window)
+        middleware.insert(0, Middleware(LoginGuard, throttle=throttle))
+    return {"middleware": middleware}
