@@ -41,6 +41,7 @@ bench: install
 	$(PY) benchmarks/bench_ingest.py
 	$(PY) benchmarks/bench_app.py
 	$(PY) benchmarks/bench_mixed.py
+	$(PY) benchmarks/bench_api.py
 	$(PY) benchmarks/bench_scale.py $(BENCH_ARGS)
 
 # Evaluate on eval/gold.jsonl, fail below eval/thresholds.toml, and publish the latest summary and chart.

@@ -115,6 +115,13 @@ class Settings:
     max_ingest_chars: int = 400_000
     parse_timeout: float = 60.0
     parse_memory_mb: int = 1024
+    # OCR of scans and images (same subprocess): at most this many pages, each allowed this much wall time
+    # on top of parse_timeout, in an address space this large (the recognition models alone map ~0.9 GB)
+    ocr_max_pages: int = 50
+    ocr_page_seconds: float = 60.0
+    ocr_memory_mb: int = 2560
+    ocr_min_confidence: float = 0.80  # pages read with less are reported and left out, not indexed as garbage
+    max_image_pixels: int = 40_000_000  # an image or rendered page above this is refused before decoding
     # web app
     host: str = "127.0.0.1"
     port: int = 7860
@@ -154,6 +161,9 @@ class Settings:
             min_free_mb=_env_float("ASSISTANT_MIN_FREE_MB", cls.min_free_mb),
             parse_timeout=_env_float("ASSISTANT_PARSE_TIMEOUT", cls.parse_timeout),
             parse_memory_mb=_env_int("ASSISTANT_PARSE_MEMORY_MB", cls.parse_memory_mb),
+            ocr_max_pages=_env_int("ASSISTANT_OCR_MAX_PAGES", cls.ocr_max_pages),
+            ocr_page_seconds=_env_float("ASSISTANT_OCR_PAGE_SECONDS", cls.ocr_page_seconds),
+            ocr_memory_mb=_env_int("ASSISTANT_OCR_MEMORY_MB", cls.ocr_memory_mb),
             host=env.get("ASSISTANT_HOST") or cls.host,
             port=_env_int("ASSISTANT_PORT", cls.port),
             auth=_auth(env.get("ASSISTANT_AUTH")),

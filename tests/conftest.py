@@ -32,13 +32,15 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch, tmp_path_factory):
-    """No test reads or writes the developer's index/ or the network."""
+    """No test reads or writes the developer's index/, data/ or the network."""
     for name in ("ASSISTANT_CORPUS_DIR", "ASSISTANT_INDEX_DIR", "ASSISTANT_EMBEDDER", "CHROMA_HOST",
                  "CHROMA_PORT", "ASSISTANT_AUTH"):
         monkeypatch.delenv(name, raising=False)
     for name in [n for n in os.environ if n.startswith("ASSISTANT_LLM_")]:  # no test reaches a real LLM service
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("ASSISTANT_JIEBA_CACHE", str(tmp_path_factory.getbasetemp() / "jieba"))
+    # the app's own state (conversations, feedback, evaluation runs) never lands in the developer's data/
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path_factory.getbasetemp() / "data"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
 
 

@@ -17,7 +17,7 @@ def cite(record: ChunkRecord, score: float, n: int, quote: str) -> Citation:
     """A retrieved row as users see it: the one place a Citation is made from the index."""
     return Citation(chunk_id=record.chunk_id, doc_id=record.doc_id, title=record.title, city=record.city,
                     doc_number=record.doc_number, clause=record.clause, status=record.status, text=record.text,
-                    score=round(score, 4), n=n, quote=quote)
+                    score=round(score, 4), n=n, quote=quote, ocr=record.ocr)
 
 
 def best_quote(text: str, question: str) -> str:
@@ -103,7 +103,7 @@ def compose(question: str, hits: list[Hit], records: list[ChunkRecord], docs: di
 
 
 def status_notices(citations: tuple[Citation, ...], docs: dict[str, dict]) -> list[str]:
-    """Warnings for cited clauses that are not normative text (drafts, interpretations)."""
+    """Warnings for cited clauses that are not normative text (drafts, interpretations) or were read by OCR."""
     notices: list[str] = []
     for c in citations:
         if c.status == "draft":
@@ -112,6 +112,8 @@ def status_notices(citations: tuple[Citation, ...], docs: dict[str, dict]) -> li
             target = docs.get(docs.get(c.doc_id, {}).get("interprets") or "", {}).get("title")
             basis = f"以《{target}》正文为准" if target else "以正式文件为准"
             notices.append(f"[{c.n}] 出自{status_label(c.status)}，不是规范性条款，{basis}。")
+        if c.ocr:
+            notices.append(f"[{c.n}] 的文字由扫描件经 OCR 识别，可能有个别错字，请以原件为准。")
     return notices
 
 

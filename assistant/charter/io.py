@@ -7,6 +7,7 @@ from pathlib import Path
 from assistant.errors import CharterError
 from assistant.domain.segment import cn_ordinal
 from assistant.charter.skeleton import Skeleton
+from assistant.charter.check import CharterReport
 
 TEXT_SUFFIXES = (".txt", ".md", ".markdown")
 SUFFIXES = (*TEXT_SUFFIXES, ".docx")
@@ -95,4 +96,57 @@ def skeleton_docx(skeleton: Skeleton):
             document.add_paragraph(f"第{cn_ordinal(n)}条　{article.text}")
             for line in article.notes(skeleton.city):
                 note(line)
+    return document
+
+
+def write_report(report: CharterReport, path: str | Path) -> Path:
+    """Write a check report as .md or .docx (chosen by the suffix). Requirement ids stay in both, for tooling."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".md", ".docx"):
+        raise CharterError(f"检查报告只能保存为 .md 或 .docx：{path.name}")
+    if not path.parent.is_dir():
+        raise CharterError(f"输出目录不存在：{path.parent}")
+    if suffix == ".md":
+        path.write_text(report.to_markdown(), encoding="utf-8")
+    else:
+        report_docx(report).save(str(path))
+    return path
+
+
+def report_docx(report: CharterReport):
+    """The check report as a python-docx Document, in the order of `CharterReport.to_markdown`."""
+    import docx
+    from docx.oxml.ns import qn
+    from docx.shared import Pt, RGBColor
+
+    document = docx.Document()
+    normal = document.styles["Normal"]
+    normal.font.name = _FONT
+    normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), _FONT)
+
+    def grey(text: str) -> None:
+        run = document.add_paragraph().add_run(text)
+        run.font.size = Pt(9)
+        run.font.color.rgb = RGBColor(*_NOTE_GREY)
+
+    document.add_heading(f"章程合规检查报告：{report.city}", level=0)
+    document.add_paragraph(f"集团类型：{report.group_type or '未指定'}")
+    document.add_paragraph(f"检查结果：{report.summary}")
+    for notice in report.notices:
+        grey(f"提示：{notice}")
+    for status, title in (("conflict", "冲突（须修改）"), ("missing", "缺失（须补充）"), ("met", "已符合")):
+        results = report.by_status(status)
+        if not results:
+            continue
+        document.add_heading(f"{title}：{len(results)} 项", level=1)
+        for n, r in enumerate(results, start=1):
+            req = r.requirement
+            tag = "待确认｜" if req.provisional else ""
+            document.add_heading(f"{n}. {req.summary}〔{tag}{req.kind_label}｜{req.id}〕", level=2)
+            for label, value in (("适用情形", req.condition), ("草案原文", f"「{r.evidence}」" if r.evidence else ""),
+                                 ("说明", r.note), ("依据", req.source.citation)):
+                if value:
+                    document.add_paragraph(f"{label}：{value}", style="List Bullet")
+            grey(req.source.quote)
     return document

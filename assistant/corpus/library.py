@@ -78,15 +78,16 @@ class Library:
         return chunk_document(doc_id, self.text(doc_id), self.settings.max_chunk_tokens)
 
     # ------------------------------------------------------------ extraction, once per file
-    def _extract(self, data: bytes, name: str) -> Extracted:
+    def _extract(self, data: bytes, name: str, progress=None) -> Extracted:
         """Parse a file in the bounded subprocess, or reuse the parse of the same bytes (the preview's): a
-        hostile file costs its parse limit once, not on preview and again on confirm."""
+        hostile file costs its parse limit once, not on preview and again on confirm (and a scan is read by
+        OCR once)."""
         key = hashlib.sha256(data).hexdigest() + "\0" + name.rsplit(".", 1)[-1].lower()
         with self._extracted_lock:
             if key in self._extracted:
                 self._extracted.move_to_end(key)
                 return self._extracted[key]
-        extracted = extract(data, name, self.limits)
+        extracted = extract(data, name, self.limits, progress)
         with self._extracted_lock:
             self._extracted[key] = extracted
             while len(self._extracted) > _EXTRACTED_KEPT:
@@ -98,16 +99,17 @@ class Library:
 
     # ------------------------------------------------------------ preview
     def preview(self, source, filename: str | None = None, overrides: Mapping[str, str] | None = None,
-                replace_id: str | None = None) -> Preview:
+                replace_id: str | None = None, progress=None) -> Preview:
         data, name = read_source(source, filename, self.limits)
-        return self._plan(data, name, self._extract(data, name), overrides, replace_id, self.entries()).preview
+        extracted = self._extract(data, name, progress)
+        return self._plan(data, name, extracted, overrides, replace_id, self.entries()).preview
 
     # ------------------------------------------------------------ add
     def add(self, source, apply: Apply, filename: str | None = None, overrides: Mapping[str, str] | None = None,
             replace_id: str | None = None, progress=None) -> IngestReport:
         started = time.perf_counter()
         data, name = read_source(source, filename, self.limits)
-        extracted = self._extract(data, name)  # slow and bounded: outside the lock
+        extracted = self._extract(data, name, progress)  # slow and bounded: outside the lock
         with self._lock():
             self._recover_locked()
             manifest = read_manifest(self.dir)
@@ -118,7 +120,7 @@ class Library:
                 build = apply(list_documents(self.dir, manifest), progress)
                 return IngestReport(p.doc_id, "unchanged", p.metadata.title, p.metadata.city, p.metadata.status,
                                     len(plan.chunks), build.embedded, build.added, build.removed,
-                                    time.perf_counter() - started, p.warnings)
+                                    time.perf_counter() - started, p.warnings, p.ocr)
             require(p.metadata, p.missing)
             if not plan.chunks:
                 raise IngestError("文件中没有识别出任何条款（需要以“。”结尾的完整句子），未导入")
@@ -133,7 +135,7 @@ class Library:
             action = {"add": "added", "replace": "replaced", "update": "updated"}[p.action]
             return IngestReport(p.doc_id, action, p.metadata.title, p.metadata.city, p.metadata.status,
                                 len(plan.chunks), build.embedded, build.added, build.removed,
-                                time.perf_counter() - started, p.warnings)
+                                time.perf_counter() - started, p.warnings, p.ocr)
 
     # ------------------------------------------------------------ remove
     def remove(self, doc_id: str, apply: Apply, progress=None) -> RemoveReport:

@@ -28,9 +28,13 @@ class DocEntry:
     date: str | None = None
     short_title: str | None = None
     interprets: str | None = None
+    ocr: bool = False  # some of the text was read from a scan by OCR
 
     def meta(self) -> dict:
-        return {k: getattr(self, k) for k in META_FIELDS}
+        meta = {k: getattr(self, k) for k in META_FIELDS}
+        if self.ocr:  # only when set, so the digests of all other documents stay what they were
+            meta["ocr"] = True
+        return meta
 
     def read_text(self) -> str:
         try:
@@ -75,7 +79,7 @@ def list_documents(corpus_dir: Path, manifest: dict | None = None) -> list[DocEn
         path = (corpus_dir / entry["file"]).resolve()
         if root not in path.parents:
             raise CorpusError(f"文档 {entry['doc_id']} 的文件路径超出语料目录")
-        entries.append(DocEntry(path=path, **{k: entry.get(k) for k in META_FIELDS}))
+        entries.append(DocEntry(path=path, ocr=bool(entry.get("ocr")), **{k: entry.get(k) for k in META_FIELDS}))
     if not entries:
         raise CorpusError("语料目录中没有任何文档")
     return entries
@@ -88,7 +92,8 @@ def load_corpus(corpus_dir: Path, manifest: dict | None = None) -> list[PolicyDo
 
 def document_digest(meta: dict, text_sha256: str) -> str:
     """What a document's index rows depend on: its metadata and its text."""
-    payload = json.dumps([meta.get(k) for k in META_FIELDS], ensure_ascii=False) + text_sha256
+    values = [meta.get(k) for k in META_FIELDS] + (["ocr"] if meta.get("ocr") else [])
+    payload = json.dumps(values, ensure_ascii=False) + text_sha256
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
 
 

@@ -43,6 +43,7 @@ class Preview:
     warnings: tuple[str, ...]
     text: str
     replaces: str | None = None  # doc_id of the document a replace supersedes
+    ocr: dict | None = None  # OcrInfo.to_dict() when some of the text was read by OCR
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -63,6 +64,7 @@ class IngestReport:
     removed: int
     seconds: float
     warnings: tuple[str, ...] = ()
+    ocr: dict | None = None  # OcrInfo.to_dict() when some of the text was read by OCR
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -96,6 +98,7 @@ class DocumentInfo:
     ingested_at: str | None = None
     interprets: str | None = None
     chunks: int | None = None  # in the built index; None when the index has not been built
+    ocr: dict | None = None  # how the text was read by OCR (confidence, pages, low-confidence pages)
 
     @property
     def ingested(self) -> bool:
@@ -104,7 +107,7 @@ class DocumentInfo:
     @classmethod
     def of(cls, entry: dict, chunks: int | None) -> "DocumentInfo":
         known = {k: entry.get(k) for k in ("short_title", "issuer", "doc_number", "date", "source",
-                                           "original_name", "sha256", "ingested_at", "interprets")}
+                                           "original_name", "sha256", "ingested_at", "interprets", "ocr")}
         return cls(entry["doc_id"], entry["title"], entry["city"], entry["status"], file=entry["file"],
                    chunks=chunks, **known)
 
@@ -215,13 +218,14 @@ def make_plan(data: bytes, name: str, extracted: Extracted, overrides, replace_i
         doc_id=doc_id, action=action, filename=safe_name(name), format=extracted.format, sha256=sha,
         metadata=meta, detected=detected, missing=meta.missing(), clauses=tuple(c.clause for c in chunks),
         characters=len(extracted.text), pages=extracted.pages, warnings=extracted.warnings,
-        text=extracted.text, replaces=target["doc_id"] if action == "replace" else None)
+        text=extracted.text, replaces=target["doc_id"] if action == "replace" else None,
+        ocr=extracted.ocr.to_dict() if extracted.ocr else None)
     return Plan(preview, chunks, target)
 
 
 
 _ENTRY_ORDER = ("doc_id", "file", "title", "short_title", "city", "issuer", "doc_number", "date", "status",
-                "interprets", "source", "original_name", "format", "sha256", "ingested_at")
+                "interprets", "source", "original_name", "format", "ocr", "sha256", "ingested_at")
 
 
 def _ordered(entry: dict) -> dict:
@@ -244,6 +248,10 @@ def new_entry(plan: Plan, name: str, text: str, data: bytes, entries: list[dict]
     entry.update(p.metadata.to_dict())
     entry.update({"sha256": p.sha256, "original_name": p.filename, "format": p.format,
                   "ingested_at": time.strftime("%Y-%m-%dT%H:%M:%S")})
+    if p.ocr:
+        entry["ocr"] = p.ocr
+    else:
+        entry.pop("ocr", None)  # a text version replacing a scan is no longer OCR text
     if p.metadata.status == "interpretation" and not entry.get("interprets"):
         interprets = _interpreted(p.metadata, entries)
         if interprets:

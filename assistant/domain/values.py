@@ -5,6 +5,7 @@ from dataclasses import asdict, dataclass, field
 
 PATH_SEPARATOR = " › "
 NOT_SPECIFIED_LABEL = "未作规定"  # a city whose documents do not address a question
+OCR_LABEL = "OCR 识别"  # shown beside a citation whose text was read from a scan
 
 # A document's status: the code stored in manifests and indexes, and the label users read.
 STATUS_LABELS = {
@@ -75,10 +76,12 @@ class Citation:
     score: float
     n: int = 0
     quote: str = ""  # the verbatim sentence(s) of `text` that answer the question
+    ocr: bool = False  # the text was read from a scan by OCR (may hold recognition errors)
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["status_label"] = status_label(self.status)
+        d["source_label"] = OCR_LABEL if self.ocr else ""
         return d
 
 

@@ -80,7 +80,8 @@ def write_run(run: EvalRun, runs_dir: Path) -> Path:
         n += 1
         out = runs_dir / f"{stamp}-{n}"
     out.mkdir(parents=True)
-    (out / "config.json").write_text(json.dumps(run.config, ensure_ascii=False, indent=2), encoding="utf-8")
+    config = {**run.config, "seconds": run.seconds, "items": len(run.results)}  # for time estimates
+    (out / "config.json").write_text(json.dumps(config, ensure_ascii=False, indent=2), encoding="utf-8")
     (out / "metrics.json").write_text(json.dumps(run.metrics, ensure_ascii=False, indent=2), encoding="utf-8")
     with open(out / "items.jsonl", "w", encoding="utf-8") as f:
         for r in run.results:
@@ -99,6 +100,23 @@ def previous_metrics(runs_dir: Path, current: Path) -> dict | None:
         return json.loads(runs[-1].read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError):
         return None
+
+
+def last_run(runs_dir: Path, before: str | None = None) -> dict | None:
+    """The newest readable run in `runs_dir` (older than the run named `before`, when given): its directory
+    name, metrics, item count, seconds and mode."""
+    for metrics_file in sorted(Path(runs_dir).glob("*/metrics.json"), reverse=True):
+        if before is not None and metrics_file.parent.name >= before:
+            continue
+        try:
+            metrics = json.loads(metrics_file.read_text(encoding="utf-8"))
+            config = json.loads((metrics_file.parent / "config.json").read_text(encoding="utf-8"))
+            items = config.get("items") or metrics["all"]["answers"]["items"]
+        except (OSError, json.JSONDecodeError, KeyError, TypeError):
+            continue
+        return {"name": metrics_file.parent.name, "metrics": metrics, "items": items,
+                "seconds": config.get("seconds"), "mode": config.get("mode")}
+    return None
 
 
 def _fmt(value) -> str:
@@ -188,17 +206,34 @@ def summary_markdown(run: EvalRun, previous: dict | None) -> str:
     return "\n".join(lines) + "\n"
 
 
+_CJK_FONTS = ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "SimHei")
+_CJK_FILES = ("wqy", "notosanscjk", "notosanssc", "sourcehansans", "simhei")
+
+
 def _font_family() -> list[str] | None:
-    """A CJK font if the system has one; otherwise the chart falls back to English labels."""
+    """A CJK font if the system has one; otherwise the chart falls back to English labels. Fonts installed
+    after matplotlib built its font cache are looked for among the system's font files."""
     from matplotlib import font_manager
 
-    for name in ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "SimHei"):
-        try:
-            font_manager.findfont(name, fallback_to_default=False)
-            return [name]
-        except ValueError:
-            continue
-    return None
+    def find() -> list[str] | None:
+        for name in _CJK_FONTS:
+            try:
+                font_manager.findfont(name, fallback_to_default=False)
+                return [name]
+            except ValueError:
+                continue
+        return None
+
+    found = find()
+    if found is None:
+        for path in font_manager.findSystemFonts():
+            if any(key in path.lower().replace("-", "").replace("_", "") for key in _CJK_FILES):
+                try:
+                    font_manager.fontManager.addfont(path)
+                except (OSError, RuntimeError, ValueError):
+                    continue
+        found = find()
+    return found
 
 
 _ENGLISH = {"fact": "fact", "colloquial": "colloquial", "lookup": "lookup", "numeric": "numeric",
@@ -220,32 +255,36 @@ def write_chart(run: EvalRun, path: Path) -> None:
 
     variants = list(run.metrics["all"]["retrieval"])
     width = 0.38
+    names = {"recall@5": "前5条命中率", "mrr@10": "排名得分（MRR@10）"} if zh else {}
     for i, key in enumerate(("recall@5", "mrr@10")):
         values = [run.metrics["all"]["retrieval"][v][key] or 0 for v in variants]
-        bars = left.bar([x + (i - 0.5) * width for x in range(len(variants))], values, width, label=key)
+        bars = left.bar([x + (i - 0.5) * width for x in range(len(variants))], values, width,
+                        label=names.get(key, key), color=("#2563eb", "#f59e0b")[i])
         left.bar_label(bars, fmt="%.2f", fontsize=7)
-    names = [VARIANTS[v][0].split("（")[0] if zh else v for v in variants]
-    left.set_xticks(range(len(variants)), names, rotation=20, ha="right", fontsize=8)
+    labels = [VARIANTS[v][0].split("（")[0] if zh else v for v in variants]
+    left.set_xticks(range(len(variants)), labels, rotation=20, ha="right", fontsize=8)
     left.set_ylim(0, 1.1)
-    left.set_title("检索方式对比" if zh else "Retrieval by variant")
-    left.legend(fontsize=8)
+    left.set_title("检索方式对比" if zh else "Retrieval by variant", pad=26)
 
     types = list(run.metrics["types"])
-    series = [("recall@5", lambda b: b["retrieval"].get("hybrid", {}).get("recall@5")),
+    series = [("前5条命中率" if zh else "recall@5", lambda b: b["retrieval"].get("hybrid", {}).get("recall@5")),
               ("引用准确率" if zh else "citation precision", lambda b: b["answers"]["citation_precision"]),
-              ("引用召回率" if zh else "citation recall", lambda b: b["answers"]["citation_recall"]),
-              ("拒答召回率" if zh else "abstention recall", lambda b: b["answers"]["abstention_recall"])]
+              ("引用完整率" if zh else "citation recall", lambda b: b["answers"]["citation_recall"]),
+              ("拒答率（应拒答题）" if zh else "abstention recall", lambda b: b["answers"]["abstention_recall"])]
     width = 0.2
+    colours = ("#2563eb", "#f59e0b", "#16a34a", "#dc2626")  # fixed: a series with no value must not shift them
     for i, (label, get) in enumerate(series):
         values = [get(run.metrics["types"][t]) for t in types]
         xs = [x + (i - 1.5) * width for x in range(len(types))]
         right.bar([x for x, v in zip(xs, values) if v is not None], [v for v in values if v is not None],
-                  width, label=label)
+                  width, label=label, color=colours[i])
     right.set_xticks(range(len(types)), [TYPE_LABELS[t] if zh else _ENGLISH[t] for t in types],
                      rotation=20, ha="right", fontsize=8)
     right.set_ylim(0, 1.1)
-    right.set_title("按题型" if zh else "By question type")
-    right.legend(fontsize=8, loc="lower left")
+    right.set_title("按题型" if zh else "By question type", pad=26)
+    # legends above the plots, outside the axes: inside they covered bars
+    for axis, columns in ((left, 2), (right, 4)):
+        axis.legend(fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=columns, frameon=False)
     fig.tight_layout()
-    fig.savefig(path)
+    fig.savefig(path, bbox_inches="tight")
     plt.close(fig)

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.domain.progress import EMBED, report
+
 
 class EmbeddingCache:
 
@@ -48,8 +50,7 @@ class EmbeddingCache:
             vectors = embedder.embed_passages([texts[i] for i in batch])
             self._store(model, [(digests[i], vectors[j]) for j, i in enumerate(batch)])
             found.update((digests[i], vectors[j]) for j, i in enumerate(batch))
-            if progress:
-                progress(min(start + batch_size, len(missing)), len(missing))
+            report(progress, min(start + batch_size, len(missing)), len(missing), EMBED)
         if not texts:
             return np.zeros((0, 0), dtype=np.float32), 0
         return np.stack([found[d] for d in digests]), len(missing)

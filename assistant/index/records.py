@@ -26,11 +26,13 @@ class ChunkRecord:
     ordinal: int
     part: int
     parts: int
+    ocr: bool = False  # the clause's document was (partly) read from a scan by OCR
 
     @classmethod
     def of(cls, chunk: Chunk, meta: dict) -> "ChunkRecord":
         return cls(chunk.chunk_id, chunk.doc_id, meta["city"], meta["title"], meta.get("doc_number"),
-                   meta["status"], chunk.clause, chunk.text, chunk.ordinal, chunk.part, chunk.parts)
+                   meta["status"], chunk.clause, chunk.text, chunk.ordinal, chunk.part, chunk.parts,
+                   bool(meta.get("ocr")))
 
     def embedding_text(self, short_title: str | None) -> str:
         # The heading path and the document travel with the clause, as RAGFlow's laws splitter does.

@@ -20,7 +20,7 @@ from assistant.answering.compare import Comparison, Matrix
 from assistant.answering.llm import LLMClient
 from assistant.answering.pipeline import Answerer
 from assistant.charter.check import CharterReport, check_charter, scope_for
-from assistant.charter.io import read_draft, write_skeleton
+from assistant.charter.io import read_draft, write_report, write_skeleton
 from assistant.charter.requirements import Requirement, RequirementBook, load_book
 from assistant.charter.skeleton import Skeleton, build_skeleton
 from assistant.charter.suggest import Candidate, suggest
@@ -37,7 +37,7 @@ from assistant.index.embedders import make_embedder
 from assistant.index.records import ChunkRecord
 from assistant.index.snapshot import Snapshot
 from assistant.index.writer import BuildReport, IndexWriter
-from assistant.retrieval.dialogue import resolve
+from assistant.retrieval.dialogue import Turn, resolve
 
 _READABLE = re.compile(r"[\w\u4e00-\u9fff]")
 log = logging.getLogger("assistant")
@@ -206,14 +206,18 @@ class Assistant:
         return sorted((r for r in snapshot.records if r.doc_id == doc_id), key=lambda r: r.ordinal)
 
     def preview(self, source, filename: str | None = None, overrides: dict | None = None,
-                replace: str | None = None) -> Preview:
+                replace: str | None = None, progress=None) -> Preview:
         """Extract text and metadata from a file (a path, or bytes with `filename`) without writing
-        anything: for the user to confirm or correct before `ingest` (which reuses this extraction)."""
-        return self.library.preview(source, filename, overrides, replace)
+        anything: for the user to confirm or correct before `ingest` (which reuses this extraction).
+        `progress(done, total)` hears of the pages of a scan read by OCR (with `stage="ocr"` when it takes
+        a `stage` keyword)."""
+        return self.library.preview(source, filename, overrides, replace, progress)
 
     def ingest(self, source, filename: str | None = None, overrides: dict | None = None,
                replace: str | None = None, progress=None) -> IngestReport:
-        """Add a PDF/DOCX/TXT/MD policy (a path, or bytes with `filename`) to the corpus and the index.
+        """Add a PDF/DOCX/TXT/MD policy or a PNG/JPEG scan (a path, or bytes with `filename`) to the corpus
+        and the index. `progress(done, total)` hears of the pages OCR reads and then of the clauses embedded;
+        a callback taking a `stage` keyword is told which ("ocr", "embed").
 
         `overrides` maps title/short_title/city/issuer/doc_number/date/status to values that win over
         the detected ones. The same file twice changes nothing; a new version of a document already
@@ -321,3 +325,26 @@ class Assistant:
     def suggest_requirements(self, doc_id: str) -> list[Candidate]:
         """Obligation-like sentences of a document, for a person to confirm as requirements."""
         return suggest(self.charter_book, doc_id)
+
+    # ---- web (issue 18)
+    def corpus_hash(self) -> str | None:
+        """The corpus the current index was built from: stored with feedback, to know what an answer saw."""
+        return self.snapshot.manifest.get("corpus_hash")
+
+    @staticmethod
+    def resume(question: str, cities) -> Turn:
+        """The follow-up context of a reopened conversation: its last question and the cities it answered."""
+        return Turn(question, tuple(cities or ()))
+
+    @staticmethod
+    def last_evaluation(runs_dir: Path, before: str | None = None) -> dict | None:
+        """The newest run in `runs_dir` (older than run `before`): {"name", "metrics", "items", "seconds",
+        "mode"}, or None."""
+        from assistant.evaluation.report import last_run
+
+        return last_run(runs_dir, before)
+
+    @staticmethod
+    def write_charter_report(report: CharterReport, path: str | Path) -> Path:
+        """Save a charter check report as Markdown or Word (by the file's extension), requirement ids included."""
+        return write_report(report, path)

@@ -51,8 +51,9 @@ def _with_cities(previous: str, cities: tuple[str, ...], known: list[str]) -> st
     places = find_places(previous, known).covered
     if places:
         # replace the first mention with the new cities and drop the others
-        spans = sorted(((previous.find(a), a) for c in places for a in aliases(c) if a in previous))
-        first_at, first = spans[0]
+        # the first mention, and of the aliases starting there the longest ("长沙市", not "长沙" leaving "市")
+        spans = sorted(((previous.find(a), -len(a), a) for c in places for a in aliases(c) if a in previous))
+        first_at, _, first = spans[0]
         head, tail = previous[:first_at], previous[first_at + len(first):]
         return head + named + _strip_places(tail, known)
     return named + previous

@@ -18,7 +18,7 @@ from assistant.domain.markup import safe_name
 from assistant.corpus.metadata import DocMeta, jurisdiction, suggest
 
 from tests.conftest import CORPUS
-from tests.support.samples import (XIANGTAN, ZHUZHOU, cyclic_pdf, garbled_pdf, make_docx, make_pdf, make_scanned_pdf,
+from tests.support.samples import (XIANGTAN, ZHUZHOU, cyclic_pdf, garbled_pdf, make_docx, make_pdf,
                       make_typeset_pdf, slow_pdf)
 
 pytestmark = pytest.mark.unit  # tests marked integration below override it
@@ -123,11 +123,6 @@ def test_pdf_parsing_is_bounded_in_time_and_memory(sample, limits, message):  # 
     with pytest.raises(IngestError, match=message):
         extract(data, "bomb.pdf", limits)
     assert time.monotonic() - started < 30
-
-
-def test_scanned_pdf_has_no_extractable_text():  # RELIABILITY 4
-    with pytest.raises(IngestError, match="没有可提取的文字"):
-        extract(make_scanned_pdf(), "scan.pdf", LIMITS)
 
 
 def test_partly_scanned_pdf_warns_which_pages_were_skipped():

@@ -28,6 +28,7 @@ from assistant.index.segments import PENDING, read_manifest
 from assistant.index.vectors import ChromaVectors
 
 from tests.conftest import CORPUS, ROOT, fresh_index, run_env, save_cache
+from tests.support import scans
 from tests.support.samples import XIANGTAN, ZHUZHOU, garbled_pdf, make_docx, make_pdf, make_scanned_pdf, slow_pdf
 
 pytestmark = pytest.mark.integration
@@ -197,7 +198,9 @@ BAD_FILES = {
     "random-bytes": (lambda: os.urandom(5000), "policy.pdf", "签名不符"),
     "encrypted": (lambda: make_pdf(ZHUZHOU, userPassword="pw", ownerPassword="o"), "locked.pdf", "已加密"),  # 2
     "never-ending": (lambda: slow_pdf(2, 100), "bomb.pdf", "超过 3 秒"),  # 3
-    "scanned": (make_scanned_pdf, "scan.pdf", "没有可提取的文字"),  # 4
+    "scanned-no-text": (make_scanned_pdf, "scan.pdf", "没有识别出文字"),  # 4, 31: read by OCR, nothing found
+    "image-bomb": (scans.png_bomb, "bomb.png", "尺寸异常巨大"),  # 31: refused before decoding
+    "500-page-scan": (lambda: scans.blank_pages_pdf(500), "scan500.pdf", "超过上限 50 页"),  # 31
     "garbled": (lambda: garbled_pdf(0xE000), "garbled.pdf", "乱码"),  # 5
     "not-gbk-or-utf": (lambda: XIANGTAN.encode("big5", errors="replace"), "big5.txt", "无法识别文本编码"),  # 6
     "oversized": (lambda: b"%PDF-1.4\n" + os.urandom(1536 * 1024), "big.pdf", "文件过大"),  # 7

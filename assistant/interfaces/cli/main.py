@@ -1,4 +1,4 @@
-"""Command line: `policy-assistant ask|retrieve|compare|index build|ingest|docs|eval|charter|serve` (also
+"""Command line: `policy-assistant ask|retrieve|compare|index build|ingest|docs|eval|charter|serve|token|mcp` (also
 `python -m assistant`). This module holds the parser and the dispatch; each command group has its module."""
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 from assistant.errors import AssistantError
 from assistant.interfaces.cli import charter as charter_cli
-from assistant.interfaces.cli import documents, evaluation, questions
+from assistant.interfaces.cli import documents, evaluation, questions, tokens
 
 EXAMPLES = """示例：
   policy-assistant ask "长沙集团化办学的合作期限是多久？"
@@ -23,6 +23,8 @@ EXAMPLES = """示例：
   policy-assistant ingest 株洲集团化办学实施方案.pdf --city 株洲市
   policy-assistant docs list
   policy-assistant serve --port 7860
+  policy-assistant token create dify --write
+  policy-assistant mcp
 """
 
 
@@ -70,10 +72,10 @@ def _parser() -> argparse.ArgumentParser:
                           help="回答模式（默认：已配置大模型时为 llm，否则为 extractive）")
     evaluate.add_argument("--json", action="store_true", help="输出 JSON 指标")
     ingest = sub.add_parser(
-        "ingest", help="导入 PDF/DOCX/TXT/MD 政策文件（自动识别标题、城市、文号等，可用选项覆盖）",
+        "ingest", help="导入 PDF/DOCX/TXT/MD 政策文件或 PNG/JPG 扫描图片（扫描件自动 OCR；自动识别标题、城市、文号等，可用选项覆盖）",
         description="导入政策文件：提取文字和元数据，写入 corpus/ 并增量更新索引。同一文件重复导入不会产生重复条款；"
                     "同一城市、同一文号或标题的新版本会替换旧版本。")
-    ingest.add_argument("paths", nargs="+", metavar="PATH", help="PDF、DOCX、TXT 或 MD 文件")
+    ingest.add_argument("paths", nargs="+", metavar="PATH", help="PDF、DOCX、TXT、MD 文件或 PNG、JPG 图片")
     ingest.add_argument("--city", help="所属城市/区县，如 长沙市、郑州市中原区")
     ingest.add_argument("--title", help="文件标题")
     ingest.add_argument("--short-title", help="简称")
@@ -100,6 +102,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default=None)
     serve.add_argument("--port", type=int, default=None)
 
+    sub.add_parser("mcp", help="以 stdio 方式运行 MCP 服务器（供 Claude Desktop、Cherry Studio 等 MCP 客户端启动）")
+    tokens.add_parser(sub)
     charter_cli.add_parser(sub)
     return parser
 
@@ -111,6 +115,13 @@ def run(args: argparse.Namespace) -> int:
         from assistant.interfaces.web.app import main as serve_app
 
         serve_app(host=args.host, port=args.port)
+        return 0
+    if args.command == "token":
+        return tokens.run(args)
+    if args.command == "mcp":
+        from assistant.interfaces.http.mcp_server import run_stdio
+
+        run_stdio()
         return 0
     if args.command == "index":
         return documents.run_index(args)

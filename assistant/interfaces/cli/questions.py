@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from assistant.domain.values import Answer, Citation, status_label
+from assistant.domain.values import OCR_LABEL, Answer, Citation, status_label
 from assistant.errors import QuestionError
 from assistant.interfaces.cli.common import opened, print_json
 
@@ -35,6 +35,8 @@ def run(args: argparse.Namespace) -> int:
 def format_citation(c: Citation) -> str:
     number = f" {c.doc_number}" if c.doc_number else ""
     badge = "" if c.status == "official" else f" 【{status_label(c.status)}】"
+    if c.ocr:
+        badge += f" 【{OCR_LABEL}】"
     return f"[{c.n}] {c.city}｜《{c.title}》{number}{badge}\n    {c.clause}\n    {c.text}"
 
 

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import inspect
 import logging
+import re
 import shutil
 import tempfile
 import time
@@ -51,6 +53,13 @@ class Downloads:
     def path(self, name: str) -> Path:
         return self._folder() / name
 
+    def copy(self, source: Path) -> str:
+        """A copy of a file kept elsewhere (e.g. under the data directory), where Gradio may serve it from:
+        it refuses paths outside the working and temporary directories."""
+        target = self._folder() / Path(source).name
+        shutil.copyfile(source, target)
+        return str(target)
+
 
 def bind(fn, *bound):
     """`fn` with its first arguments fixed, as a plain function Gradio can inspect: Gradio reads a handler's
@@ -66,6 +75,37 @@ def bind(fn, *bound):
     signature = inspect.signature(fn)
     handler.__signature__ = signature.replace(parameters=list(signature.parameters.values())[len(bound):])
     return handler
+
+
+def owner_of(request, browser_id: str | None) -> str | None:
+    """Whose conversations these are: the login when there is one, else this browser's random id (kept in its
+    localStorage). None before the page has given the browser an id: nothing is saved then."""
+    user = getattr(request, "username", None) if request is not None else None
+    if user:
+        return f"user:{user}"
+    if isinstance(browser_id, str) and _BROWSER_ID.fullmatch(browser_id):
+        return f"browser:{browser_id}"
+    return None
+
+
+def browser_identity(request, browser_id: str | None, secret: str) -> str:
+    """This browser's id: the one it keeps, else one made for this page session. Made from the session, not at
+    random, so that the page-load event and a question asked before it finished agree on the same id."""
+    if isinstance(browser_id, str) and _BROWSER_ID.fullmatch(browser_id):
+        return browser_id
+    session = getattr(request, "session_hash", None) if request is not None else None
+    if not session:
+        return uuid.uuid4().hex
+    return hashlib.sha256(f"{secret}:{session}".encode()).hexdigest()[:32]
+
+
+_BROWSER_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def file_label(text: str, limit: int = 30) -> str:
+    """A piece of a download's file name: the topic or city, without characters file systems refuse."""
+    cleaned = re.sub(r'[\\/:*?"<>|\s\x00-\x1f]+', "-", text or "").strip("-.")
+    return cleaned[:limit] or "未命名"
 
 
 def discard_upload(path) -> None:

@@ -1,4 +1,6 @@
-"""对比: one question or topic across cities, and the topic × city overview, with Markdown/CSV exports."""
+"""对比: one question or topic across cities, and the topic × city overview, with exports named after what they
+hold (Markdown / CSV for a comparison; XLSX / Markdown for the overview). On a phone both show one card per
+city (views.py switches at 600 px)."""
 from __future__ import annotations
 
 import time
@@ -7,7 +9,10 @@ import gradio as gr
 
 from assistant.domain.topics import TOPICS
 from assistant.interfaces.web import views
-from assistant.interfaces.web.common import bind, Downloads, failure
+from assistant.interfaces.web.common import bind, Downloads, failure, file_label
+from assistant.render.overview import overview_markdown, overview_xlsx
+
+HIDDEN = gr.DownloadButton(visible=False)
 
 
 def run_compare(assistant, downloads: Downloads, topic: str, question: str, cities: list[str]):
@@ -20,7 +25,11 @@ def run_compare(assistant, downloads: Downloads, topic: str, question: str, citi
         comparison = assistant.compare(text, cities=cities or None)
     except Exception as exc:  # noqa: BLE001
         return views.message_html(failure(exc)), gr.skip(), gr.skip()
-    return (views.comparison_html(comparison), *_export_buttons(downloads, "对比", comparison))
+    name = f"对比-{file_label(comparison.topic)}-{time.strftime('%Y%m%d-%H%M')}"
+    md = downloads.write(f"{name}.md", comparison.to_markdown())
+    csv = downloads.write(f"{name}.csv", comparison.to_csv())
+    return (views.comparison_html(comparison), gr.DownloadButton("导出 Markdown", value=md, visible=True),
+            gr.DownloadButton("导出 CSV", value=csv, visible=True))
 
 
 def run_matrix(assistant, downloads: Downloads, cities: list[str], progress=gr.Progress()):
@@ -29,36 +38,30 @@ def run_matrix(assistant, downloads: Downloads, cities: list[str], progress=gr.P
         matrix = assistant.compare_matrix(cities=cities or None)
     except Exception as exc:  # noqa: BLE001
         return views.message_html(failure(exc)), gr.skip(), gr.skip()
-    return (views.matrix_html(matrix), *_export_buttons(downloads, "主题总览", matrix))
-
-
-def _export_buttons(downloads: Downloads, name: str, table) -> tuple:
-    """Markdown and CSV downloads of a comparison or the topic overview."""
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    md = downloads.write(f"{name}-{stamp}.md", table.to_markdown())
-    csv = downloads.write(f"{name}-{stamp}.csv", table.to_csv())
-    return gr.DownloadButton(value=md, visible=True), gr.DownloadButton(value=csv, visible=True)
+    name = f"主题总览-{len(matrix.rows)}个主题×{len(matrix.cities)}个城市-{time.strftime('%Y%m%d-%H%M')}"
+    xlsx = downloads.write(f"{name}.xlsx", overview_xlsx(matrix))
+    md = downloads.write(f"{name}.md", overview_markdown(matrix))
+    return (views.matrix_html(matrix), gr.DownloadButton("导出 Markdown", value=md, visible=True),
+            gr.DownloadButton("导出 Excel（XLSX）", value=xlsx, visible=True))
 
 
 def build(assistant, downloads: Downloads) -> gr.CheckboxGroup:
     topic_labels = [t.label for t in TOPICS]
-    cities_now = assistant.cities
     with gr.Row():
-        topic = gr.Dropdown(choices=[""] + topic_labels, value="", label="对比主题", elem_id="compare-topic",
+        topic = gr.Dropdown(choices=[""] + topic_labels, value="", label="对比主题", elem_id="compare-topic", min_width=260,
                             info="；".join(f"{t.label}：{t.description}" for t in TOPICS[:3]) + "……")
-        compare_q = gr.Textbox(label="或输入问题", placeholder="例如：各地对集团规模有什么要求？")
-    compare_cities = gr.CheckboxGroup(choices=cities_now, value=cities_now, label="参与对比的城市")
+        compare_q = gr.Textbox(label="或输入问题", placeholder="例如：各地对集团规模有什么要求？", min_width=260)
+    compare_cities = gr.CheckboxGroup(choices=[], value=[], label="参与对比的城市",
+                                      elem_id="compare-cities")
     with gr.Row():
-        compare_btn = gr.Button("对比", variant="primary", elem_id="compare-button")
-        matrix_btn = gr.Button("全部主题总览")
-        md_btn = gr.DownloadButton("导出 Markdown", visible=False, size="sm")
-        csv_btn = gr.DownloadButton("导出 CSV", visible=False, size="sm")
+        compare_btn = gr.Button("对比", variant="primary", elem_id="compare-button", min_width=80)
+        matrix_btn = gr.Button("全部主题总览", elem_id="matrix-button", min_width=80)
+        first = gr.DownloadButton("导出 Markdown", visible=False, size="sm", elem_id="export-first", min_width=80)
+        second = gr.DownloadButton("导出 CSV", visible=False, size="sm", elem_id="export-second", min_width=80)
     compare_out = gr.HTML(elem_id="compare-result")
     compare = bind(run_compare, assistant, downloads)
-    compare_btn.click(compare, [topic, compare_q, compare_cities], [compare_out, md_btn, csv_btn],
-                      api_visibility="private")
-    compare_q.submit(compare, [topic, compare_q, compare_cities], [compare_out, md_btn, csv_btn],
-                     api_visibility="private")
-    matrix_btn.click(bind(run_matrix, assistant, downloads), [compare_cities], [compare_out, md_btn, csv_btn],
+    for trigger in (compare_btn.click, compare_q.submit):
+        trigger(compare, [topic, compare_q, compare_cities], [compare_out, first, second], api_visibility="private")
+    matrix_btn.click(bind(run_matrix, assistant, downloads), [compare_cities], [compare_out, first, second],
                      api_visibility="private")
     return compare_cities

@@ -111,10 +111,20 @@ async def _json(send, status: int, message: str, headers: dict | None = None) ->
 
 
 def _starting(scope, route: str) -> bool:
-    """Gradio's launch() calls its own startup-events route, once, without a session; afterwards that route
-    needs one like any other."""
+    """Gradio's launch() calls its own startup-events route, once, from the same machine and without a session;
+    afterwards that route needs one like any other (see `mounted` for an app started by its server's lifespan)."""
     return route.rstrip("/") == "/gradio_api/startup-events" and \
-        getattr(scope.get("app"), "startup_events_triggered", True) is False
+        getattr(scope.get("app"), "startup_events_triggered", True) is False and \
+        (scope.get("client") or ("",))[0] in ("127.0.0.1", "::1")
+
+
+def mounted(server) -> None:
+    """After `gr.mount_gradio_app(server, …)`: the server's lifespan runs Gradio's startup events, so its
+    startup-events route has nothing left to start and, like every other route, needs the session."""
+    for route in getattr(server, "routes", ()):
+        app = getattr(route, "app", None)
+        if hasattr(app, "startup_events_triggered"):
+            app.startup_events_triggered = True
 
 
 class LoginGuard:

@@ -18,7 +18,7 @@ def start_app(tmp_path_factory, shared_cache, **env_extra):
     index_dir = fresh_index(tmp_path_factory.mktemp("app"), shared_cache)
     port = free_port()
     env = run_env(**{"ASSISTANT_CORPUS_DIR": str(CORPUS), "ASSISTANT_INDEX_DIR": str(index_dir),
-                     "ASSISTANT_PORT": str(port), **env_extra})
+                     "ASSISTANT_DATA_DIR": str(index_dir.parent / "data"), "ASSISTANT_PORT": str(port), **env_extra})
     proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/"
@@ -77,8 +77,11 @@ def test_app_binds_to_loopback_only(app_url):
 def test_app_serves_no_files_outside_its_own_data(app):
     """RELIABILITY 21: /etc/passwd, the index's chroma.sqlite3 and the code cannot be fetched."""
     url, index_dir = app
+    data = index_dir.parent / "data" / "web"  # conversations, feedback, the browser key
     targets = ["/etc/passwd", str(index_dir / "chroma" / "chroma.sqlite3"), str(ROOT / "app.py"),
-               str(CORPUS / "manifest.json"), "../../../etc/passwd"]
+               str(CORPUS / "manifest.json"), "../../../etc/passwd", str(data / "app.sqlite3"),
+               str(data / "browser-secret")]
+    assert (data / "app.sqlite3").exists()
     for target in targets:
         for route in ("gradio_api/file=", "file="):
             try:

@@ -55,6 +55,7 @@ def _outer() -> FastAPI:
 def _client(settings: Settings) -> TestClient:
     app = gr.mount_gradio_app(_outer(), _demo().queue(), path="/", auth=list(settings.auth) or None,
                               app_kwargs=guard.app_kwargs(settings))
+    guard.mounted(app)  # as web/app.py's main() does
     return TestClient(app, client=("203.0.113.7", 50000))
 
 
@@ -113,6 +114,7 @@ def test_failed_logins_are_throttled_per_client_and_logged(caplog):
     settings = _settings()
     app = gr.mount_gradio_app(_outer(), _demo().queue(), path="/", auth=list(settings.auth),
                               app_kwargs=guard.app_kwargs(settings))
+    guard.mounted(app)
     with caplog.at_level(logging.WARNING, logger="assistant.auth"), \
             TestClient(app, client=("198.51.100.1", 1)) as attacker, TestClient(app, client=("198.51.100.2", 1)) as user:
         codes = [attacker.post("/login", data={"username": USER, "password": f"guess{i}"}).status_code for i in range(6)]

@@ -2,6 +2,8 @@
 pure functions, no index."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from assistant.retrieval.dialogue import Turn, is_follow_up, resolve
@@ -111,3 +113,89 @@ def test_document_viewer_and_charter_report_escape_their_text():
     html = charter_html(report)
     assert "<img" not in html and "<script" not in html and "冲突 1" in html and "符合 1" in html
     assert html.index("pa-req-conflict") < html.index("pa-req-met")
+
+
+def test_the_conclusion_comes_first_one_line_per_city_with_its_links():
+    cites = (_citation(1), _citation(2, title="青岛意见"))
+    answer = Answer(question="q", answer="「合作时限一般为六年。」[1]", abstained=False, citations=cites,
+                    conclusion=f"长沙市：合作时限一般为六年[1]\n青岛市：{EVIL}[2]")
+    html = answer_html(answer, "k")
+    lines = re.findall(r'<div class="pa-conclusion-line">(.*?)</div>', html)
+    assert len(lines) == 2 and '<a class="pa-ref" href="#cite-k-1"' in lines[0] and "#cite-k-2" in lines[1]
+    assert html.index("pa-conclusion") < html.index("pa-text-answer") and "<img" not in html
+    assert "pa-conclusion" not in answer_html(Answer(question="q", answer="a", abstained=False, citations=cites), "k")
+    plain = answer_plain(answer)
+    assert plain.startswith("结论：长沙市：合作时限一般为六年[1]\n结论：青岛市：")
+
+
+def test_each_card_links_to_its_clause_in_the_reader_and_each_answer_carries_its_copy_text():
+    c = _citation()
+    card = citation_card(c, "k")
+    assert '<a class="pa-open-doc" href="#pa-doc/changsha/c1">在文档库中查看原文' in card
+    html = answer_html(Answer(question="q", answer="「合作时限」[1]", abstained=False, citations=(c,)), "k")
+    copied = re.search(r'<span class="pa-plain">(.*?)</span>', html).group(1)
+    assert "[1] 长沙市｜" in copied and "&#10;" in copied and "\n" not in copied  # one Markdown HTML block
+    assert 'id="answer-k"' in html  # what the page scrolls to when the answer arrives
+    from assistant.interfaces.web.views import pending_html
+
+    assert "正在检索条款" in pending_html("正在检索条款……") and "processing" not in pending_html("正在检索条款……")
+
+
+def test_comparison_and_overview_have_one_card_per_city_for_phones():
+    from assistant.answering.compare import CityCell, Comparison, Figure, Matrix
+    from assistant.interfaces.web.views import comparison_html, matrix_html
+
+    cells = (CityCell("长沙市", "specified", (_citation(),), (Figure("一般为六年", "六年", 6.0, "年", 1),)),
+             CityCell(EVIL, "not_specified", (), (), reason="没有"))
+    html = comparison_html(Comparison("合作期限", "term", "合作期限", cells))
+    cards = html[html.index('<div class="pa-city-cards">'):]
+    assert cards.count('class="pa-city-card"') == 2 and "一般为六年[1]" in cards and "未作规定" in cards
+    assert '<div class="pa-scroll pa-wide">' in html and "<img" not in html
+    matrix = Matrix(("长沙市", "青岛市"), (Comparison("合作期限", "term", "合作期限", (cells[0], CityCell(
+        "青岛市", "not_specified", (), ()))),))
+    overview = matrix_html(matrix)
+    assert overview.count('class="pa-city-card"') == 2 and 'class="pa-topic">合作期限' in overview
+
+
+def test_charter_requirement_ids_are_not_shown_but_kept_for_tooling():
+    from assistant.charter.check import CharterReport, RequirementResult
+    from assistant.charter.requirements import Requirement, Source
+    from assistant.interfaces.web.views import charter_html
+
+    req = Requirement(id="cs-joint-exam", jurisdiction="长沙市", kind="limit", topic="t", summary="联合考试",
+                      source=Source(doc_id="d", clause="c", quote="q", title="t"), cues=(("x",),))
+    html = charter_html(CharterReport("长沙市", None, (RequirementResult(req, "missing"),)))
+    visible = re.sub(r"<[^>]+>", "", html)
+    assert "cs-joint-exam" not in visible and 'data-req="cs-joint-exam"' in html
+
+
+def test_the_reader_marks_the_clause_a_citation_points_at():
+    from assistant.corpus.plan import DocumentInfo
+    from assistant.interfaces.web.views import document_html
+
+    class Record:
+        def __init__(self, chunk_id):
+            self.clause, self.text, self.chunk_id = "一、条", "正文", chunk_id
+
+    html = document_html(DocumentInfo(doc_id="d", title="t", city="长沙市", status="official"),
+                         [Record("a"), Record("b")], focus="b")
+    assert html.count("pa-focus") == 1 and 'pa-doc-clause pa-focus" id="clause-b"' in html
+
+
+def test_feedback_and_metrics_render_user_text_inert():
+    from assistant.interfaces.web.store import Feedback
+    from assistant.interfaces.web.views import feedback_html, ingest_results_html, metrics_html
+
+    item = Feedback(id=1, owner="o", conversation="c", seq=0, rating="down", reasons=("引用有误",), comment=EVIL,
+                    question=EVIL, answer=EVIL, abstained=False, mode="extractive", cities=("长沙市",),
+                    citations=({"city": "长沙市", "title": EVIL, "clause": "c"},), corpus_hash="c0ffee00aa",
+                    created=0.0)
+    html = feedback_html([item])
+    assert "<img" not in html and "<script" not in html and html.count("&lt;img src=x") == 4
+    assert "踩（有问题）" in html and "引用有误" in html and "c0ffee00" in html
+    assert "没有符合条件" in feedback_html([])
+    row = {"name": EVIL, "help": "说明", "now": "0.9", "heldout": "—", "before": "0.8", "change": "+0.1 变好",
+           "better": True}
+    assert "<img" not in metrics_html([row], EVIL) and "pa-up" in metrics_html([row], "s")
+    results = ingest_results_html([("a.txt", True, "已导入"), (EVIL, False, "无法解析")])
+    assert "成功 1 个" in results and "<img" not in results and "未导入" in results
