@@ -59,9 +59,10 @@ def test_numbers_in_any_spelling(written, value):
 
 def test_facts_are_values_with_units_dates_and_bodies():
     found = {(f.kind, f.value) for f in facts("合作期限为一百年，到2025年9月覆盖率达百分之八十，比例为三分之一，报市教育局备案")}
-    assert found == {("quantity", (100.0, "年")), ("date", (2025, 9, None)), ("percent", 80.0),
+    assert found == {("quantity", (1200.0, "月")), ("date", (2025, 9, None)), ("percent", 80.0),
                      ("ratio", round(1 / 3, 4)), ("body", "市教育局")}
-    assert {f.value for f in facts("六年、6年、６年、6个月、三至五年")} == {(6.0, "年"), (6.0, "月"), (3.0, "年"), (5.0, "年")}
+    assert {f.value for f in facts("六年、6年、６年、6个月、三至五年")} == {(72.0, "月"), (6.0, "月"), (36.0, "月"), (60.0, "月")}
+    assert {f.value for f in facts("半年")} == {f.value for f in facts("6个月")}, "years are compared in months"
     assert facts("第三年统一校服，一体化管理，一个集团") == [], "ordinals, words containing 一 and articles are not counts"
 
 
@@ -180,3 +181,28 @@ def test_a_quote_of_the_planted_instruction_is_not_verified_either(llm):
 def test_sentences_giving_orders_to_the_model_vouch_for_nothing():
     assert not verify("永州合作期限为一百年", [PLANTED]).ok
     assert verify("合作时限一般为七年", [PLANTED]).ok
+
+
+def test_the_gold_sets_reference_answers_mostly_pass_the_checks():
+    """False alarms measured on faithful text: eval/gold.jsonl's reference answers, written by people from the
+    expected clauses, checked against those clauses. (The few that fail state a number or body the clause words
+    differently, e.g. 三个 for 三所.)"""
+    import json
+
+    from assistant.chunking.clauses import chunk_document
+    from assistant.corpus.manifest import load_corpus
+    from tests.conftest import CORPUS, GOLD
+
+    clauses: dict[tuple[str, str], list[str]] = {}
+    for doc in load_corpus(CORPUS):
+        for chunk in chunk_document(doc.doc_id, doc.text):
+            clauses.setdefault((doc.doc_id, chunk.clause), []).append(chunk.text)
+    verdicts = []
+    for line in GOLD.read_text(encoding="utf-8").splitlines():
+        item = json.loads(line) if line.strip() else None
+        if not item or not item.get("reference"):
+            continue
+        texts = [t for e in item["expected"] for t in clauses.get((e["doc_id"], e["clause"]), [])]
+        if texts:
+            verdicts.append(verify(item["reference"], texts, cities=tuple(item.get("cities") or ())).ok)
+    assert len(verdicts) >= 80 and sum(verdicts) / len(verdicts) >= 0.93, f"{sum(verdicts)}/{len(verdicts)}"
