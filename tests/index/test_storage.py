@@ -103,9 +103,11 @@ def test_a_read_only_index_in_process_never_writes(built, monkeypatch):
 
 
 def test_the_web_app_starts_on_a_read_only_index(built):
+    """The whole deployment read-only: corpus, index and the app's own data directory."""
     port = free_port()
     command = in_namespace(read_only(built), [sys.executable, "app.py"])
-    proc = subprocess.Popen(command, cwd=ROOT, env=_env(built, ASSISTANT_PORT=str(port)),
+    env = _env(built, ASSISTANT_PORT=str(port), ASSISTANT_DATA_DIR=str(built / "data"))
+    proc = subprocess.Popen(command, cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}/"
     try:
@@ -117,7 +119,8 @@ def test_the_web_app_starts_on_a_read_only_index(built):
     finally:
         stop_process(proc)
     log = proc.stdout.read()
-    assert sum("只读" in line for line in log.splitlines()) == 1, log[-2000:]
+    assert sum("索引目录" in line and "只读" in line for line in log.splitlines()) == 1, log[-2000:]
+    assert "数据目录" in log and "暂存在临时目录" in log, log[-2000:]
     assert "Traceback" not in log, log[-2000:]
 
 

@@ -7,7 +7,9 @@ where every piece of document, model and user text is escaped."""
 from __future__ import annotations
 
 import logging
+import sqlite3
 import sys
+import tempfile
 from pathlib import Path
 
 from assistant import config  # noqa: F401  (GRADIO_ANALYTICS_ENABLED=False before gradio loads)
@@ -16,6 +18,7 @@ import gradio as gr
 
 from assistant.config import Settings
 from assistant.errors import AssistantError
+from assistant.files import storage_problem
 from assistant.interfaces import http
 from assistant.interfaces.facade import Assistant
 from assistant.interfaces.web import chat, charter, compare, evaluation, guard, library, views
@@ -27,7 +30,7 @@ from assistant.interfaces.web.store import Store
 def build_app(assistant: Assistant, store: Store | None = None) -> gr.Blocks:
     """The five tabs. `store` keeps conversations and feedback (default: Settings.data_dir/web/app.sqlite3)."""
     downloads = Downloads()
-    store = store or Store(Path(assistant.settings.data_dir) / "web" / "app.sqlite3")
+    store = store or open_store(Path(assistant.settings.data_dir) / "web" / "app.sqlite3")
     # uploads never used (or abandoned) go after this long
     keep = getattr(assistant.settings, "upload_keep_seconds", Settings.upload_keep_seconds)
     with gr.Blocks(title="集团化办学政策助手", delete_cache=(max(1, min(300, keep // 2)), keep)) as demo:
@@ -50,6 +53,18 @@ def build_app(assistant: Assistant, store: Store | None = None) -> gr.Blocks:
         # the programmatic API: (message, cities) → Markdown answer
         gr.api(bind(chat.api_ask, assistant), api_name="ask")
     return demo
+
+
+def open_store(path: Path) -> Store:
+    """The conversation store; on a data directory that cannot be written (a read-only deployment) one in a
+    private temporary directory instead, said once: conversations then last until the server stops."""
+    try:
+        return Store(path)
+    except (OSError, sqlite3.Error) as exc:
+        fallback = Path(tempfile.mkdtemp(prefix="policy-assistant-data-")) / "app.sqlite3"
+        print(f"数据目录 {path.parent.parent} 无法写入（{storage_problem(exc) or exc.__class__.__name__}）："
+              "对话和反馈暂存在临时目录，服务停止后不保留。", file=sys.stderr, flush=True)
+        return Store(fallback)
 
 
 def main(host: str | None = None, port: int | None = None) -> None:
