@@ -40,6 +40,7 @@ bench: install
 	$(PY) benchmarks/bench_core.py
 	$(PY) benchmarks/bench_ingest.py
 	$(PY) benchmarks/bench_app.py
+	$(PY) benchmarks/bench_mixed.py
 	$(PY) benchmarks/bench_api.py
 	$(PY) benchmarks/bench_scale.py $(BENCH_ARGS)
 

@@ -19,6 +19,7 @@ from assistant.corpus.metadata import DocMeta, clean_overrides, short_title, sug
 from assistant.domain.markup import safe_name
 from assistant.domain.values import STATUSES, Chunk
 from assistant.errors import AssistantError, DocumentNotFoundError, IngestError
+from assistant.files import storage_problem
 
 DOCS_DIR = "docs"
 SOURCES_DIR = "sources"
@@ -184,11 +185,12 @@ def read_source(source, filename: str | None, limits: Limits) -> tuple[bytes, st
 
 def describe(exc: BaseException) -> str:
     if isinstance(exc, AssistantError):
-        return str(exc)
+        return str(exc).rstrip("。")
+    problem = storage_problem(exc)
+    if problem:
+        return problem
     if isinstance(exc, OSError):
-        reasons = {errno.ENOSPC: "磁盘空间不足", errno.EROFS: "文件系统只读", errno.EACCES: "没有写入权限",
-                   errno.EPERM: "没有权限", errno.EDQUOT: "超出磁盘配额"}
-        return reasons.get(exc.errno, f"系统错误 {exc.errno}")
+        return f"系统错误 {exc.errno}"
     return exc.__class__.__name__
 
 

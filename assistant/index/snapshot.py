@@ -5,6 +5,7 @@ consistent view while a writer builds the next generation (which readers then op
 path never writes: an index on a read-only disk answers questions."""
 from __future__ import annotations
 
+import logging
 import time
 from functools import cached_property
 from pathlib import Path
@@ -15,7 +16,9 @@ from assistant.config import Settings
 from assistant.errors import AssistantError, IndexMismatchError
 from assistant.index.lexical import LexicalIndex, concat
 from assistant.index.records import SCHEMA_VERSION, ChunkRecord, fingerprint, fingerprint_difference
-from assistant.index.segments import manifest_stamp, read_manifest, read_segment
+from assistant.index.segments import PENDING, manifest_stamp, read_manifest, read_segment
+
+log = logging.getLogger("assistant.index")
 
 _EXACT_LIMIT = 2000  # filtered searches over at most this many rows are scored exactly, even at scale
 _OPEN_ATTEMPTS = 5
@@ -67,6 +70,7 @@ class Snapshot:
         self._place_of = np.array([self._place_number.get(r.place_code, -1) for r in self.records], dtype=np.int32)
         self._doc_of = np.array([self._doc_code[r.doc_id] for r in self.records], dtype=np.int32)
         self.row_of = {r.chunk_id: i for i, r in enumerate(self.records)}
+        self._chroma_rows: int | None = None  # rows Chroma holds, counted on first approximate search
 
     # ------------------------------------------------------------ opening
     @classmethod
@@ -172,7 +176,23 @@ class Snapshot:
 
         return ChromaVectors(self.settings, self.manifest["settings"]["embedder"])
 
+    def _chroma_usable(self) -> bool:
+        """Chroma answers for this generation only when no write is pending (it may hold another generation's
+        rows) and it holds as many rows as this snapshot (a database emptied or replaced is not trusted)."""
+        if (self.index_dir / PENDING).exists():
+            return False
+        if self._chroma_rows is None:
+            try:
+                self._chroma_rows = self._chroma.count()
+            except Exception as exc:  # noqa: BLE001 — exact search still answers
+                self._chroma_rows = -1
+                log.warning("%s 已改用精确检索。", str(exc) if isinstance(exc, AssistantError) else
+                            f"向量库无法读取（{exc.__class__.__name__}），请运行 policy-assistant index build --rebuild；")
+        return self._chroma_rows == len(self.records)
+
     def _approximate(self, vector, n, cities, doc_ids, place_codes=None) -> list[tuple[int, float]] | None:
+        if not self._chroma_usable():
+            return None
         clauses = []
         if cities:
             clauses.append({"city": {"$in": list(cities)}})
@@ -183,7 +203,8 @@ class Snapshot:
         where = None if not clauses else clauses[0] if len(clauses) == 1 else {"$and": clauses}
         try:
             found = self._chroma.query(vector, max(1, min(n, len(self.records))), where)
-        except Exception:  # noqa: BLE001 — an unreachable or read-only store: exact search still answers
+        except Exception as exc:  # noqa: BLE001 — an unreachable, damaged or read-only store: exact search answers
+            log.warning("%s 已改用精确检索。", exc)
             return None
         # ids of rows this generation does not have (another writer's newer rows) are skipped
         return [(self.row_of[cid], sim) for cid, sim in found if cid in self.row_of]

@@ -20,11 +20,22 @@ def progress(done: int, total: int, stage: str = "embed") -> None:
           file=sys.stderr, flush=True)
 
 
+def say(message: str) -> None:
+    """A line about the state of the corpus and index (恢复中…, read-only): on stderr, so --json stays clean."""
+    print(message, file=sys.stderr, flush=True)
+
+
 def assistant(**kwargs):
     # imported here so that `policy-assistant --help` stays instant
     from assistant.interfaces.facade import Assistant
 
     return Assistant(progress=progress, **kwargs)
+
+
+def opened(**kwargs):
+    """The assistant with its index opened before the command runs: recovery after an interrupted write and any
+    build happen here, saying so (恢复中…), not silently inside the first question."""
+    return assistant(**kwargs).open(progress=progress, notify=say)
 
 
 class FileBar:

@@ -3,13 +3,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-
 from pathlib import Path
 
 from assistant.domain.divisions import LEVEL_LABELS
 from assistant.domain.values import IMPORT_OUTCOME_LABELS, OCR_LABEL, VALIDITY_LABELS, status_label
 from assistant.errors import AssistantError
-from assistant.interfaces.cli.common import FileBar, assistant, print_json, progress
+from assistant.interfaces.cli.common import FileBar, assistant, opened, print_json, progress, say
 
 
 _OVERRIDES = ("city", "title", "short_title", "issuer", "doc_number", "date", "status", "adopted_date",
@@ -22,6 +21,9 @@ def run_index(args: argparse.Namespace) -> int:
         path, count = a.write_seed_cache()
         print(f"已写入 {count} 个向量：{path}")
         return 0
+    status = a.status()
+    if status.needs_recovery:
+        say(f"恢复中：{status.recovery()}……")
     report = a.build_index(rebuild=args.rebuild, progress=progress)
     print(f"索引已就绪：{report.chunks} 个条款，新嵌入 {report.embedded} 个，"
           f"新增 {report.added}、删除 {report.removed}，用时 {report.seconds:.1f} 秒（{a.settings.index_dir}）")
@@ -56,7 +58,7 @@ def run_ingest(args: argparse.Namespace) -> int:
     overrides = {k: getattr(args, k) for k in _OVERRIDES if getattr(args, k) is not None}
     if _is_batch(args.paths) and args.replace:
         raise AssistantError("--replace 只能用于单个文件")
-    a = assistant()
+    a = assistant() if args.dry_run else opened()  # a preview needs no index
     if _is_batch(args.paths) and not args.dry_run:
         return _run_batch(a, args, overrides)
     failures, results = 0, []
@@ -170,9 +172,12 @@ def _print_report(report) -> None:
 
 
 def run_docs(args: argparse.Namespace) -> int:
-    a = assistant()
-    if args.docs_command == "list":
+    a = opened() if args.docs_command == "remove" else assistant()
+    if args.docs_command == "list":  # reads the committed index as it is: builds and recovers nothing
         documents = a.list_documents()
+        status = a.status()
+        if not status.ready:
+            say(f"索引状态：{status.summary()}")
         if args.json:
             print_json([d.to_dict() for d in documents])
             return 0
