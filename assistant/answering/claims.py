@@ -12,7 +12,7 @@ from functools import lru_cache
 
 from assistant.domain.places import aliases
 from assistant.domain.segment import fold, search_terms, tagged
-from assistant.retrieval.query import SYNONYMS
+from assistant.domain.glossary import glossary
 
 _DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _SMALL_UNITS = {"十": 10, "百": 100, "千": 1000}
@@ -231,7 +231,7 @@ _NUMBER_TERM = re.compile(rf"[\d.{_CN}半]+(?:{_UNIT_RE}|%|％|分之)?[\d.{_CN}
 
 
 def _term_found(term: str, haystack: str) -> bool:
-    return term in haystack or any(s in haystack for s in SYNONYMS.get(term, ()))
+    return term in haystack or any(s in haystack for s in glossary().colloquial.get(term, ()))
 
 
 # ------------------------------------------------------------------ the verdict
