@@ -119,7 +119,10 @@ class Code:
             from assistant.corpus import load_corpus
 
             docs = load_corpus(Path(self.settings.corpus_dir))
-            report = None if self.store.state(docs) == "ok" else self.store.build(docs)
+            state = self.store.state(docs)
+            # the old layout's incremental build reads every row's metadata from Chroma in one call, which fails
+            # above ~32,000 clauses ("too many SQL variables"): bring a stale index up to date by a rebuild
+            report = None if state == "ok" else self.store.build(docs, rebuild=state != "missing")
         out = {"seconds": round(time.perf_counter() - started, 2)}
         if report is not None:
             out.update(chunks=report.chunks, embedded=report.embedded, added=report.added)
@@ -153,18 +156,23 @@ def child(checkout: Path, task: str, spec: dict) -> dict:
         code.remove(leftover)
         out["cleaned_up"] = leftover
     if task in ("warm", "write"):
-        t = time.perf_counter()
-        added = code.add(Path(spec["document"]))
-        add_s = time.perf_counter() - t
-        index_add = sum(code.index_s)
-        t = time.perf_counter()
-        removed = code.remove(added.doc_id)
-        remove_s = time.perf_counter() - t
-        index_remove = sum(code.index_s)
-        out.update(action=added.action, clauses=added.clauses, embedded=added.embedded, added=added.added,
-                   removed=removed.removed,
-                   add_s=round(add_s, 3), add_index_s=round(index_add, 3), remove_s=round(remove_s, 3),
-                   remove_index_s=round(index_remove, 3))
+        t, cpu = time.perf_counter(), time.process_time()
+        try:
+            added = code.add(Path(spec["document"]))
+        except Exception as exc:  # noqa: BLE001 — a failed write is a result: reported, not raised
+            cause = exc.__cause__ or exc
+            out.update(error=f"{type(cause).__name__}: {str(cause)[:200]}", add_s=round(time.perf_counter() - t, 3),
+                       add_index_s=round(code.index_s[0], 3) if code.index_s else None)
+        else:
+            add_s, add_cpu = time.perf_counter() - t, time.process_time() - cpu
+            index_add = sum(code.index_s)
+            t, cpu = time.perf_counter(), time.process_time()
+            removed = code.remove(added.doc_id)
+            remove_s, remove_cpu = time.perf_counter() - t, time.process_time() - cpu
+            out.update(action=added.action, clauses=added.clauses, embedded=added.embedded, added=added.added,
+                       removed=removed.removed, add_s=round(add_s, 3), add_index_s=round(index_add, 3),
+                       add_cpu_s=round(add_cpu, 3), remove_s=round(remove_s, 3),
+                       remove_index_s=round(sum(code.index_s), 3), remove_cpu_s=round(remove_cpu, 3))
     out["peak_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     return out
 
@@ -227,8 +235,17 @@ def median(values: list[float]) -> float | None:
 
 
 def summary(rows: list[dict]) -> dict:
-    out = {"runs": len(rows)}
-    for key in ("add_s", "add_index_s", "remove_s", "remove_index_s", "peak_mb", "process_s"):
+    failed = [r for r in rows if r.get("error")]
+    out: dict = {"runs": len(rows), "failed": len(failed)}
+    if failed:
+        out["error"] = failed[0]["error"]
+        out["fail_after_s"] = round(median([r["add_s"] for r in failed]), 3)
+        out["fail_peak_mb"] = round(median([r["peak_mb"] for r in failed]), 1)
+    rows = [r for r in rows if not r.get("error")]
+    if not rows:
+        return out
+    for key in ("add_s", "add_index_s", "add_cpu_s", "remove_s", "remove_index_s", "remove_cpu_s", "peak_mb",
+                "process_s"):
         values = [r[key] for r in rows if r.get(key) is not None]
         out[key] = round(median(values), 3) if values else None
         out[key + "_range"] = [min(values), max(values)] if values else None
@@ -239,19 +256,27 @@ def summary(rows: list[dict]) -> dict:
 
 
 def table(results: dict) -> list[str]:
-    lines = ["| documents | code | add s (index update) | remove s (index update) | embedded | peak MB | "
-             "child process s | runs |", "|---:|---|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| documents | code | add s (index update) | add CPU s | remove s (index update) | remove CPU s | "
+             "embedded | peak MB | child process s | runs |", "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for size, by_code in results["sizes"].items():
         for name in ("old", "new"):
             s = by_code.get(name)
             if not s:
                 continue
-            lines.append(f"| {int(size):,} | {name} | {s['add_s']:.2f} ({s['add_index_s']:.2f}) | "
-                         f"{s['remove_s']:.2f} ({s['remove_index_s']:.2f}) | {'/'.join(map(str, s['embedded']))} | "
-                         f"{s['peak_mb']:,.0f} | {s['process_s']:.1f} | {s['runs']} |")
-        if "old" in by_code and "new" in by_code:
+            if s.get("failed"):
+                lines.append(f"| {int(size):,} | {name} | fails ({s['failed']}/{s['runs']} runs) after "
+                             f"{s['fail_after_s']:.1f} s: {s['error'][:90]} | – | – | – | – | "
+                             f"{s['fail_peak_mb']:,.0f} | – | {s['runs']} |")
+            if "add_s" not in s:
+                continue
+            lines.append(f"| {int(size):,} | {name} | {s['add_s']:.2f} ({s['add_index_s']:.2f}) | {s['add_cpu_s']:.2f} | "
+                         f"{s['remove_s']:.2f} ({s['remove_index_s']:.2f}) | {s['remove_cpu_s']:.2f} | "
+                         f"{'/'.join(map(str, s['embedded']))} | {s['peak_mb']:,.0f} | {s['process_s']:.1f} | "
+                         f"{s['runs']} |")
+        if "add_s" in by_code.get("old", {}) and "add_s" in by_code.get("new", {}):
             o, n = by_code["old"], by_code["new"]
-            lines.append(f"| | new / old | {n['add_s'] / o['add_s']:.3f}× | {n['remove_s'] / o['remove_s']:.3f}× | | "
+            lines.append(f"| | new / old | {n['add_s'] / o['add_s']:.3f}× | {n['add_cpu_s'] / o['add_cpu_s']:.3f}× | "
+                         f"{n['remove_s'] / o['remove_s']:.3f}× | {n['remove_cpu_s'] / o['remove_cpu_s']:.3f}× | | "
                          f"{n['peak_mb'] / o['peak_mb']:.2f}× | {n['process_s'] / o['process_s']:.2f}× | |")
     return lines
 
@@ -315,10 +340,16 @@ def main(argv: list[str] | None = None) -> None:
                 wanted = args.runs if name == "new" else (args.baseline_runs or args.runs)
                 if i >= wanted:
                     continue
+                load = round(os.getloadavg()[0], 2)
                 out = run_child(checkout, "write", specs[name])
+                out["load_1min"] = load
                 runs[name].append(out)
-                log(f"{size:,} {name} run {i + 1}: add {out['add_s']:.2f} s (index {out['add_index_s']:.2f}), "
-                    f"remove {out['remove_s']:.2f} s, embedded {out['embedded']}, peak {out['peak_mb']:.0f} MB")
+                if out.get("error"):
+                    log(f"{size:,} {name} run {i + 1}: add FAILED after {out['add_s']:.1f} s: {out['error']}")
+                else:
+                    log(f"{size:,} {name} run {i + 1}: add {out['add_s']:.2f} s (index {out['add_index_s']:.2f}, "
+                        f"CPU {out['add_cpu_s']:.2f}), remove {out['remove_s']:.2f} s (CPU {out['remove_cpu_s']:.2f}), "
+                        f"embedded {out['embedded']}, peak {out['peak_mb']:.0f} MB, load {load}")
         for name, rows in runs.items():
             row[name] = summary(rows)
             row[f"{name}_rows"] = rows
@@ -328,7 +359,8 @@ def main(argv: list[str] | None = None) -> None:
         new = results["sizes"][str(size)].get("new", {})
         target = {1000: 2.0, 10000: 5.0}.get(size)
         if target and new.get("add_s") is not None:
-            print(f"target at {size:,} documents: add ≤ {target:g} s → median {new['add_s']:.2f} s")
+            print(f"target at {size:,} documents: add ≤ {target:g} s → median {new['add_s']:.2f} s wall, "
+                  f"{new['add_cpu_s']:.2f} s CPU")
     if args.json:
         args.json.write_text(json.dumps(results, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
 
