@@ -37,6 +37,14 @@ def percentile(values: list[float], p: float) -> float | None:
 
 
 def peak_mb() -> float:
+    """This process's peak resident set. VmHWM, not ru_maxrss: on Linux a child's ru_maxrss starts at its parent's
+    resident set when it was spawned (the high-water mark survives exec), which hides small children's peaks."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
