@@ -3,10 +3,13 @@ the gold questions against the time to embed the same questions (measured in the
 peak memory. Prints figures; asserts nothing.
 
     python benchmarks/bench_core.py [--baseline /path/to/old/checkout] [--rounds 3]
+    python benchmarks/bench_core.py --index DIR --corpus DIR --context clause --questions FILE
+        [--baseline CHECKOUT --baseline-index DIR --baseline-corpus DIR]     (warm latency on an existing index)
 
-With `--baseline`, the warm-latency measurement runs the same way against that checkout too (any version whose
-`assistant.Assistant(index_dir=...)` has `.ask` and `.embedder.query_vector`), so before/after figures come
-from one run on one machine."""
+With `--baseline`, cold start and warm latency are measured the same way for that checkout too (any version whose
+`assistant.Assistant(settings=...)` has `.ask` and `.embedder.query_vector`), so before/after figures come from one
+run on one machine. With `--index`, only the warm latency is measured, over an index built beforehand (e.g.
+bench_write's 10,000-document scratch indexes, with bench_scale's synthetic questions)."""
 from __future__ import annotations
 
 import argparse
@@ -39,7 +42,9 @@ WARM = """
 import json, resource, sys, time  # peak: VmHWM (a spawned child's ru_maxrss starts at its parent's)
 from pathlib import Path
 from assistant import Assistant
-a = Assistant(index_dir=sys.argv[1])
+from assistant.config import Settings
+a = Assistant(settings=Settings.from_env(index_dir=sys.argv[1], corpus_dir=sys.argv[4] or None,
+                                         embed_context=sys.argv[5] or "document"))
 questions = [json.loads(l)["question"] for l in Path(sys.argv[2]).read_text(encoding="utf-8").splitlines() if l.strip()]
 for q in questions[:5]:
     a.ask(q); a.embedder.query_vector(q)  # warm-up
@@ -87,9 +92,10 @@ def cold_start(checkout: Path, index_dir: Path, runs: int = 3) -> list[float]:
     return starts
 
 
-def warm(checkout: Path, index_dir: Path, rounds: int) -> dict:
-    out = subprocess.run([sys.executable, "-c", WARM, str(index_dir), str(ROOT / "eval" / "gold.jsonl"), str(rounds)],
-                         cwd=checkout, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": ""})
+def warm(checkout: Path, index_dir: Path, rounds: int, corpus: Path | None = None, context: str = "document",
+         questions: Path = ROOT / "eval" / "gold.jsonl") -> dict:
+    out = subprocess.run([sys.executable, "-c", WARM, str(index_dir), str(questions), str(rounds), str(corpus or ""),
+                          context], cwd=checkout, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": ""})
     if out.returncode:
         raise SystemExit(out.stderr[-2000:])
     result = json.loads(out.stdout.strip().splitlines()[-1])
@@ -101,7 +107,7 @@ def warm(checkout: Path, index_dir: Path, rounds: int) -> dict:
 def report_warm(name: str, result: dict) -> tuple[float, float]:
     ask, embed = result["ask_ms"], result["embed_ms"]
     ask50, embed50 = percentile(ask, 50), percentile(embed, 50)
-    print(f"{name}: warm ask over {result['questions']} gold questions x{len(ask) // result['questions']}: "
+    print(f"{name}: warm ask over {result['questions']} questions x{len(ask) // result['questions']}: "
           f"p50 {ask50:.1f} ms, p95 {percentile(ask, 95):.1f} ms; query embedding alone p50 {embed50:.1f} ms, "
           f"p95 {percentile(embed, 95):.1f} ms → ask p50 / embedding p50 = {ask50 / embed50:.2f}× "
           f"(median of per-question ratios {statistics.median(a / e for a, e in zip(ask, embed)):.2f}×); "
@@ -113,7 +119,21 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--baseline", type=Path, help="another checkout to measure warm latency and cold start for")
     parser.add_argument("--rounds", type=int, default=3, help="passes over the gold questions (default 3)")
+    parser.add_argument("--index", type=Path, help="measure warm latency only, over this existing index")
+    parser.add_argument("--corpus", type=Path, help="its corpus (with --index)")
+    parser.add_argument("--context", default="document", help="its embed_context (with --index)")
+    parser.add_argument("--questions", type=Path, default=ROOT / "eval" / "gold.jsonl",
+                        help="JSONL with a 'question' per line (with --index; default the gold set)")
+    parser.add_argument("--baseline-index", type=Path, help="the baseline's own index (with --index)")
+    parser.add_argument("--baseline-corpus", type=Path, help="the baseline's own corpus (with --index)")
     args = parser.parse_args(argv)
+    if args.index:
+        sets = [("this checkout", ROOT, args.index, args.corpus)]
+        if args.baseline:
+            sets.append(("baseline", args.baseline.resolve(), args.baseline_index, args.baseline_corpus))
+        for name, checkout, index, corpus in sets:
+            report_warm(name, warm(checkout, index, args.rounds, corpus, args.context, args.questions))
+        return
     work = Path(tempfile.mkdtemp(prefix="bench-core-"))
     try:
         index_dir = work / "index"
