@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from assistant.domain.divisions import LEVEL_LABELS
+
 PATH_SEPARATOR = " › "
 NOT_SPECIFIED_LABEL = "未作规定"  # a city whose documents do not address a question
 OCR_LABEL = "OCR 识别"  # shown beside a citation whose text was read from a scan
@@ -103,11 +105,19 @@ class Citation:
     quote: str = ""  # the verbatim sentence(s) of `text` that answer the question
     context: str = ""  # a split clause's earlier subject (see Chunk.context), shown as 接上文
     ocr: bool = False  # the text was read from a scan by OCR (may hold recognition errors)
+    level: str | None = None  # the document's layer of government (national/province/city/district)
+
+    @property
+    def place_label(self) -> str:
+        """'山东省·省级': where the clause stands among the layers a school is governed by; the place alone when
+        its level is unknown."""
+        return f"{self.city}·{LEVEL_LABELS[self.level]}" if self.level in LEVEL_LABELS else self.city
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["status_label"] = status_label(self.status)
         d["source_label"] = OCR_LABEL if self.ocr else ""
+        d["place_label"] = self.place_label
         return d
 
 

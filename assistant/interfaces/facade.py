@@ -257,33 +257,40 @@ class Assistant:
         return question
 
     def retrieve(self, question: str, k: int = 5, cities: list[str] | None = None, mode: str = "hybrid",
-                 detect_places: bool = True, rerank: bool = True) -> list[Citation]:
+                 detect_places: bool = True, rerank: bool = True, only_place: bool = False) -> list[Citation]:
         """Ranked clauses. `mode` ('hybrid', 'dense', 'bm25'), `detect_places=False` (no city filter taken
-        from the question) and `rerank=False` (no second ranking stage) exist for evaluation ablations."""
-        return self.answerer.retrieve(self._check(question), k, city_list(cities), mode, detect_places, rerank)
+        from the question) and `rerank=False` (no second ranking stage) exist for evaluation ablations;
+        `only_place=True` leaves out the documents of the places above the asked one (province, nation)."""
+        return self.answerer.retrieve(self._check(question), k, city_list(cities), mode, detect_places, rerank,
+                                      layered=not only_place)
 
-    def ask(self, question: str, cities: list[str] | None = None, mode: str | None = None) -> Answer:
+    def ask(self, question: str, cities: list[str] | None = None, mode: str | None = None,
+            only_place: bool = False) -> Answer:
         """The final answer of `ask_stream` (mode: "extractive", "llm", or None for the configured default)."""
         answer = None
-        for item in self.ask_stream(question, cities, mode):
+        for item in self.ask_stream(question, cities, mode, only_place):
             answer = item
         return answer
 
-    def ask_stream(self, question: str, cities: list[str] | None = None,
-                   mode: str | None = None) -> Iterator[str | Answer]:
-        """Yield text deltas while a model writes (LLM mode only), then the final checked Answer."""
+    def ask_stream(self, question: str, cities: list[str] | None = None, mode: str | None = None,
+                   only_place: bool = False) -> Iterator[str | Answer]:
+        """Yield text deltas while a model writes (LLM mode only), then the final checked Answer. A school is
+        governed by its place's documents and those of the places above it (青岛市 → 山东省 → 全国): all are
+        searched unless `only_place`, each citation labelled with its layer ("山东省·省级")."""
         question = self._check(question)
-        yield from self.answerer.ask_stream(question, city_list(cities), mode)
+        yield from self.answerer.ask_stream(question, city_list(cities), mode, layered=not only_place)
 
     def follow_up(self, message: str, previous=None, cities: list[str] | None = None):
         """The question a chat turn asks: "那长沙呢？" after a question about 青岛 asks it about 长沙; a question
         naming no city keeps the previous turn's cities. Returns a `Turn` (remember it as the next `previous`)."""
         return resolve(message, previous, self.cities, city_list(cities))
 
-    def compare(self, question_or_topic: str, cities: list[str] | None = None) -> Comparison:
-        """The same question (or catalogue topic) answered per city: each city's governing clauses,
-        quoted verbatim with their key figures, or an explicit 未作规定."""
-        return self.answerer.compare(self._check(question_or_topic), city_list(cities))
+    def compare(self, question_or_topic: str, cities: list[str] | None = None,
+                only_place: bool = False) -> Comparison:
+        """The same question (or catalogue topic) answered per city: each city's governing clauses (its own and,
+        unless `only_place`, those of the places above it, labelled), quoted verbatim with their key figures,
+        or an explicit 未作规定."""
+        return self.answerer.compare(self._check(question_or_topic), city_list(cities), layered=not only_place)
 
     def compare_matrix(self, cities: list[str] | None = None) -> Matrix:
         """Every catalogue topic × every city."""

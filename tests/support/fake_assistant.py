@@ -46,15 +46,18 @@ class FakeAssistant:
         yield Answer(question=question, answer="「集团化学校合作时限一般为六年。」[1]\n第二行", abstained=False,
                      citations=(CITE,), cities=tuple(cities or ("长沙市",)), notices=("提示<b>",))
 
-    def ask(self, question, cities=None, mode=None):
+    def ask(self, question, cities=None, mode=None, only_place=False):
+        self.only_place = only_place
         return list(self.ask_stream(question, cities, mode))[-1]
 
-    def retrieve(self, question, k=5, cities=None):
+    def retrieve(self, question, k=5, cities=None, only_place=False):
+        self.only_place = only_place
         self.calls.append(("retrieve", question, k, cities))
         self._check(question)
         return [CITE][:k]
 
-    def compare(self, question, cities=None):
+    def compare(self, question, cities=None, only_place=False):
+        self.only_place = only_place
         self.calls.append(("compare", question, cities))
         self._check(question)
         cells = (CityCell("长沙市", "specified", (CITE,), (Figure("一般为六年", "六年", 6.0, "年", 1),)),

@@ -20,11 +20,11 @@ def run(args: argparse.Namespace) -> int:
         return run_compare(a, args)
     if args.command == "ask":
         if args.json:
-            print_json(a.ask(args.question, cities=args.city, mode=args.mode).to_dict())
+            print_json(a.ask(args.question, cities=args.city, mode=args.mode, only_place=args.only_place).to_dict())
         else:
-            print_stream(a.ask_stream(args.question, cities=args.city, mode=args.mode))
+            print_stream(a.ask_stream(args.question, cities=args.city, mode=args.mode, only_place=args.only_place))
     else:
-        citations = a.retrieve(args.question, k=args.k, cities=args.city)
+        citations = a.retrieve(args.question, k=args.k, cities=args.city, only_place=args.only_place)
         if args.json:
             print_json([c.to_dict() for c in citations])
         else:
@@ -38,7 +38,7 @@ def format_citation(c: Citation) -> str:
     if c.ocr:
         badge += f" 【{OCR_LABEL}】"
     context = f"（接上文：{c.context}……）" if c.context else ""
-    return f"[{c.n}] {c.city}｜《{c.title}》{number}{badge}\n    {c.clause}\n    {context}{c.text}"
+    return f"[{c.n}] {c.place_label}｜《{c.title}》{number}{badge}\n    {c.clause}\n    {context}{c.text}"
 
 
 def format_answer(answer: Answer) -> str:
@@ -75,7 +75,7 @@ def run_compare(assistant, args: argparse.Namespace) -> int:
     if args.matrix:
         result = assistant.compare_matrix(cities=args.city)
     elif args.question:
-        result = assistant.compare(args.question, cities=args.city)
+        result = assistant.compare(args.question, cities=args.city, only_place=args.only_place)
     else:
         raise QuestionError("请给出要对比的问题或主题，或使用 --matrix 查看全部主题。")
     if args.json:

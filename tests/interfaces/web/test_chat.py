@@ -39,7 +39,7 @@ class FakeAssistant:
     def corpus_hash():
         return "c0ffee"
 
-    def ask_stream(self, question, cities=None, mode=None):
+    def ask_stream(self, question, cities=None, mode=None, only_place=False):
         self.calls.append((question, cities))
         if self.error:
             raise self.error
@@ -62,7 +62,7 @@ def run(assistant, store, message, history=(), cities=None, previous=None, conve
         req=None):
     """Each step of a turn as the page saw it when it was yielded."""
     return [([dict(m) for m in h], *rest) for h, *rest in chat.chat_reply(
-        assistant, store, message, list(history), cities, previous, conversation, browser, req or request())]
+        assistant, store, message, list(history), cities, previous, conversation, browser, request=req or request())]
 
 
 def test_a_turn_shows_a_chinese_note_at_once_then_drafts_then_the_answer_with_cards(store):
