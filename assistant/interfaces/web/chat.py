@@ -258,7 +258,7 @@ def _chat_column() -> SimpleNamespace:
         only_place = gr.Checkbox(False, label="只看本级文件（不含省级、国家级等上级文件）", elem_id="chat-only-place",
                                  container=False)
         # autoscroll off: views.JS scrolls to the first line of a new answer, Gradio would show its last
-        chatbot = gr.Chatbot(label="问答", height="calc(100dvh - 340px)", min_height=260, sanitize_html=True,
+        chatbot = gr.Chatbot(label="问答", height="calc(100dvh - 380px)", min_height=260, sanitize_html=True,
                              elem_id="chatbot", buttons=[], autoscroll=False, show_label=False, layout="panel",
                              placeholder="请输入问题，回答将附带可点击展开的引用条款。")
         with gr.Row(elem_id="question-row"):

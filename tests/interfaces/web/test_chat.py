@@ -41,6 +41,7 @@ class FakeAssistant:
 
     def ask_stream(self, question, cities=None, mode=None, only_place=False):
         self.calls.append((question, cities))
+        self.only_place = only_place
         if self.error:
             raise self.error
         yield from self.drafts
@@ -59,10 +60,19 @@ def request(user=None, session="s1"):
 
 
 def run(assistant, store, message, history=(), cities=None, previous=None, conversation=None, browser=BROWSER,
-        req=None):
+        req=None, only_place=False):
     """Each step of a turn as the page saw it when it was yielded."""
     return [([dict(m) for m in h], *rest) for h, *rest in chat.chat_reply(
-        assistant, store, message, list(history), cities, previous, conversation, browser, request=req or request())]
+        assistant, store, message, list(history), cities, previous, conversation, browser, only_place,
+        request=req or request())]
+
+
+def test_the_only_place_box_reaches_the_question(store):
+    fake = FakeAssistant()
+    run(fake, store, "青岛幼儿园户外活动时间？")
+    assert fake.only_place is False
+    run(fake, store, "青岛幼儿园户外活动时间？", only_place=True)
+    assert fake.only_place is True
 
 
 def test_a_turn_shows_a_chinese_note_at_once_then_drafts_then_the_answer_with_cards(store):
