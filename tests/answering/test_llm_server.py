@@ -86,4 +86,4 @@ def test_cli_llm_mode_end_to_end_with_a_real_model(llama_url, tmp_path, shared_c
     assert "[9]" not in first_line and f"虚构」{UNVERIFIED}[1]。" in first_line
     assert "提示：回答中引用了不存在的来源[9]，已删除。" in checked
     assert "未核实" in checked and "引用条款" in checked
-    assert re.search(r"^\[1\] 长沙市｜", checked, re.M), "the cited clause is listed"
+    assert re.search(r"^\[1\] 长沙市·市级｜", checked, re.M), "the cited clause is listed, with its level"

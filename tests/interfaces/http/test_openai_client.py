@@ -32,7 +32,7 @@ def test_models_and_a_completion_with_citations(live):
     message = reply.choices[0].message
     assert message.role == "assistant" and reply.choices[0].finish_reason == "stop"
     assert "合作时限一般为六年" in message.content and "参考来源" in message.content
-    assert "[1] 长沙市｜《关于进一步优化基础教育集团化办学的指导意见》（长教通〔2020〕97号）" in message.content
+    assert "[1] 长沙市·市级｜《关于进一步优化基础教育集团化办学的指导意见》（长教通〔2020〕97号）" in message.content
     citations = message.citations  # the structured field, read through the client as any extra field
     assert citations[0]["n"] == 1 and citations[0]["doc_id"] == "changsha-jituan-2020"
     assert "合作时限一般为六年" in citations[0]["quote"]
