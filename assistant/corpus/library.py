@@ -22,10 +22,12 @@ from pathlib import Path
 from typing import Mapping
 
 from assistant.chunking.clauses import chunk_document
+from assistant.corpus import lineage
 from assistant.corpus.extract import Extracted, Limits, extract
 from assistant.corpus.manifest import MANIFEST, DocEntry, list_documents, read_manifest
 from assistant.corpus.plan import (DOCS_DIR, SOURCES_DIR, DocumentInfo, IngestReport, Plan, Preview, RemoveReport,
-                                   describe, make_plan, new_entry, read_source, require)
+                                   describe, document_infos, lineage_entries, make_plan, new_entry, read_source,
+                                   require)
 from assistant.domain.values import Chunk
 from assistant.errors import AssistantError, DocumentNotFoundError, IndexLockedError, IngestError
 from assistant.files import atomic_write, exclusive
@@ -62,11 +64,13 @@ class Library:
                 return entry
         raise DocumentNotFoundError(f"找不到文档：{str(doc_id)[:80]}（可用 policy-assistant docs list 查看）")
 
-    def documents(self, counts: dict[str, int] | None) -> list[DocumentInfo]:
-        return [DocumentInfo.of(e, counts.get(e["doc_id"]) if counts else None) for e in self.entries()]
+    def documents(self, counts: dict[str, int] | None, on: str | None = None) -> list[DocumentInfo]:
+        """Every document with its standing on day `on` (today by default)."""
+        return document_infos(self.entries(), counts, on)
 
-    def document(self, doc_id: str, counts: dict[str, int] | None) -> DocumentInfo:
-        return DocumentInfo.of(self.entry(doc_id), counts.get(doc_id) if counts else None)
+    def document(self, doc_id: str, counts: dict[str, int] | None, on: str | None = None) -> DocumentInfo:
+        self.entry(doc_id)  # raises DocumentNotFoundError for unknown ids
+        return next(d for d in self.documents(counts, on) if d.doc_id == doc_id)
 
     def text(self, doc_id: str) -> str:
         entry = self.entry(doc_id)
@@ -92,19 +96,21 @@ class Library:
                 self._extracted.popitem(last=False)
         return extracted
 
-    def _plan(self, data: bytes, name: str, extracted: Extracted, overrides, replace_id, entries) -> Plan:
-        return make_plan(data, name, extracted, overrides, replace_id, entries, self.settings.max_chunk_tokens)
+    def _plan(self, data: bytes, name: str, extracted: Extracted, overrides, replace_id, entries,
+              supersedes_id=None) -> Plan:
+        return make_plan(data, name, extracted, overrides, replace_id, entries, self.settings.max_chunk_tokens,
+                         supersedes_id)
 
     # ------------------------------------------------------------ preview
     def preview(self, source, filename: str | None = None, overrides: Mapping[str, str] | None = None,
-                replace_id: str | None = None, progress=None) -> Preview:
+                replace_id: str | None = None, progress=None, supersedes_id: str | None = None) -> Preview:
         data, name = read_source(source, filename, self.limits)
         extracted = self._extract(data, name, progress)
-        return self._plan(data, name, extracted, overrides, replace_id, self.entries()).preview
+        return self._plan(data, name, extracted, overrides, replace_id, self.entries(), supersedes_id).preview
 
     # ------------------------------------------------------------ add
     def add(self, source, apply: Apply, filename: str | None = None, overrides: Mapping[str, str] | None = None,
-            replace_id: str | None = None, progress=None) -> IngestReport:
+            replace_id: str | None = None, progress=None, supersedes_id: str | None = None) -> IngestReport:
         started = time.perf_counter()
         data, name = read_source(source, filename, self.limits)
         extracted = self._extract(data, name, progress)  # slow and bounded: outside the lock
@@ -112,28 +118,45 @@ class Library:
             self._recover_locked()
             manifest = read_manifest(self.dir)
             entries = list(manifest.get("documents", []))
-            plan = self._plan(data, name, extracted, overrides, replace_id, entries)
+            plan = self._plan(data, name, extracted, overrides, replace_id, entries, supersedes_id)
             p = plan.preview
             if p.action == "unchanged":
                 build = apply(list_documents(self.dir, manifest), progress)
                 return IngestReport(p.doc_id, "unchanged", p.metadata.title, p.metadata.city, p.metadata.status,
                                     len(plan.chunks), build.embedded, build.added, build.removed,
-                                    time.perf_counter() - started, p.warnings, p.ocr)
+                                    time.perf_counter() - started, p.warnings, p.ocr, p.supersedes,
+                                    p.superseded_by)
             require(p.metadata, p.missing)
             if not plan.chunks:
                 raise IngestError("文件中没有识别出任何条款（需要以“。”结尾的完整句子），未导入")
             entry, contents = new_entry(plan, name, extracted.text, data, entries)
-            if plan.target is not None:
-                new_entries = [entry if e["doc_id"] == plan.target["doc_id"] else e for e in entries]
-            else:
-                new_entries = entries + [entry]
-            superseded = [f for f in own_files(plan.target, self.dir) if f not in contents] if contents else []
+            new_entries = lineage_entries(plan, entry, entries)
+            overwritten = [f for f in own_files(plan.target, self.dir) if f not in contents] if contents else []
             build = self._commit(manifest, {**manifest, "documents": new_entries}, contents,
-                                 list(contents) + superseded, apply, progress)
-            action = {"add": "added", "replace": "replaced", "update": "updated"}[p.action]
+                                 list(contents) + overwritten, apply, progress)
+            action = {"add": "added", "version": "versioned", "replace": "replaced", "update": "updated"}[p.action]
             return IngestReport(p.doc_id, action, p.metadata.title, p.metadata.city, p.metadata.status,
                                 len(plan.chunks), build.embedded, build.added, build.removed,
-                                time.perf_counter() - started, p.warnings, p.ocr)
+                                time.perf_counter() - started, p.warnings, p.ocr, p.supersedes, p.superseded_by)
+
+    # ------------------------------------------------------------ lineage of documents already in the corpus
+    def link(self, doc_id: str, supersedes: str | None, apply: Apply, progress=None) -> DocumentInfo:
+        """Make `doc_id` the next version of `supersedes` (None: cut it from the version before it), checked as
+        `--supersedes` is: the document exists, keeps a single next version, and no chain loops."""
+        with self._lock():
+            self._recover_locked()
+            manifest = read_manifest(self.dir)
+            entries = list(manifest.get("documents", []))
+            me = next((e for e in entries if e.get("doc_id") == doc_id), None)
+            if me is None:
+                raise DocumentNotFoundError(f"找不到文档：{str(doc_id)[:80]}（可用 policy-assistant docs list 查看）")
+            if supersedes:
+                lineage.explicit(supersedes, entries, doc_id)
+            if supersedes == me.get("supersedes"):
+                return document_infos(entries, None)[entries.index(me)]
+            new_entries = lineage.relink(entries, doc_id, supersedes, me.get("superseded_by"))
+            self._commit(manifest, {**manifest, "documents": new_entries}, {}, [], apply, progress)
+            return self.document(doc_id, None)
 
     # ------------------------------------------------------------ remove
     def remove(self, doc_id: str, apply: Apply, progress=None) -> RemoveReport:
@@ -147,7 +170,7 @@ class Library:
                 raise DocumentNotFoundError(f"找不到文档：{str(doc_id)[:80]}（可用 policy-assistant docs list 查看）")
             if len(entries) == 1:
                 raise IngestError("这是语料中唯一的文档，不能删除（请先导入其他文档）")
-            remaining = [e for e in entries if e is not entry]
+            remaining = lineage.unlinked(entries, doc_id)  # its previous and next versions now meet
             still_used = {e.get(k) for e in remaining for k in ("file", "source")}
             garbage = [f for f in own_files(entry, self.dir) if f not in still_used]
             build = self._commit(manifest, {**manifest, "documents": remaining}, {}, garbage, apply, progress)

@@ -6,7 +6,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.domain.values import STATUSES, PolicyDoc
+from assistant.domain.values import STATUSES, VALIDITY_LABELS, PolicyDoc
+from assistant.domain.versions import VERSION_FIELDS
 from assistant.errors import CorpusError
 
 MANIFEST = "manifest.json"
@@ -29,11 +30,19 @@ class DocEntry:
     short_title: str | None = None
     interprets: str | None = None
     ocr: bool = False  # some of the text was read from a scan by OCR
+    # validity and lineage (domain/versions.py): the day it took effect, the day it stopped applying,
+    # trial/interim/repealed, and the previous and next versions of the same document
+    effective_date: str | None = None
+    expiry_date: str | None = None
+    validity: str | None = None
+    supersedes: str | None = None
+    superseded_by: str | None = None
 
     def meta(self) -> dict:
         meta = {k: getattr(self, k) for k in META_FIELDS}
         if self.ocr:  # only when set, so the digests of all other documents stay what they were
             meta["ocr"] = True
+        meta.update({k: getattr(self, k) for k in VERSION_FIELDS if getattr(self, k)})  # likewise
         return meta
 
     def read_text(self) -> str:
@@ -47,7 +56,8 @@ class DocEntry:
     def load(self) -> PolicyDoc:
         return PolicyDoc(doc_id=self.doc_id, title=self.title, city=self.city, issuer=self.issuer,
                          doc_number=self.doc_number, date=self.date, status=self.status, text=self.read_text(),
-                         short_title=self.short_title, interprets=self.interprets)
+                         short_title=self.short_title, interprets=self.interprets,
+                         **{k: getattr(self, k) for k in VERSION_FIELDS})
 
 
 def read_manifest(corpus_dir: Path) -> dict:
@@ -75,14 +85,32 @@ def list_documents(corpus_dir: Path, manifest: dict | None = None) -> list[DocEn
             raise CorpusError(f"语料清单中的文档编号重复：{entry['doc_id']}")
         if entry["status"] not in STATUSES:
             raise CorpusError(f"文档 {entry['doc_id']} 的状态无效：{entry['status']}")
+        if entry.get("validity") and entry["validity"] not in VALIDITY_LABELS:
+            raise CorpusError(f"文档 {entry['doc_id']} 的效力状态无效：{entry['validity']}")
         seen.add(entry["doc_id"])
         path = (corpus_dir / entry["file"]).resolve()
         if root not in path.parents:
             raise CorpusError(f"文档 {entry['doc_id']} 的文件路径超出语料目录")
-        entries.append(DocEntry(path=path, ocr=bool(entry.get("ocr")), **{k: entry.get(k) for k in META_FIELDS}))
+        entries.append(DocEntry(path=path, ocr=bool(entry.get("ocr")), **{k: entry.get(k) for k in META_FIELDS},
+                                **{k: entry.get(k) or None for k in VERSION_FIELDS}))
     if not entries:
         raise CorpusError("语料目录中没有任何文档")
+    _check_links(entries)
     return entries
+
+
+def _check_links(entries: list[DocEntry]) -> None:
+    """Lineage links name listed documents and agree both ways (a hand-edited manifest is refused, not guessed)."""
+    by_id = {e.doc_id: e for e in entries}
+    for e in entries:
+        for key, back in (("supersedes", "superseded_by"), ("superseded_by", "supersedes")):
+            other = getattr(e, key)
+            if other is None:
+                continue
+            if other not in by_id:
+                raise CorpusError(f"语料清单中文档 {e.doc_id} 的版本关系指向不存在的文档：{other}")
+            if getattr(by_id[other], back) != e.doc_id:
+                raise CorpusError(f"语料清单中文档 {e.doc_id} 与 {other} 的版本关系不一致（{key}）")
 
 
 def load_corpus(corpus_dir: Path, manifest: dict | None = None) -> list[PolicyDoc]:
@@ -93,6 +121,7 @@ def load_corpus(corpus_dir: Path, manifest: dict | None = None) -> list[PolicyDo
 def document_digest(meta: dict, text_sha256: str) -> str:
     """What a document's index rows depend on: its metadata and its text."""
     values = [meta.get(k) for k in META_FIELDS] + (["ocr"] if meta.get("ocr") else [])
+    values += [f"{k}={meta[k]}" for k in VERSION_FIELDS if meta.get(k)]  # only when set: older digests hold
     payload = json.dumps(values, ensure_ascii=False) + text_sha256
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
 

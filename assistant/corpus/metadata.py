@@ -5,15 +5,17 @@ of its own, the signing date, and draft/interpretation status. Values given by t
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Mapping
 
 from assistant.chunking.clauses import clean_line
-from assistant.domain.values import parse_status
+from assistant.domain.values import parse_status, parse_validity
 from assistant.errors import IngestError
 from assistant.domain.places import aliases
 
-FIELDS = ("title", "short_title", "city", "issuer", "doc_number", "date", "status")
+FIELDS = ("title", "short_title", "city", "issuer", "doc_number", "date", "status", "effective_date",
+          "expiry_date", "validity")
+_DATE_FIELDS = ("date", "effective_date", "expiry_date")
 _MAX_FIELD_CHARS = 200
 _HEAD_LINES = 20
 _TAIL_LINES = 12
@@ -49,6 +51,9 @@ class DocMeta:
     doc_number: str | None = None
     date: str | None = None
     status: str = "official"
+    effective_date: str | None = None  # 施行: the first day the version applies
+    expiry_date: str | None = None  # the first day it no longer applies (失效/废止), when known
+    validity: str | None = None  # trial (试行) | interim (暂行) | repealed (废止); None: nothing said
 
     def merged(self, overrides: Mapping[str, str | None] | None) -> "DocMeta":
         """These values with the user's overrides applied (validated, see `clean_overrides`)."""
@@ -66,12 +71,35 @@ class DocMeta:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    @classmethod
+    def of(cls, entry: Mapping) -> "DocMeta":
+        """The metadata a manifest entry stores (entries written before a field existed lack it)."""
+        values = {f.name: entry.get(f.name) for f in fields(cls) if entry.get(f.name) is not None}
+        return cls(**values)
+
 
 def checked_status(value: str) -> str:
     status = parse_status(value)
     if status is None:
         raise IngestError(f"状态无效：{value}（可用：official/正式文件、draft/征求意见稿、interpretation/政策解读）")
     return status
+
+
+def checked_date(key: str, value: str) -> str:
+    """YYYY, YYYY-MM or YYYY-MM-DD (also with / or . or 年月日), as YYYY[-MM[-DD]]."""
+    m = re.fullmatch(r"(\d{4})(?:[-./年](\d{1,2})(?:[-./月](\d{1,2})日?)?月?)?年?", value)
+    parts = [int(p) for p in m.groups() if p] if m else []
+    if not parts or not 1900 < parts[0] < 2100 or (len(parts) > 1 and not 1 <= parts[1] <= 12) or (
+            len(parts) > 2 and not 1 <= parts[2] <= 31):
+        raise IngestError(f"日期无效：{key}={value}（格式：2021-12-30、2021-12 或 2021）")
+    return "-".join([f"{parts[0]:04d}", *(f"{p:02d}" for p in parts[1:])])
+
+
+def checked_validity(value: str) -> str:
+    code = parse_validity(value)
+    if code is None:
+        raise IngestError(f"效力状态无效：{value}（可用：trial/试行、interim/暂行、repealed/废止）")
+    return code
 
 
 def clean_overrides(overrides: Mapping[str, str | None] | None) -> dict[str, str | None]:
@@ -89,6 +117,10 @@ def clean_overrides(overrides: Mapping[str, str | None] | None) -> dict[str, str
             raise IngestError(f"元数据 {key} 过长（{len(value)} 字）")
         if key == "status":
             value = checked_status(value)
+        elif key == "validity":
+            value = checked_validity(value)
+        elif key in _DATE_FIELDS and key != "date":  # `date` keeps accepting what it always did
+            value = checked_date(key, value)
         out[key] = value
     return out
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from assistant.domain.versions import state_label
+
 PATH_SEPARATOR = " › "
 NOT_SPECIFIED_LABEL = "未作规定"  # a city whose documents do not address a question
 OCR_LABEL = "OCR 识别"  # shown beside a citation whose text was read from a scan
@@ -16,6 +18,22 @@ STATUS_LABELS = {
 STATUSES = tuple(STATUS_LABELS)
 _STATUS_NAMES = {"正式": "official", "正式文件": "official", "征求意见稿": "draft", "草案": "draft",
                  "解读": "interpretation", "政策解读": "interpretation"}
+
+
+# Whether a document is in force, as far as its text says (None: nothing said, which is the usual case).
+VALIDITY_LABELS = {
+    "trial": "试行",
+    "interim": "暂行",
+    "repealed": "已废止",
+}
+_VALIDITY_NAMES = {"试行": "trial", "暂行": "interim", "废止": "repealed", "已废止": "repealed", "失效": "repealed",
+                   "已失效": "repealed"}
+
+
+def parse_validity(value: str) -> str | None:
+    """The validity code for a code or a Chinese name ("试行" → "trial"); None when it names none."""
+    value = value.strip()
+    return value if value in VALIDITY_LABELS else _VALIDITY_NAMES.get(value)
 
 
 def status_label(status: str) -> str:
@@ -42,6 +60,16 @@ class PolicyDoc:
     text: str
     short_title: str | None = None
     interprets: str | None = None  # doc_id of the normative text an interpretation explains
+    # validity and lineage (see domain/versions.py); None when the catalogue does not say
+    effective_date: str | None = None
+    expiry_date: str | None = None
+    validity: str | None = None  # trial | interim | repealed
+    supersedes: str | None = None  # doc_id of the previous version
+    superseded_by: str | None = None  # doc_id of the next version
+
+    def meta(self) -> dict:
+        """The catalogue fields without the text, as the index keeps them (for domain/versions.py)."""
+        return {k: v for k, v in asdict(self).items() if k != "text"}
 
 
 @dataclass(frozen=True)
@@ -81,11 +109,18 @@ class Citation:
     quote: str = ""  # the verbatim sentence(s) of `text` that answer the question
     context: str = ""  # a split clause's earlier subject (see Chunk.context), shown as 接上文
     ocr: bool = False  # the text was read from a scan by OCR (may hold recognition errors)
+    # which version was cited, so that an exported answer can be reproduced or shown to be outdated later:
+    # the sha256 of the document's text, the version's date (施行, else adopted or signed; "" when unknown),
+    # and the document's standing (效力) on the day the answer is about (domain/versions.py STATE_LABELS)
+    doc_sha256: str = ""
+    version: str = ""
+    force: str = ""
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["status_label"] = status_label(self.status)
         d["source_label"] = OCR_LABEL if self.ocr else ""
+        d["force_label"] = state_label(self.force) if self.force else ""
         return d
 
 
@@ -104,6 +139,9 @@ class Answer:
     # one line per city, made only of verbatim phrases of the cited sentences, each with its [n]
     # ("长沙市：合作时限一般为六年，延长原则上不超过六年[2]"); empty when no phrase qualifies
     conclusion: str = ""
+    # the day whose versions answered (YYYY-MM-DD) when the question asked "as of" a day; None: those in force
+    # when it was answered
+    as_of: str | None = None
 
     def to_dict(self) -> dict:
         return {
@@ -117,4 +155,5 @@ class Answer:
             "sentences": self.sentences,
             "unverified": self.unverified,
             "conclusion": self.conclusion,
+            "as_of": self.as_of,
         }
