@@ -35,12 +35,17 @@ test: install browser
 test-fast: install
 	$(PY) -m pytest -q -m "not integration and not browser"
 
-# BENCH_ARGS="--sizes 5,100" runs a subset of the scale benchmark (see benchmarks/bench_scale.py -h).
+# BENCH_ARGS="--sizes 5,100" runs a subset of the scale benchmark (see benchmarks/bench_scale.py -h);
+# WRITE_ARGS="--sizes 1000 --runs 3" a subset of the write benchmark; BASELINE=<another checkout> measures it too
+# (bench_core and bench_write; see BENCHMARKS.md, "Restructure (issue 13)").
 bench: install
-	$(PY) benchmarks/bench_core.py
+	$(PY) benchmarks/bench_core.py $(if $(BASELINE),--baseline $(BASELINE))
 	$(PY) benchmarks/bench_ingest.py
 	$(PY) benchmarks/bench_app.py
+	$(PY) benchmarks/bench_mixed.py
 	$(PY) benchmarks/bench_api.py
+	$(PY) benchmarks/bench_write.py $(WRITE_ARGS) $(if $(BASELINE),--baseline $(BASELINE))
+	$(PY) benchmarks/bench_cold.py $(if $(BASELINE),--baseline $(BASELINE))
 	$(PY) benchmarks/bench_scale.py $(BENCH_ARGS)
 
 # Evaluate on eval/gold.jsonl, fail below eval/thresholds.toml, and publish the latest summary and chart.

@@ -100,6 +100,7 @@ class Settings:
     llm_timeout: float = 60.0  # seconds for the whole generation, retries included
     llm_retries: int = 1  # further attempts after a failure before any text arrived
     llm_max_tokens: int = 800
+    llm_max_reply_chars: int = 8000  # enforced on our side: a reply longer than this is cut and not used
     llm_temperature: float = 0.1
     llm_extra_body: str | None = None  # JSON object merged into each request, e.g. {"enable_thinking": false}
 
@@ -113,6 +114,7 @@ class Settings:
     # ingestion: files over the size limit are refused before parsing; PDF/DOCX parse in a
     # subprocess bounded in wall time and address space
     max_ingest_mb: int = 20
+    min_free_mb: float = 16.0  # a write that would leave less free space on its disk is refused before it starts
     max_ingest_chars: int = 400_000
     parse_timeout: float = 60.0
     parse_memory_mb: int = 1024
@@ -127,6 +129,9 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 7860
     auth: tuple[tuple[str, str], ...] = ()  # (user, password) pairs; empty means no login
+    login_max_failures: int = 5  # failed logins per client within login_window seconds before it must wait
+    login_window: float = 300.0
+    upload_keep_seconds: int = 900  # uploads are removed after use, and any left (never used) after this long
     eval_gold: Path = PROJECT_ROOT / "eval" / "gold.jsonl"  # the set the 评测 tab runs
 
     @property
@@ -154,8 +159,10 @@ class Settings:
             llm_timeout=_env_float("ASSISTANT_LLM_TIMEOUT", cls.llm_timeout),
             llm_retries=_env_int("ASSISTANT_LLM_RETRIES", cls.llm_retries),
             llm_max_tokens=_env_int("ASSISTANT_LLM_MAX_TOKENS", cls.llm_max_tokens),
+            llm_max_reply_chars=_env_int("ASSISTANT_LLM_MAX_REPLY_CHARS", cls.llm_max_reply_chars),
             llm_extra_body=_json_object("ASSISTANT_LLM_EXTRA_BODY"),
             max_ingest_mb=_env_int("ASSISTANT_MAX_INGEST_MB", cls.max_ingest_mb),
+            min_free_mb=_env_float("ASSISTANT_MIN_FREE_MB", cls.min_free_mb),
             parse_timeout=_env_float("ASSISTANT_PARSE_TIMEOUT", cls.parse_timeout),
             parse_memory_mb=_env_int("ASSISTANT_PARSE_MEMORY_MB", cls.parse_memory_mb),
             ocr_max_pages=_env_int("ASSISTANT_OCR_MAX_PAGES", cls.ocr_max_pages),
@@ -164,6 +171,9 @@ class Settings:
             host=env.get("ASSISTANT_HOST") or cls.host,
             port=_env_int("ASSISTANT_PORT", cls.port),
             auth=_auth(env.get("ASSISTANT_AUTH")),
+            login_max_failures=_env_int("ASSISTANT_LOGIN_MAX_FAILURES", cls.login_max_failures),
+            login_window=_env_float("ASSISTANT_LOGIN_WINDOW", cls.login_window),
+            upload_keep_seconds=_env_int("ASSISTANT_UPLOAD_KEEP_SECONDS", cls.upload_keep_seconds),
             eval_gold=Path(env.get("ASSISTANT_EVAL_GOLD") or cls.eval_gold),
         )
         overrides = {k: (Path(v) if k.endswith("_dir") and v is not None else v)

@@ -43,3 +43,11 @@ class DocumentNotFoundError(AssistantError):
 
 class IndexChangedError(AssistantError):
     """Another process rebuilt the index after this one loaded it (its Chroma collection was replaced)."""
+
+
+class StorageError(AssistantError):
+    """A directory that cannot be written (read-only, no permission) or a disk without space; nothing was changed."""
+
+
+class IndexCorruptError(AssistantError):
+    """A file of the index (the vector store's database) cannot be read; `index build --rebuild` recreates it."""

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -64,3 +66,61 @@ def exclusive(path: Path, wait_seconds: float, busy: Callable[[], Exception]) ->
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
     finally:
         handle.close()
+
+
+# ---------------------------------------------------------------- what the disk allows
+_STORAGE_ERRNOS = {errno.ENOSPC: "磁盘空间不足", errno.EDQUOT: "超出磁盘配额", errno.EROFS: "文件系统只读",
+                   errno.EACCES: "没有写入权限", errno.EPERM: "没有写入权限"}
+# how SQLite (the embedding cache, Chroma) words the same conditions
+_STORAGE_MESSAGES = (("database or disk is full", "磁盘空间不足"), ("no space left", "磁盘空间不足"),
+                     ("(code: 13)", "磁盘空间不足"), ("readonly database", "文件系统只读"),
+                     ("read-only file system", "文件系统只读"), ("(code: 8)", "文件系统只读"),
+                     ("unable to open database file", "没有写入权限"),
+                     ("requested and", "磁盘空间不足"))  # numpy: "3072 requested and 2016 written"
+
+
+def storage_problem(exc: BaseException) -> str | None:
+    """"磁盘空间不足", "文件系统只读" or "没有写入权限" when `exc` (or what caused it) is one of these; else None."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, OSError) and exc.errno in _STORAGE_ERRNOS:
+            return _STORAGE_ERRNOS[exc.errno]
+        text = str(exc).lower()
+        for needle, reason in _STORAGE_MESSAGES:
+            if needle in text:
+                return reason
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+def writable(path: Path) -> bool:
+    """Whether this process may create and replace files in `path` (or in the nearest existing parent, which
+    would hold it). False on a read-only mount even for root."""
+    path = Path(path)
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return os.access(path, os.W_OK | os.X_OK)
+
+
+def free_bytes(path: Path) -> int:
+    path = Path(path)
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return shutil.disk_usage(path).free
+
+
+def ensure_free(path: Path, needed: int, reserve_mb: float, what: str) -> None:
+    """Refuse a write before it starts when it would leave less than `reserve_mb` free: a full disk is found
+    here, not halfway through the write. Raises StorageError."""
+    from assistant.errors import StorageError
+
+    free = free_bytes(path)
+    wanted = needed + int(reserve_mb * 1024 * 1024)
+    if free < wanted:
+        raise StorageError(f"磁盘空间不足：{what}所在磁盘剩余 {_mb(free)}，这次写入至少需要 {_mb(wanted)}"
+                           f"（含保留的 {reserve_mb:g} MB，见 ASSISTANT_MIN_FREE_MB），未做任何更改。")
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1024 / 1024:.1f} MB" if n >= 1024 * 1024 else f"{max(n, 0) / 1024:.0f} KB"

@@ -44,7 +44,7 @@ def start_app(work: Path) -> tuple[subprocess.Popen, str]:
     shutil.copytree(ROOT / "corpus", corpus)
     port = free_port()
     env = {**os.environ, "ASSISTANT_CORPUS_DIR": str(corpus), "ASSISTANT_INDEX_DIR": str(work / "index"),
-           "ASSISTANT_PORT": str(port), "PYTHONPATH": str(ROOT)}
+           "ASSISTANT_DATA_DIR": str(work / "data"), "ASSISTANT_PORT": str(port), "PYTHONPATH": str(ROOT)}
     env.pop("ASSISTANT_AUTH", None)
     log = open(work / "app.log", "wb")
     proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)

@@ -13,12 +13,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from assistant.config import Settings  # noqa: E402
-from assistant.corpus.manifest import load_corpus  # noqa: E402
-from assistant.index.embedders import make_embedder  # noqa: E402
 from assistant.corpus.extract import Limits, extract  # noqa: E402
-from assistant.corpus.library import Library  # noqa: E402
-from assistant.index.store import IndexStore  # noqa: E402
-from tests.samples import XIANGTAN, ZHUZHOU, make_docx, make_pdf  # noqa: E402
+from assistant.interfaces.facade import Assistant  # noqa: E402
+from tests.support.samples import XIANGTAN, ZHUZHOU, make_docx, make_pdf  # noqa: E402
 
 CITIES = ["衡阳", "岳阳", "常德", "益阳", "郴州", "永州", "怀化", "娄底", "邵阳"]
 
@@ -35,12 +32,12 @@ def uploads() -> list[tuple[str, bytes]]:
     return files
 
 
-def ingest_all(library: Library, files) -> tuple[float, int, int, list[str]]:
+def ingest_all(assistant: Assistant, files) -> tuple[float, int, int, list[str]]:
     started = time.perf_counter()
     clauses = embedded = 0
     ids = []
     for name, data in files:
-        report = library.add(data, name)
+        report = assistant.ingest(data, name)
         clauses += report.clauses
         embedded += report.embedded
         ids.append(report.doc_id)
@@ -52,8 +49,8 @@ def main() -> None:
     corpus_dir = work / "corpus"
     shutil.copytree(ROOT / "corpus", corpus_dir)
     settings = Settings.from_env(corpus_dir=corpus_dir, index_dir=work / "index")
-    library = Library(settings, IndexStore(settings, make_embedder(settings.embedder, settings.embed_threads)))
-    library.store.build(load_corpus(corpus_dir))  # the bundled corpus, not timed
+    assistant = Assistant(settings=settings)
+    assistant.build_index()  # the bundled corpus, not timed
     files = uploads()
     limits = Limits.of(settings)
 
@@ -66,23 +63,23 @@ def main() -> None:
         print(f"extraction only, {kind.upper():4}: {seconds * 1000:.0f} ms per document "
               f"({'subprocess parse' if kind != 'txt' else 'in process'})")
 
-    seconds, clauses, embedded, ids = ingest_all(library, files)
+    seconds, clauses, embedded, ids = ingest_all(assistant, files)
     print(f"ingest, cold embedding cache: {len(files)} documents, {clauses} clauses ({embedded} embedded) in "
           f"{seconds:.1f} s → {len(files) / seconds:.2f} documents/s, {clauses / seconds:.1f} clauses/s")
 
     started = time.perf_counter()
     for name, data in files:
-        library.add(data, name)
+        assistant.ingest(data, name)
     seconds_again = time.perf_counter() - started
     print(f"same files again (unchanged, nothing written): {seconds_again / len(files) * 1000:.0f} ms per document")
 
     started = time.perf_counter()
     for doc_id in ids:
-        library.remove(doc_id)
+        assistant.remove_document(doc_id)
     removed = time.perf_counter() - started
     print(f"remove: {removed / len(ids) * 1000:.0f} ms per document")
 
-    seconds, clauses, embedded, _ = ingest_all(library, files)
+    seconds, clauses, embedded, _ = ingest_all(assistant, files)
     print(f"ingest, warm embedding cache: {len(files)} documents, {clauses} clauses ({embedded} embedded) in "
           f"{seconds:.1f} s → {len(files) / seconds:.2f} documents/s, {clauses / seconds:.1f} clauses/s")
     shutil.rmtree(work, ignore_errors=True)

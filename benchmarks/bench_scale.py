@@ -37,6 +37,14 @@ def percentile(values: list[float], p: float) -> float | None:
 
 
 def peak_mb() -> float:
+    """This process's peak resident set. VmHWM, not ru_maxrss: on Linux a child's ru_maxrss starts at its parent's
+    resident set when it was spawned (the high-water mark survives exec), which hides small children's peaks."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
@@ -109,8 +117,9 @@ def _settings(spec: dict):
 # ================================================================ child phases
 def phase_build(spec: dict) -> dict:
     """Ingest with our pipeline: first build, then (optionally) --rebuild and an unchanged re-ingest."""
-    from assistant import store as store_module
-    from assistant.corpus.manifest import load_corpus
+    from assistant.corpus.manifest import list_documents
+    from assistant.index import records as records_module
+    from assistant.index import writer as writer_module
     from assistant.index.cache import EmbeddingCache
     from assistant.index.embedders import make_embedder
 
@@ -118,18 +127,20 @@ def phase_build(spec: dict) -> dict:
     embedder = make_embedder(settings.embedder, settings.embed_threads)
     timers = Timers()
     embedder.embed_passages = timers.wrap("embedder", embedder.embed_passages)
-    store_module.chunk_document = timers.wrap("chunking", store_module.chunk_document)
+    writer_module.chunk_document = timers.wrap("chunking", writer_module.chunk_document)
     EmbeddingCache.embed = timers.wrap("embedding (with cache)", EmbeddingCache.embed)
-    store_module.IndexStore._write_tables = timers.wrap("tables + BM25", store_module.IndexStore._write_tables)
-    store = store_module.IndexStore(settings, embedder)
+    # the lexical side: each row's BM25 terms (jieba), then the segment (rows, vectors, term counts) on disk
+    records_module.ChunkRecord.terms = timers.wrap("tables + BM25", records_module.ChunkRecord.terms)
+    writer_module.write_segment = timers.wrap("tables + BM25", writer_module.write_segment)
+    writer = writer_module.IndexWriter(settings, embedder)
     started = time.perf_counter()
-    docs = load_corpus(settings.corpus_dir)
+    docs = list_documents(settings.corpus_dir)
     load_s = time.perf_counter() - started
     out: dict = {"documents": len(docs), "load_corpus_s": round(load_s, 2)}
     for name, kwargs in (("first", {}), ("rebuild", {"rebuild": True}), ("unchanged", {})):
         if name != "first" and name not in spec.get("again", ()):
             continue
-        report = store.build(docs, **kwargs)
+        report = writer.update(docs, **kwargs)
         parts = {k: round(v / 1000, 2) for k, v in timers.take().items()}
         parts["chroma + other"] = round(report.seconds - sum(v for k, v in parts.items() if k != "embedder"), 2)
         out[name] = {"seconds": round(report.seconds, 2), "chunks": report.chunks, "embedded": report.embedded,
@@ -142,9 +153,10 @@ def phase_build(spec: dict) -> dict:
 
 def phase_serve(spec: dict) -> dict:
     """Cold start (process start to first answer), then warm retrieve/ask latency, parts and recall@5."""
-    from assistant import Assistant
-    from assistant import api as api_module
-    from assistant import retrieval as retrieval_module
+    from assistant.answering import pipeline as pipeline_module
+    from assistant.interfaces.facade import Assistant
+    from assistant.retrieval import hybrid as hybrid_module
+    from assistant.retrieval import search as search_module
 
     questions = [q for path in spec["questions"] for q in load_questions(Path(path))]
     assistant = Assistant(settings=_settings(spec))
@@ -157,11 +169,11 @@ def phase_serve(spec: dict) -> dict:
     store.dense_search = timers.wrap("vector search", store.dense_search)
     store.bm25_scores = timers.wrap("BM25", store.bm25_scores)
     store.mask = timers.wrap("filters", store.mask)
-    retrieval_module.query_terms = timers.wrap("BM25", retrieval_module.query_terms)
+    hybrid_module.query_terms = timers.wrap("BM25", hybrid_module.query_terms)
     retriever.search = timers.wrap("search", retriever.search)
-    api_module.find_places = timers.wrap("place detection", api_module.find_places)
+    search_module.find_places = timers.wrap("place detection", search_module.find_places)
     for name in ("evidence", "compose", "best_quote"):
-        setattr(api_module, name, timers.wrap("composition", getattr(api_module, name)))
+        setattr(pipeline_module, name, timers.wrap("composition", getattr(pipeline_module, name)))
 
     for q in questions[:10]:  # warm-up
         assistant.retrieve(q["question"])
@@ -260,11 +272,11 @@ def phase_naive_serve(spec: dict) -> dict:
 def phase_fresh(spec: dict) -> dict:
     """Fresh-text ingest: every clause new to an empty embedding cache (ours with the default embedding
     context, whose city/title prefix makes each document's clauses distinct)."""
+    from assistant.corpus.manifest import list_documents, load_corpus
     from assistant.evaluation.baseline import NaivePipeline
-    from assistant.corpus.manifest import load_corpus
     from assistant.index.cache import EmbeddingCache
     from assistant.index.embedders import make_embedder
-    from assistant.index.store import IndexStore
+    from assistant.index.writer import IndexWriter
 
     settings = _settings(spec)
     embedder = make_embedder(settings.embedder, settings.embed_threads)
@@ -278,8 +290,8 @@ def phase_fresh(spec: dict) -> dict:
         return timers.wrap("embedder", inner)(texts)
 
     embedder.embed_passages = counting
+    report = IndexWriter(settings, embedder).update(list_documents(settings.corpus_dir))
     docs = load_corpus(settings.corpus_dir)
-    report = IndexStore(settings, embedder).build(docs)
     ours = {"seconds": round(report.seconds, 2), "chunks": report.chunks, "embedded": report.embedded,
             "clauses_per_s": round(report.embedded / report.seconds, 2),
             "embedder_s": round(timers.take()["embedder"] / 1000, 2),

@@ -9,12 +9,14 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 
+from assistant.answering.claims import policy_text, verify
 from assistant.answering.extractive import status_notices
 from assistant.config import Settings
 from assistant.domain.values import Answer, Citation, status_label
 
 MODES = ("extractive", "llm")
 UNVERIFIED = "（未核实）"
+MAX_REPLY_CHARS = 8000  # what we read of a reply, whatever the server does with max_tokens
 
 _ROLE = "你是“集团化办学”政策问答助手，只依据用户消息中 <sources> 里编号的政策条款回答问题。"
 _RULES = (
@@ -87,6 +89,8 @@ class Checked:
     sentences: int
     unverified: int
     quotes: tuple[tuple[int, str], ...] = ()  # (source, quote) pairs found verbatim
+    problems: tuple[str, ...] = ()  # why each unverified sentence is, in Chinese
+    main_failed: bool = False  # the first sentence with content (the answer's main claim) is unverified
 
 
 def visible_text(raw: str) -> str:
@@ -168,7 +172,11 @@ def _mark(sentence: str) -> str:
 
 
 def check(text: str, sources: Iterable[Citation]) -> Checked:
-    """Drop markers that name no source; mark sentences whose quote is not in a clause they cite."""
+    """Drop markers that name no source; mark a sentence unverified when a quote in it is not verbatim in a
+    clause it cites, when a number, duration, ratio, date or named body in it occurs in none of its cited
+    clauses (in no retrieved clause, for a sentence citing none), or when it shares too few key terms with
+    the clauses it cites."""
+    sources = tuple(sources)
     by_number = {s.n: s for s in sources}
     removed: list[int] = []
 
@@ -182,23 +190,53 @@ def check(text: str, sources: Iterable[Citation]) -> Checked:
     out: list[str] = []
     cited: list[int] = []
     quoted: list[tuple[int, str]] = []
+    problems: list[str] = []
     sentences = unverified = 0
+    main_failed = None
     for sentence in split_claims(text):
         numbers = list(dict.fromkeys(int(n) for n in _MARKER.findall(sentence)))
         cited.extend(numbers)
-        if _CONTENT.search(_MARKER.sub("", sentence)):
+        content = _CONTENT.search(_MARKER.sub("", sentence))
+        if content:
             sentences += 1
-        verified = True
+        problem = None
         for q in find_quotes(sentence):
-            homes = [n for n in numbers if quote_in(q, by_number[n].text)]
-            verified = verified and bool(homes)
+            homes = [n for n in numbers if quote_in(q, policy_text(by_number[n].text))]
+            if not homes and problem is None:
+                problem = f"引文「{_short(q)}」不是所引条款的原文"
             quoted.extend((n, q) for n in homes if q in by_number[n].text)
-        if not verified:
+        if problem is None and content:
+            problem = _claim_problem(_MARKER.sub("", sentence), [by_number[n] for n in numbers], sources)
+        if problem is not None:
             unverified += 1
+            problems.append(problem)
             sentence = _mark(sentence)
+        if content and main_failed is None:
+            main_failed = problem is not None
         out.append(sentence)
     return Checked("".join(out), tuple(dict.fromkeys(cited)), tuple(dict.fromkeys(removed)), sentences,
-                   unverified, tuple(dict.fromkeys(quoted)))
+                   unverified, tuple(dict.fromkeys(quoted)), tuple(problems), bool(main_failed))
+
+
+def _short(text: str, limit: int = 20) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _claim_problem(sentence: str, cited: list[Citation], sources: tuple[Citation, ...]) -> str | None:
+    """Why the cited clauses do not support what `sentence` says outside its quotes (None: they do)."""
+    bare = _CORNER_QUOTE.sub("", sentence)  # quotes were checked verbatim already
+    if cited:
+        verdict = verify(bare, [c.text for c in cited], " ".join(f"{c.title} {c.clause}" for c in cited),
+                         tuple(dict.fromkeys(c.city for c in cited)))
+    else:  # no citation: its facts must at least come from some retrieved clause
+        verdict = verify(bare, [s.text for s in sources], cities=tuple(dict.fromkeys(s.city for s in sources)),
+                         min_share=0.0)
+    if verdict.missing:
+        where = "所引条款" if cited else "检索到的条款"
+        return f"“{'、'.join(dict.fromkeys(str(f) for f in verdict.missing))}”在{where}中找不到"
+    if verdict.unrelated:
+        return "内容与所引条款不符"
+    return None
 
 
 def leaks_prompt(text: str) -> bool:
@@ -236,6 +274,7 @@ class LLMClient:
 
         self.timeout = settings.llm_timeout
         self.retries = max(0, settings.llm_retries)
+        self.max_reply_chars = settings.llm_max_reply_chars
         self.model = ChatOpenAI(
             model=settings.llm_model, base_url=settings.llm_base_url, api_key=settings.llm_api_key or "not-needed",
             temperature=settings.llm_temperature, timeout=settings.llm_timeout, max_retries=0, stream_usage=False,
@@ -278,9 +317,12 @@ def generate(client: LLMClient, question: str, sources: tuple[Citation, ...], fa
     """Yield text deltas as the model writes, then one final Answer: the checked LLM answer, or
     `fallback` (the extractive answer) with a notice saying why."""
     raw, shown = "", ""
+    limit = getattr(client, "max_reply_chars", MAX_REPLY_CHARS)
     try:
         for delta in client.stream(build_messages(question, sources)):
             raw += delta
+            if len(raw) > limit:  # a runaway or hostile endpoint: stop reading
+                raise GenerationError(f"大模型的回答超过长度上限（{limit} 字）")
             visible = visible_text(raw)
             if visible.startswith(shown) and len(visible) > len(shown):
                 yield visible[len(shown):]
@@ -292,6 +334,8 @@ def generate(client: LLMClient, question: str, sources: tuple[Citation, ...], fa
             raise GenerationError("大模型的回答不符合要求")
         if not checked.cited:
             raise GenerationError("大模型的回答没有引用任何检索到的条款")
+        if checked.main_failed:
+            raise GenerationError(f"大模型回答的主要结论未能在所引条款中核实（{checked.problems[0]}）")
     except Exception as exc:  # any failure of the model or its output: the grounded answer instead
         yield with_notice(fallback, f"{_reason(exc)}，以下为摘录式回答。")
         return
@@ -307,7 +351,8 @@ def llm_answer(question: str, sources: tuple[Citation, ...], checked: Checked, d
     if checked.removed:
         extra.append(f"回答中引用了不存在的来源{''.join(f'[{n}]' for n in checked.removed)}，已删除。")
     if checked.unverified:
-        extra.append(f"有 {checked.unverified} 句的引文未能在所引条款中逐字找到，已标注“未核实”。")
+        reasons = "；".join(dict.fromkeys(checked.problems[:3]))
+        extra.append(f"有 {checked.unverified} 句未能在所引条款中核实，已标注“未核实”：{reasons}。")
     extra.extend(status_notices(citations, docs))
     return Answer(question=question, answer=checked.text, abstained=False, citations=citations,
                   notices=tuple(dict.fromkeys((*notices, *extra))), mode="llm", cities=cities,

@@ -162,17 +162,25 @@ class Answerer:
         if scope.refusal:
             yield abstain(question, scope.refusal, self.cities, scope.cities, notices)
             return
-        answer, sources = self._answer(question, query, scope, notices)
-        if answer.abstained or mode == "extractive" or not sources:
+        answer, best = self._answer(question, query, scope, notices)
+        if answer.abstained or mode == "extractive" or not best:
             yield answer
         elif self.llm is None:
             yield with_notice(answer, "未配置大模型（ASSISTANT_LLM_BASE_URL、ASSISTANT_LLM_MODEL），以下为摘录式回答。")
         else:
-            yield from generate(self.llm, question, sources, answer, self.snapshot.docs, notices)
+            yield from generate(self.llm, question, self._sources(question, query, best), answer, self.snapshot.docs,
+                                notices)
 
-    def _answer(self, question: str, query: Query, scope: Scope, notices) -> tuple[Answer, tuple[Citation, ...]]:
-        """The extractive answer, and the sources a model may write from (the best candidates; none for routes
-        that are not clause answers, which stay extractive)."""
+    def _sources(self, question: str, query: Query, best: list[Candidate]) -> tuple[Citation, ...]:
+        """What a model may write from: the best candidates, numbered, each with its answering sentence."""
+        records = self.snapshot.records
+        return tuple(cite(records[c.hit.row], c.probability, n,
+                          best_quote(records[c.hit.row].text, question, query, c.sentence_scores))
+                     for n, c in enumerate(best[:self.settings.top_k], start=1))
+
+    def _answer(self, question: str, query: Query, scope: Scope, notices) -> tuple[Answer, list[Candidate]]:
+        """The extractive answer, and the best candidates a model may write from (none for routes that are not
+        clause answers, which stay extractive)."""
         if query.intent == "meta":
             refuse = lambda reason: abstain(question, reason, self.cities, scope.cities, notices)  # noqa: E731
             return answer_about_document(question, query, self.snapshot.docs, scope.cities, refuse), []
@@ -186,15 +194,11 @@ class Answerer:
         if not picks:
             where = f"{'、'.join(scope.cities)}的" if scope.cities else "现有"
             return abstain(question, f"{where}政策文件中没有找到能回答该问题的条款。", self.cities, scope.cities,
-                           tuple(notices)), ()
+                           tuple(notices)), []
         answer = compose(question, picks, self.snapshot.records, self.snapshot.docs, scope.cities)
         extra = tuple(f"问题中的“{part}”：{'、'.join(scope.cities) or '现有'}文件中没有找到相关规定。" for part in silent)
         answer = with_notice(answer, *notices, *extra) if (notices or extra) else answer
-        records = self.snapshot.records
-        sources = tuple(cite(records[c.hit.row], c.probability, n,
-                             best_quote(records[c.hit.row].text, question, query, c.sentence_scores))
-                        for n, c in enumerate(best[:self.settings.top_k], start=1))
-        return answer, sources
+        return answer, best
 
     def _clauses(self, query: Query, scope: Scope):
         """For each part of the question, the candidates to cite paired with that part; the parts nothing in the

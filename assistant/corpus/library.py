@@ -11,6 +11,7 @@ The corpus knows nothing of the index: `apply` is passed in by the facade."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -29,10 +30,11 @@ from assistant.corpus.plan import (DOCS_DIR, SOURCES_DIR, DocumentInfo, IngestRe
                                    describe, document_infos, lineage_entries, make_plan, new_entry, read_source,
                                    require)
 from assistant.domain.values import Chunk
-from assistant.errors import AssistantError, DocumentNotFoundError, IndexLockedError, IngestError
-from assistant.files import atomic_write, exclusive
+from assistant.errors import AssistantError, DocumentNotFoundError, IndexLockedError, IngestError, StorageError
+from assistant.files import atomic_write, ensure_free, exclusive, fsync_dir
 
 JOURNAL = ".ingest-journal.json"
+PREVIOUS = ".manifest.previous.json"  # the manifest before the current write, hard-linked (no space needed)
 LOCK = ".ingest.lock"
 _LOCK_WAIT_SECONDS = 15
 _EXTRACTED_KEPT = 8  # extractions remembered for the confirm step after a preview
@@ -125,7 +127,7 @@ class Library:
                 return IngestReport(p.doc_id, "unchanged", p.metadata.title, p.metadata.city, p.metadata.status,
                                     len(plan.chunks), build.embedded, build.added, build.removed,
                                     time.perf_counter() - started, p.warnings, p.ocr, p.supersedes,
-                                    p.superseded_by)
+                                    p.superseded_by, p.metadata.level, p.metadata.place_code)
             require(p.metadata, p.missing)
             if not plan.chunks:
                 raise IngestError("文件中没有识别出任何条款（需要以“。”结尾的完整句子），未导入")
@@ -137,7 +139,8 @@ class Library:
             action = {"add": "added", "version": "versioned", "replace": "replaced", "update": "updated"}[p.action]
             return IngestReport(p.doc_id, action, p.metadata.title, p.metadata.city, p.metadata.status,
                                 len(plan.chunks), build.embedded, build.added, build.removed,
-                                time.perf_counter() - started, p.warnings, p.ocr, p.supersedes, p.superseded_by)
+                                time.perf_counter() - started, p.warnings, p.ocr, p.supersedes, p.superseded_by,
+                                p.metadata.level, p.metadata.place_code)
 
     # ------------------------------------------------------------ lineage of documents already in the corpus
     def link(self, doc_id: str, supersedes: str | None, apply: Apply, progress=None) -> DocumentInfo:
@@ -180,15 +183,27 @@ class Library:
     def _commit(self, old_manifest: dict, new_manifest: dict, contents: dict[str, bytes],
                 journal_files: list[str], apply: Apply, progress):
         """Write `contents`, switch the manifest, apply it to the index; on any failure put the old
-        manifest back. Files in `journal_files` that the final manifest does not reference are deleted."""
-        old_bytes = (self.dir / MANIFEST).read_bytes()
+        manifest back. Files in `journal_files` that the final manifest does not reference are deleted.
+
+        The old manifest is kept as a hard link while the index is updated, so putting it back is a rename:
+        it needs no free space, and a full disk cannot stop it."""
+        new_bytes = _manifest_bytes(new_manifest)
+        # a removal frees space: only what it writes must fit, without the reserve
+        ensure_space(self.dir, sum(len(d) for d in contents.values()) + 2 * len(new_bytes) + 4096,
+                     self.settings.min_free_mb if contents else 0)
+        manifest, previous = self.dir / MANIFEST, self.dir / PREVIOUS
+        kept = False
         try:
             atomic_write(self.dir / JOURNAL, json.dumps({"pid": os.getpid(), "files": journal_files}))
             for rel, data in contents.items():
                 atomic_write(self.dir / rel, data)
             documents = list_documents(self.dir, new_manifest)  # the new state must load before it is committed
-            atomic_write(self.dir / MANIFEST, _manifest_bytes(new_manifest))
+            _keep(manifest, previous)
+            kept = True
+            atomic_write(manifest, new_bytes)
         except BaseException as exc:
+            if kept:
+                self._restore(previous)
             self._finish_journal()
             if isinstance(exc, OSError):
                 raise IngestError(f"无法写入语料目录（{describe(exc)}），未做任何更改") from exc
@@ -196,15 +211,22 @@ class Library:
         try:
             return apply(documents, progress)
         except BaseException as exc:
-            self._rollback(old_bytes, exc, apply)
+            self._rollback(previous, exc, apply)
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                 raise
-            raise IngestError(f"更新索引失败（{describe(exc)}），语料与索引已恢复到操作之前的状态") from exc
+            raise IngestError(f"更新索引失败：{describe(exc)}。语料与索引已恢复到操作之前的状态。") from exc
         finally:
+            previous.unlink(missing_ok=True)
             self._finish_journal()
 
-    def _rollback(self, old_manifest: bytes, exc: BaseException, apply: Apply) -> None:
-        atomic_write(self.dir / MANIFEST, old_manifest)
+    def _restore(self, previous: Path) -> None:
+        """Put the manifest kept as `previous` back (a rename: no space needed)."""
+        if previous.exists():
+            os.replace(previous, self.dir / MANIFEST)
+            fsync_dir(self.dir)
+
+    def _rollback(self, previous: Path, exc: BaseException, apply: Apply) -> None:
+        self._restore(previous)
         if isinstance(exc, IndexLockedError):
             return  # the update never started: the index was not touched
         with contextlib.suppress(Exception):
@@ -236,6 +258,7 @@ class Library:
             for tmp in (self.dir / folder).glob("*.tmp"):
                 tmp.unlink(missing_ok=True)
         (self.dir / (MANIFEST + ".tmp")).unlink(missing_ok=True)
+        (self.dir / PREVIOUS).unlink(missing_ok=True)  # a commit that got this far stands
         journal.unlink(missing_ok=True)
 
     def _recover_locked(self) -> None:
@@ -268,6 +291,24 @@ class Library:
             except OSError as exc:
                 raise IngestError(f"无法写入语料目录 {self.dir}（{describe(exc)}）") from exc
             yield
+
+
+def _keep(manifest: Path, previous: Path) -> None:
+    """`previous` becomes the current manifest's second name (a copy where hard links are not supported)."""
+    previous.unlink(missing_ok=True)
+    try:
+        os.link(manifest, previous)
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.EMLINK, errno.EXDEV):
+            raise
+        atomic_write(previous, manifest.read_bytes())
+
+
+def ensure_space(directory: Path, needed: int, reserve_mb: float) -> None:
+    try:
+        ensure_free(directory, needed, reserve_mb, "语料目录")
+    except StorageError as exc:
+        raise IngestError(str(exc)) from exc
 
 
 def _manifest_bytes(manifest: dict) -> bytes:

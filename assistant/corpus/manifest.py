@@ -6,13 +6,16 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.domain.values import STATUSES, VALIDITY_LABELS, PolicyDoc
+from assistant.domain.divisions import place_of
+from assistant.domain.values import STATUSES, PolicyDoc
 from assistant.domain.versions import VERSION_FIELDS
 from assistant.errors import CorpusError
 
 MANIFEST = "manifest.json"
 REQUIRED = ("doc_id", "file", "title", "city", "status")
-META_FIELDS = ("doc_id", "title", "city", "issuer", "doc_number", "date", "status", "short_title", "interprets")
+META_FIELDS = ("doc_id", "title", "city", "issuer", "doc_number", "date", "status", "short_title", "interprets",
+               "level", "place_code", "adopted_date", "effective_date", "validity")
+_PLACE_FIELDS = ("level", "place_code")
 
 
 @dataclass(frozen=True)
@@ -30,11 +33,14 @@ class DocEntry:
     short_title: str | None = None
     interprets: str | None = None
     ocr: bool = False  # some of the text was read from a scan by OCR
-    # validity and lineage (domain/versions.py): the day it took effect, the day it stopped applying,
-    # trial/interim/repealed, and the previous and next versions of the same document
+    level: str | None = None  # national | province | city | district: the layer of government it belongs to
+    place_code: str | None = None  # the division code of `city` (100000 for 全国)
+    adopted_date: str | None = None
     effective_date: str | None = None
+    validity: str | None = None  # trial | interim | repealed
+    # the rest of its validity and lineage (domain/versions.py): the first day it no longer applies, and the
+    # previous and next versions of the same document
     expiry_date: str | None = None
-    validity: str | None = None
     supersedes: str | None = None
     superseded_by: str | None = None
 
@@ -56,7 +62,9 @@ class DocEntry:
     def load(self) -> PolicyDoc:
         return PolicyDoc(doc_id=self.doc_id, title=self.title, city=self.city, issuer=self.issuer,
                          doc_number=self.doc_number, date=self.date, status=self.status, text=self.read_text(),
-                         short_title=self.short_title, interprets=self.interprets,
+                         short_title=self.short_title, interprets=self.interprets, level=self.level,
+                         place_code=self.place_code, adopted_date=self.adopted_date,
+                         effective_date=self.effective_date, validity=self.validity,
                          **{k: getattr(self, k) for k in VERSION_FIELDS})
 
 
@@ -85,13 +93,12 @@ def list_documents(corpus_dir: Path, manifest: dict | None = None) -> list[DocEn
             raise CorpusError(f"语料清单中的文档编号重复：{entry['doc_id']}")
         if entry["status"] not in STATUSES:
             raise CorpusError(f"文档 {entry['doc_id']} 的状态无效：{entry['status']}")
-        if entry.get("validity") and entry["validity"] not in VALIDITY_LABELS:
-            raise CorpusError(f"文档 {entry['doc_id']} 的效力状态无效：{entry['validity']}")
         seen.add(entry["doc_id"])
         path = (corpus_dir / entry["file"]).resolve()
         if root not in path.parents:
             raise CorpusError(f"文档 {entry['doc_id']} 的文件路径超出语料目录")
-        entries.append(DocEntry(path=path, ocr=bool(entry.get("ocr")), **{k: entry.get(k) for k in META_FIELDS},
+        entries.append(DocEntry(path=path, ocr=bool(entry.get("ocr")),
+                                **{**{k: entry.get(k) for k in META_FIELDS}, **place_fields(entry)},
                                 **{k: entry.get(k) or None for k in VERSION_FIELDS}))
     if not entries:
         raise CorpusError("语料目录中没有任何文档")
@@ -111,6 +118,16 @@ def _check_links(entries: list[DocEntry]) -> None:
                 raise CorpusError(f"语料清单中文档 {e.doc_id} 的版本关系指向不存在的文档：{other}")
             if getattr(by_id[other], back) != e.doc_id:
                 raise CorpusError(f"语料清单中文档 {e.doc_id} 与 {other} 的版本关系不一致（{key}）")
+
+
+def place_fields(entry: dict) -> dict:
+    """The entry's level and place code; looked up from its city when the entry predates them (the bundled
+    corpus, an older user corpus), so every document has its layer. A city the division table does not list
+    has none."""
+    if all(entry.get(k) for k in _PLACE_FIELDS):
+        return {k: entry[k] for k in _PLACE_FIELDS}
+    place = place_of(entry.get("city"))
+    return {"level": place.level if place else None, "place_code": place.code if place else None}
 
 
 def load_corpus(corpus_dir: Path, manifest: dict | None = None) -> list[PolicyDoc]:

@@ -15,11 +15,13 @@ from pathlib import Path
 from assistant.chunking.clauses import chunk_document
 from assistant.corpus import lineage
 from assistant.corpus.extract import Extracted, Limits, check_size, file_format
-from assistant.corpus.metadata import DocMeta, clean_overrides, short_title, suggest
+from assistant.corpus.manifest import place_fields
+from assistant.corpus.metadata import DocMeta, clean_overrides, short_title, suggest, with_place
 from assistant.domain.markup import safe_name
 from assistant.domain.values import STATUSES, Chunk
 from assistant.domain.versions import VERSION_FIELDS, state_label, states, today
 from assistant.errors import AssistantError, DocumentNotFoundError, IngestError
+from assistant.files import storage_problem
 
 DOCS_DIR = "docs"
 SOURCES_DIR = "sources"
@@ -73,6 +75,8 @@ class IngestReport:
     ocr: dict | None = None  # OcrInfo.to_dict() when some of the text was read by OCR
     supersedes: str | None = None
     superseded_by: str | None = None
+    level: str | None = None
+    place_code: str | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -107,9 +111,13 @@ class DocumentInfo:
     interprets: str | None = None
     chunks: int | None = None  # in the built index; None when the index has not been built
     ocr: dict | None = None  # how the text was read by OCR (confidence, pages, low-confidence pages)
+    level: str | None = None
+    place_code: str | None = None
+    adopted_date: str | None = None
     effective_date: str | None = None
-    expiry_date: str | None = None
     validity: str | None = None  # trial | interim | repealed, as catalogued
+    history: tuple[str, ...] = ()
+    expiry_date: str | None = None
     supersedes: str | None = None
     superseded_by: str | None = None
     force: str = ""  # its standing today (domain/versions.py): in_force, amended, repealed, draft …
@@ -120,10 +128,12 @@ class DocumentInfo:
 
     @classmethod
     def of(cls, entry: dict, chunks: int | None, force: str = "") -> "DocumentInfo":
-        known = {k: entry.get(k) for k in ("short_title", "issuer", "doc_number", "date", "source", "original_name",
-                                           "sha256", "ingested_at", "interprets", "ocr", *VERSION_FIELDS)}
+        known = {k: entry.get(k) for k in ("short_title", "issuer", "doc_number", "date", "source",
+                                           "original_name", "sha256", "ingested_at", "interprets", "ocr",
+                                           "adopted_date", "effective_date", "validity", *VERSION_FIELDS)}
         return cls(entry["doc_id"], entry["title"], entry["city"], entry["status"], file=entry["file"],
-                   chunks=chunks, force=force, **known)
+                   chunks=chunks, history=tuple(entry.get("history") or ()), force=force, **known,
+                   **place_fields(entry))
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -197,11 +207,12 @@ def read_source(source, filename: str | None, limits: Limits) -> tuple[bytes, st
 
 def describe(exc: BaseException) -> str:
     if isinstance(exc, AssistantError):
-        return str(exc)
+        return str(exc).rstrip("。")
+    problem = storage_problem(exc)
+    if problem:
+        return problem
     if isinstance(exc, OSError):
-        reasons = {errno.ENOSPC: "磁盘空间不足", errno.EROFS: "文件系统只读", errno.EACCES: "没有写入权限",
-                   errno.EPERM: "没有权限", errno.EDQUOT: "超出磁盘配额"}
-        return reasons.get(exc.errno, f"系统错误 {exc.errno}")
+        return f"系统错误 {exc.errno}"
     return exc.__class__.__name__
 
 
@@ -257,7 +268,7 @@ def make_plan(data: bytes, name: str, extracted: Extracted, overrides, replace_i
     preview = Preview(
         doc_id=doc_id, action=action, filename=safe_name(name), format=extracted.format, sha256=sha,
         metadata=meta, detected=detected, missing=meta.missing(), clauses=tuple(c.clause for c in chunks),
-        characters=len(extracted.text), pages=extracted.pages, warnings=warnings,
+        characters=len(extracted.text), pages=extracted.pages, warnings=warnings + _place_warning(meta),
         text=extracted.text, replaces=target["doc_id"] if action == "replace" else None,
         ocr=extracted.ocr.to_dict() if extracted.ocr else None,
         supersedes=placement.supersedes if placement.links else (target or {}).get("supersedes"),
@@ -306,8 +317,15 @@ def _new_version(previous: DocMeta, detected: DocMeta, given: dict) -> DocMeta:
 
 
 
-_ENTRY_ORDER = ("doc_id", "file", "title", "short_title", "city", "issuer", "doc_number", "date", "effective_date",
-                "expiry_date", "status", "validity", "supersedes", "superseded_by", "interprets", "source",
+def _place_warning(meta: DocMeta) -> tuple[str, ...]:
+    if meta.city and not meta.place_code:
+        return (f"行政区划表中没有“{meta.city}”：该文档不参与省、市、区县的上下级范围",)
+    return ()
+
+
+_ENTRY_ORDER = ("doc_id", "file", "title", "short_title", "city", "level", "place_code", "issuer", "doc_number",
+                "date", "adopted_date", "effective_date", "expiry_date", "status", "validity", "history",
+                "supersedes", "superseded_by", "interprets", "source",
                 "original_name", "format", "ocr", "sha256", "ingested_at")
 
 
@@ -355,6 +373,8 @@ def _replacing(old: DocMeta, detected: DocMeta, given: dict) -> DocMeta:
     values.update({k: v for k, v in detected.to_dict().items() if v and k != "short_title"})
     values.update(given)
     meta = DocMeta.of(values)
+    if "city" in given:
+        meta = with_place(meta)
     if "short_title" not in given and meta.title != old.title:
         meta = replace(meta, short_title=short_title(meta.title, meta.city, meta.issuer))
     return meta
@@ -371,10 +391,18 @@ def _interpreted(meta: DocMeta, entries: list[dict]) -> str | None:
     return None
 
 
+class MissingFieldError(IngestError):
+    """A file whose title or place the text does not state: listed for the user to name, never guessed."""
+
+    def __init__(self, message: str, missing: tuple[str, ...]):
+        super().__init__(message)
+        self.missing = missing
+
+
 def require(meta: DocMeta, missing: tuple[str, ...]) -> None:
     if "city" in missing:
-        raise IngestError("无法从文件中识别所属城市或区县，请指定城市（命令行 --city，例如 --city 长沙市）")
+        raise MissingFieldError("无法从文件中识别所属城市或区县，请指定城市（命令行 --city，例如 --city 长沙市）", missing)
     if "title" in missing:
-        raise IngestError("无法从文件中识别标题，请指定标题（命令行 --title）")
+        raise MissingFieldError("无法从文件中识别标题，请指定标题（命令行 --title）", missing)
     if meta.status not in STATUSES:
         raise IngestError(f"状态无效：{meta.status}")

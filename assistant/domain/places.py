@@ -5,7 +5,13 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from assistant.domain.divisions import (LEVEL_LABELS, LEVELS, NATIONAL, Place, ancestors, contains,  # noqa: F401
+                                        lineage, parent_of, place_of)
 from assistant.domain.segment import words
+
+# The layers of government (re-exported from divisions.py, where the table is read): a document's `city` is a
+# division's name (全国, 山东省, 青岛市, 郑州市中原区) with its `level` and `place_code`; `lineage(city)` is that
+# place and every place above it, i.e. the documents that govern a school there.
 
 # Provinces and major cities, for recognising places the corpus does not cover.
 _KNOWN_PLACES = (
@@ -82,3 +88,27 @@ def find_places(question: str, cities: list[str]) -> PlaceMatch:
 def _looks_generic(stem: str) -> bool:
     # "成员校所在区", "各县区": words ending in a place suffix that name no place.
     return any(ch in stem for ch in "各本该全我其所在属内外同一每某哪城乡校学")
+
+
+_CITY_SEPARATORS = re.compile(r"[,，、;；\s]+")
+
+
+def city_list(value) -> list[str] | None:
+    """Cities as every entry point may receive them, as a list: None or empty → None; a string is one city (or
+    several separated by commas or 、), never its characters; anything but strings is refused."""
+    from assistant.errors import QuestionError
+
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = _CITY_SEPARATORS.split(value)
+    elif not isinstance(value, (list, tuple, set, frozenset)):
+        raise QuestionError(f"城市应为城市名称的列表，例如 [\"长沙市\"]，而不是 {type(value).__name__}。")
+    cities = []
+    for city in value:
+        if not isinstance(city, str):
+            raise QuestionError(f"城市名称应为文字，而不是 {type(city).__name__}：{str(city)[:20]}。")
+        city = city.strip()
+        if city and city not in cities:
+            cities.append(city[:40])
+    return cities or None

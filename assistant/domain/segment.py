@@ -125,3 +125,11 @@ def cn_ordinal(n: int) -> str:
     tail = "" if rest == 0 else ("零" + _CN_DIGITS[rest] if rest < 10 else
                                  ("一" if rest < 20 else "") + cn_ordinal(rest))
     return _CN_DIGITS[hundreds] + "百" + tail
+
+
+def tagged(text: str) -> list[tuple[str, str]]:
+    """(word, part-of-speech flag) pairs; place names are flagged "ns"."""
+    _ensure_initialized()
+    import jieba.posseg
+
+    return [(w.word, w.flag) for w in jieba.posseg.lcut(text)]

@@ -36,6 +36,10 @@ def parse_validity(value: str) -> str | None:
     return value if value in VALIDITY_LABELS else _VALIDITY_NAMES.get(value)
 
 
+# What importing one file of a batch came to.
+IMPORT_OUTCOME_LABELS = {"imported": "已导入", "unchanged": "未变化", "needs_field": "需补充字段", "failed": "失败"}
+
+
 def status_label(status: str) -> str:
     return STATUS_LABELS.get(status, status)
 
@@ -60,7 +64,10 @@ class PolicyDoc:
     text: str
     short_title: str | None = None
     interprets: str | None = None  # doc_id of the normative text an interpretation explains
+    level: str | None = None  # national | province | city | district (see domain/divisions.py)
+    place_code: str | None = None  # the division code of `city`
     # validity and lineage (see domain/versions.py); None when the catalogue does not say
+    adopted_date: str | None = None
     effective_date: str | None = None
     expiry_date: str | None = None
     validity: str | None = None  # trial | interim | repealed

@@ -16,8 +16,9 @@ import re
 
 from assistant.errors import QuestionError
 
-# stored in a manifest entry only when set, so that documents without them keep their index digests
-VERSION_FIELDS = ("effective_date", "expiry_date", "validity", "supersedes", "superseded_by")
+# stored in a manifest entry and in the index's document metadata only when set, so that documents without
+# them keep their index digests (effective_date, adopted_date and validity are metadata fields of their own)
+VERSION_FIELDS = ("expiry_date", "supersedes", "superseded_by")
 
 STATE_LABELS = {
     "in_force": "现行有效",

@@ -24,6 +24,7 @@ class EmbeddingCache:
                          "PRIMARY KEY (model, digest))")
         self._seeds = [sqlite3.connect(f"file:{s}?mode=ro", uri=True, check_same_thread=False) for s in seeds or []]
         self._lock = threading.Lock()
+        self._writable = True
 
     def _lookup(self, db, model: str, digests: list[str]) -> dict[str, np.ndarray]:
         found: dict[str, np.ndarray] = {}
@@ -46,16 +47,15 @@ class EmbeddingCache:
         digests = [self._digest(t) for t in texts]
         with self._lock:
             found = self._lookup(self._db, model, digests)
+            seeded: dict[str, np.ndarray] = {}
             for seed in self._seeds:
                 unknown = [d for d in dict.fromkeys(digests) if d not in found]
                 if not unknown:
                     break
-                seeded = self._lookup(seed, model, unknown)
-                if seeded:
-                    with self._db:
-                        self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
-                                             [(model, d, v.tobytes()) for d, v in seeded.items()])
-                    found.update(seeded)
+                seeded.update(self._lookup(seed, model, unknown))
+                found.update(seeded)
+        if seeded:
+            self._store(model, list(seeded.items()))
         missing, wanted = [], set()  # a text repeated within the call is embedded once
         for i, d in enumerate(digests):
             if d not in found and d not in wanted:
@@ -64,9 +64,7 @@ class EmbeddingCache:
         for start in range(0, len(missing), batch_size):
             batch = missing[start:start + batch_size]
             vectors = embedder.embed_passages([texts[i] for i in batch])
-            with self._lock, self._db:
-                self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
-                                     [(model, digests[i], vectors[j].tobytes()) for j, i in enumerate(batch)])
+            self._store(model, [(digests[i], vectors[j]) for j, i in enumerate(batch)])
             found.update((digests[i], vectors[j]) for j, i in enumerate(batch))
             report(progress, min(start + batch_size, len(missing)), len(missing), EMBED)
         if not texts:
@@ -74,10 +72,23 @@ class EmbeddingCache:
         return np.stack([found[d] for d in digests]), len(missing)
 
     def put(self, model: str, texts: list[str], vectors: np.ndarray) -> None:
+        """Write these vectors or raise (used to write a seed cache, which must be complete)."""
         with self._lock, self._db:
             self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
                                  [(model, self._digest(t), v.astype(np.float32).tobytes())
                                   for t, v in zip(texts, vectors)])
+
+    def _store(self, model: str, rows: list[tuple[str, np.ndarray]]) -> None:
+        """Keep new vectors; a cache that cannot be written (a full disk) only stops caching, it never fails
+        the build that is computing them."""
+        if not self._writable:
+            return
+        try:
+            with self._lock, self._db:
+                self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
+                                     [(model, digest, vector.tobytes()) for digest, vector in rows])
+        except sqlite3.Error:
+            self._writable = False
 
     def close(self) -> None:
         self._db.close()

@@ -28,12 +28,16 @@ class ChunkRecord:
     parts: int
     context: str = ""
     ocr: bool = False  # the clause's document was (partly) read from a scan by OCR
+    # the document's layer of government and its place's division code, so that a search can be limited to a
+    # place and the places above it; None in rows written before they existed, or for a place the table lacks
+    level: str | None = None
+    place_code: str | None = None
 
     @classmethod
     def of(cls, chunk: Chunk, meta: dict) -> "ChunkRecord":
         return cls(chunk.chunk_id, chunk.doc_id, meta["city"], meta["title"], meta.get("doc_number"),
                    meta["status"], chunk.clause, chunk.text, chunk.ordinal, chunk.part, chunk.parts,
-                   chunk.context, bool(meta.get("ocr")))
+                   chunk.context, bool(meta.get("ocr")), meta.get("level"), meta.get("place_code"))
 
     def embedding_text(self, short_title: str | None) -> str:
         # The heading path and the document travel with the clause, as RAGFlow's laws splitter does; a later

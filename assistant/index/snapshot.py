@@ -6,6 +6,7 @@ path never writes: an index on a read-only disk answers questions."""
 from __future__ import annotations
 
 import copy
+import logging
 import time
 from functools import cached_property
 from pathlib import Path
@@ -16,7 +17,9 @@ from assistant.config import Settings
 from assistant.errors import AssistantError, IndexMismatchError
 from assistant.index.lexical import LexicalIndex, concat
 from assistant.index.records import SCHEMA_VERSION, ChunkRecord, fingerprint, fingerprint_difference
-from assistant.index.segments import manifest_stamp, read_manifest, read_segment
+from assistant.index.segments import PENDING, manifest_stamp, read_manifest, read_segment
+
+log = logging.getLogger("assistant.index")
 
 _EXACT_LIMIT = 2000  # filtered searches over at most this many rows are scored exactly, even at scale
 _OPEN_ATTEMPTS = 5
@@ -62,8 +65,13 @@ class Snapshot:
         self._city_code = {c: i for i, c in enumerate(dict.fromkeys(r.city for r in self.records))}
         self._doc_code = {d: i for i, d in enumerate(dict.fromkeys(r.doc_id for r in self.records))}
         self._city_of = np.array([self._city_code[r.city] for r in self.records], dtype=np.int32)
+        # rows by their document's division code, for searches limited to a place and the places above it
+        self._place_number = {c: i for i, c in enumerate(dict.fromkeys(r.place_code for r in self.records
+                                                                         if r.place_code))}
+        self._place_of = np.array([self._place_number.get(r.place_code, -1) for r in self.records], dtype=np.int32)
         self._doc_of = np.array([self._doc_code[r.doc_id] for r in self.records], dtype=np.int32)
         self.row_of = {r.chunk_id: i for i, r in enumerate(self.records)}
+        self._chroma_rows: int | None = None  # rows Chroma holds, counted on first approximate search
         self.full = self  # the whole generation (a `restricted` view points back at it)
         self._visible: np.ndarray | None = None  # rows a view may search; None: every row
         self._hidden: tuple[str, ...] = ()
@@ -106,13 +114,17 @@ class Snapshot:
         return manifest_stamp(self.index_dir) == self.stamp
 
     # ------------------------------------------------------------ filters
-    def mask(self, cities=None, doc_ids=None) -> np.ndarray | None:
-        """Rows of these cities and documents (within a view's documents); None when nothing is filtered."""
-        if not cities and not doc_ids:
+    def mask(self, cities=None, doc_ids=None, place_codes=None) -> np.ndarray | None:
+        """Rows of these cities, documents and division codes (each filter given narrows the others, within a
+        view's documents); None when nothing is filtered. `place_codes` of a place's `lineage` select what
+        governs a school there."""
+        if not cities and not doc_ids and not place_codes:
             return self._visible
         keep = np.ones(len(self.records), dtype=bool) if self._visible is None else self._visible.copy()
         if cities:
             keep &= np.isin(self._city_of, [self._city_code.get(c, -1) for c in cities])
+        if place_codes:
+            keep &= np.isin(self._place_of, [self._place_number.get(c, -2) for c in place_codes])
         if doc_ids:
             keep &= np.isin(self._doc_of, [self._doc_code.get(d, -1) for d in doc_ids])
         return keep
@@ -157,18 +169,18 @@ class Snapshot:
         return out
 
     def dense_search(self, vector: np.ndarray, n: int, cities=None, doc_ids=None,
-                     mask: np.ndarray | None = None) -> list[tuple[int, float]]:
+                     mask: np.ndarray | None = None, place_codes=None) -> list[tuple[int, float]]:
         """(row, cosine similarity) best first, within the filters. Exact from the stored vectors when the
         corpus or the filtered set is small; Chroma's approximate search over a large corpus."""
         if not len(self.records):
             return []
         if mask is None:
-            mask = self.mask(cities, doc_ids)
+            mask = self.mask(cities, doc_ids, place_codes)
         selected = int(mask.sum()) if mask is not None else len(self.records)
         if selected == 0:
             return []
         if len(self.records) > self.settings.ann_min_rows and selected > _EXACT_LIMIT:
-            found = self._approximate(vector, n, cities, doc_ids)
+            found = self._approximate(vector, n, cities, doc_ids, place_codes)
             if found is not None:
                 return found
         scores = self.dense_scores(vector)
@@ -184,10 +196,28 @@ class Snapshot:
 
         return ChromaVectors(self.settings, self.manifest["settings"]["embedder"])
 
-    def _approximate(self, vector, n, cities, doc_ids) -> list[tuple[int, float]] | None:
+    def _chroma_usable(self) -> bool:
+        """Chroma answers for this generation only when no write is pending (it may hold another generation's
+        rows) and it holds as many rows as this snapshot (a database emptied or replaced is not trusted)."""
+        if (self.index_dir / PENDING).exists():
+            return False
+        if self._chroma_rows is None:
+            try:
+                self._chroma_rows = self._chroma.count()
+            except Exception as exc:  # noqa: BLE001 — exact search still answers
+                self._chroma_rows = -1
+                log.warning("%s 已改用精确检索。", str(exc) if isinstance(exc, AssistantError) else
+                            f"向量库无法读取（{exc.__class__.__name__}），请运行 policy-assistant index build --rebuild；")
+        return self._chroma_rows == len(self.records)
+
+    def _approximate(self, vector, n, cities, doc_ids, place_codes=None) -> list[tuple[int, float]] | None:
+        if not self._chroma_usable():
+            return None
         clauses = []
         if cities:
             clauses.append({"city": {"$in": list(cities)}})
+        if place_codes:
+            clauses.append({"place_code": {"$in": list(place_codes)}})
         if doc_ids:
             clauses.append({"doc_id": {"$in": list(doc_ids)}})
         if self._hidden:
@@ -195,7 +225,8 @@ class Snapshot:
         where = None if not clauses else clauses[0] if len(clauses) == 1 else {"$and": clauses}
         try:
             found = self._chroma.query(vector, max(1, min(n, len(self.records))), where)
-        except Exception:  # noqa: BLE001 — an unreachable or read-only store: exact search still answers
+        except Exception as exc:  # noqa: BLE001 — an unreachable, damaged or read-only store: exact search answers
+            log.warning("%s 已改用精确检索。", exc)
             return None
         # ids of rows this generation does not have (another writer's newer rows) are skipped
         return [(self.row_of[cid], sim) for cid, sim in found if cid in self.row_of]

@@ -8,6 +8,8 @@ says when it may differ, so the next writer reconciles it after a crash."""
 from __future__ import annotations
 
 import contextlib
+import json
+import logging
 import os
 import secrets
 import shutil
@@ -20,8 +22,8 @@ import numpy as np
 from assistant.chunking.clauses import chunk_document, quote_units
 from assistant.config import Settings
 from assistant.corpus.manifest import DocEntry, corpus_hash, document_digest, text_sha256
-from assistant.errors import IndexLockedError
-from assistant.files import atomic_write, exclusive
+from assistant.errors import IndexLockedError, StorageError
+from assistant.files import atomic_write, ensure_free, exclusive, storage_problem
 from assistant.index.cache import EmbeddingCache
 from assistant.index.lexical import TermRows, concat
 from assistant.index.records import SCHEMA_VERSION, ChunkRecord, fingerprint, upgradable
@@ -30,6 +32,7 @@ from assistant.index.segments import (PENDING, SEGMENTS, collect_garbage, read_m
 from assistant.index.snapshot import check_manifest
 from assistant.index.vectors import ChromaVectors
 
+log = logging.getLogger("assistant.index")
 LOCK_WAIT_SECONDS = 15
 _MAX_SEGMENTS = 12  # merge beyond this many segments …
 _MAX_DEAD_SHARE = 0.3  # … or when this share of the stored rows is dead
@@ -87,6 +90,13 @@ class _Doc:
     digest: str
 
 
+def _vector_meta(record: ChunkRecord) -> dict:
+    """What Chroma can filter on; it stores no None, so a place the table lacks has no level or code."""
+    meta = {"doc_id": record.doc_id, "city": record.city, "status": record.status}
+    meta.update({k: v for k, v in (("level", record.level), ("place_code", record.place_code)) if v})
+    return meta
+
+
 class IndexWriter:
     def __init__(self, settings: Settings, embedder):
         self.settings = settings
@@ -111,15 +121,31 @@ class IndexWriter:
     def _upgrade(self, manifest: dict) -> bool:
         return upgradable(manifest.get("settings", {}), fingerprint(self.settings, self.embedder.model_id))
 
+    def generation(self) -> int | None:
+        manifest = read_manifest(self.dir)
+        return int(manifest.get("generation", 0)) if manifest else None
+
     def pending(self) -> bool:
         return (self.dir / PENDING).exists()
+
+    def committed_counts(self) -> dict[str, int] | None:
+        """Clauses per document in the committed index (None when there is none); reads one file, writes nothing."""
+        manifest = read_manifest(self.dir)
+        if manifest is None or manifest.get("schema") != SCHEMA_VERSION:
+            return None
+        return {d: int(e.get("chunks", 0)) for d, e in manifest.get("documents", {}).items()}
 
     @contextlib.contextmanager
     def write_lock(self, wait_seconds: float = LOCK_WAIT_SECONDS):
         """One writer per index directory: concurrent Chroma writers corrupt it silently."""
-        self.dir.mkdir(parents=True, exist_ok=True)
         busy = f"索引目录 {self.dir} 正被另一个进程写入，等待 {wait_seconds:.0f} 秒后仍未释放，请稍后再试。"
-        with exclusive(self.dir / ".write.lock", wait_seconds, lambda: IndexLockedError(busy)):
+        with contextlib.ExitStack() as stack:
+            try:
+                self.dir.mkdir(parents=True, exist_ok=True)
+                stack.enter_context(exclusive(self.dir / ".write.lock", wait_seconds, lambda: IndexLockedError(busy)))
+            except OSError as exc:
+                raise StorageError(f"无法写入索引目录 {self.dir}（{storage_problem(exc) or exc.strerror}），"
+                                   "索引保持不变；只读的索引仍可用于提问。") from exc
             yield
 
     # ------------------------------------------------------------ update
@@ -147,16 +173,19 @@ class IndexWriter:
         known = manifest["documents"]
         generation = int(manifest.get("generation", 0)) + 1
         name = f"g{generation:06d}-{secrets.token_hex(3)}"
+        records, texts = self._chunk([docs[d] for d in changed])
+        self._check_space(manifest, records)  # a full disk is found here, before anything is written
+        # slow, and writes nothing but the embedding cache
+        rows, embedded = self._rows(records, texts, progress)
         self._mark_pending()  # from here until the commit, Chroma may get ahead of the manifest
+        touched = [False]
         try:
-            rows, embedded = self._rows([docs[d] for d in changed], progress)
-            records = rows.records
             old_ids = self._old_ids(manifest, [*changed, *removed])
             segments = list(manifest["segments"])
             if records:
                 rows.write(self.dir, name)
                 segments.append(name)
-            self._store_vectors(records, rows.vectors)
+            self._store_vectors(manifest, records, rows.vectors, touched)
             documents = {d: e for d, e in known.items() if d in docs and d not in changed}
             counts: dict[str, int] = {}
             for r in records:
@@ -169,7 +198,7 @@ class IndexWriter:
             new_manifest = self._maybe_merge(self._manifest(generation, segments, documents, docs))
             write_manifest(self.dir, new_manifest)  # the commit
         except BaseException:
-            self._undo()
+            self._undo(touched[0])
             raise
         live_ids, previous = {r.chunk_id for r in records}, set(old_ids)
         stale = [i for i in old_ids if i not in live_ids]
@@ -177,21 +206,47 @@ class IndexWriter:
         return BuildReport(sum(int(e["chunks"]) for e in new_manifest["documents"].values()), embedded,
                            len(live_ids - previous), len(stale), time.perf_counter() - started, len(changed))
 
-    def _undo(self) -> None:
-        """A write that failed before its commit leaves no trace: new segments go, Chroma is put back to the
-        committed rows and the marker removed. If even that fails (a full disk), the marker stays and the next
-        writer finishes the job."""
+    def _check_space(self, manifest: dict, records: list[ChunkRecord]) -> None:
+        """Refuse the update before it writes when the index's disk could not hold it: the cached vectors, the
+        segment (vectors, texts, terms), Chroma's copy (vectors, metadata, its HNSW files), the manifest twice,
+        and a merge. Vectors are counted at 1,024 dimensions, more than any embedder here has."""
+        text = sum(len(r.text.encode("utf-8")) + len(r.clause.encode("utf-8")) + 300 for r in records)
+        needed = len(records) * 1024 * 4 * 4 + text * 3 + len(records) * 2048
+        if self.settings.sentence_vectors:  # sentence vectors live in the cache and the segment only
+            needed += sum(len(quote_units(r.text)) for r in records) * 1024 * 4 * 2
+        needed += 2 * len(json.dumps(manifest, ensure_ascii=False).encode("utf-8")) + 64 * 1024
+        if len(manifest.get("segments", [])) >= _MAX_SEGMENTS:
+            needed += sum(f.stat().st_size for f in (self.dir / SEGMENTS).rglob("*") if f.is_file())
+        try:
+            ensure_free(self.dir, needed, self.settings.min_free_mb, "索引目录")
+        except StorageError as exc:
+            raise StorageError(str(exc).replace("未做任何更改", "索引未做任何更改")) from exc
+
+    def _undo(self, chroma_touched: bool) -> None:
+        """A write that failed before its commit leaves no trace. First what needs no free space: the new
+        segment and temporary files go (the committed manifest was never replaced). Chroma is opened only if
+        this write changed it, and put back to the committed rows; only then does the marker go. If Chroma
+        cannot be put back (a full disk), the marker stays and the next writer finishes the job: readers use
+        the committed segments meanwhile, never Chroma rows they do not know."""
         committed = read_manifest(self.dir)  # what readers use: Chroma must match it, not the attempt
-        with contextlib.suppress(Exception):
-            if committed is not None and committed.get("schema") == SCHEMA_VERSION:
-                self._reconcile(committed)
+        usable = committed is not None and committed.get("schema") == SCHEMA_VERSION
+        with contextlib.suppress(OSError):
+            if usable:
                 collect_garbage(self.dir, committed)
             else:
-                self.vectors.drop()
-                (self.dir / PENDING).unlink(missing_ok=True)
                 shutil.rmtree(self.dir / SEGMENTS, ignore_errors=True)
             for tmp in (self.dir / SEGMENTS).glob("*.tmp"):
                 shutil.rmtree(tmp, ignore_errors=True)
+        if chroma_touched:
+            try:
+                if usable:
+                    self._sync_chroma(committed)
+                else:
+                    self.vectors.drop()
+            except Exception:  # noqa: BLE001 — the marker stays; the next writer reconciles
+                log.warning("索引写入失败后未能恢复向量库，已保留 %s 标记，下次写入时自动修复", PENDING)
+                return
+        (self.dir / PENDING).unlink(missing_ok=True)
 
     def _manifest(self, generation: int, segments: list[str], documents: dict, docs: dict[str, _Doc]) -> dict:
         order = {d: i for i, d in enumerate(docs)}  # the corpus manifest's order
@@ -222,8 +277,8 @@ class IndexWriter:
             out[entry.doc_id] = _Doc(entry, sha, stat, document_digest(entry.meta(), sha))
         return out
 
-    def _rows(self, docs: list[_Doc], progress) -> tuple["Rows", int]:
-        """Chunk these documents and embed their clauses and the clauses' sentences (cache first)."""
+    def _chunk(self, docs: list[_Doc]) -> tuple[list[ChunkRecord], list[str]]:
+        """The documents' rows and the texts their vectors are made from."""
         records: list[ChunkRecord] = []
         texts: list[str] = []
         with_document = self.settings.embed_context == "document"
@@ -234,6 +289,11 @@ class IndexWriter:
                 record = ChunkRecord.of(chunk, meta)
                 records.append(record)
                 texts.append(record.embedding_text(short))
+        return records, texts
+
+    def _rows(self, records: list[ChunkRecord], texts: list[str], progress) -> tuple["Rows", int]:
+        """Embed the rows' clauses and the clauses' sentences (cache first); slow, and writes nothing but the
+        embedding cache."""
         units = [quote_units(r.text) if self.settings.sentence_vectors else [] for r in records]
         sentences = [u for row in units for u in row]
         cache = EmbeddingCache(Path(self.settings.cache_dir) / "embeddings.sqlite", seeds=self._seed_caches())
@@ -251,7 +311,7 @@ class IndexWriter:
     def write_seed_cache(self, entries: list[DocEntry]) -> tuple[Path, int]:
         """Write the vectors of these documents' texts (clauses and sentences) into the corpus directory, so a
         fresh machine's first build embeds nothing (the bundled corpus ships one). Returns (path, vectors)."""
-        rows, _ = self._rows([_Doc(e, "", (0, 0), "") for e in entries], None)
+        rows, _ = self._rows(*self._chunk([_Doc(e, "", (0, 0), "") for e in entries]), None)
         short = {e.doc_id: (e.short_title or e.title) for e in entries}
         with_document = self.settings.embed_context == "document"
         texts = [r.embedding_text(short[r.doc_id] if with_document else None) for r in rows.records]
@@ -277,11 +337,22 @@ class IndexWriter:
         seed = Path(self.settings.corpus_dir) / SEED_CACHE
         return [seed] if seed.is_file() else []
 
-    def _store_vectors(self, records: list[ChunkRecord], vectors: np.ndarray) -> None:
+    def _store_vectors(self, manifest: dict, records: list[ChunkRecord], vectors: np.ndarray,
+                       touched: list[bool]) -> None:
+        """Put the new rows into Chroma; first make sure it holds exactly the committed rows (a database that
+        was deleted or replaced by an empty one is filled again from the segments)."""
         if not records:
             return
-        self.vectors.upsert([r.chunk_id for r in records], vectors,
-                            [{"doc_id": r.doc_id, "city": r.city, "status": r.status} for r in records])
+        live = sum(int(e.get("chunks", 0)) for e in manifest.get("documents", {}).values())
+        if manifest.get("segments") and self.vectors.count() != live:
+            touched[0] = True
+            self._sync_chroma(manifest)
+        touched[0] = True
+        self._upsert(records, vectors)
+
+    def _upsert(self, records: list[ChunkRecord], vectors: np.ndarray) -> None:
+        if records:
+            self.vectors.upsert([r.chunk_id for r in records], vectors, [_vector_meta(r) for r in records])
 
     def _old_ids(self, manifest: dict, doc_ids: list[str]) -> list[str]:
         """Chunk ids of these documents' current rows (read from their segments' id lists)."""
@@ -337,6 +408,12 @@ class IndexWriter:
         """After an interrupted write: make Chroma hold exactly the live rows, and drop unnamed segments."""
         if not (self.dir / PENDING).exists():
             return
+        self._sync_chroma(manifest)
+        (self.dir / PENDING).unlink(missing_ok=True)
+        collect_garbage(self.dir, manifest)
+
+    def _sync_chroma(self, manifest: dict) -> None:
+        """Make Chroma hold exactly the rows `manifest` names as live (their vectors come from the segments)."""
         live: dict[str, tuple[str, int]] = {}
         for name in manifest["segments"]:
             segment = read_segment(self.dir, name)
@@ -349,9 +426,7 @@ class IndexWriter:
         for name in {live[c][0] for c in missing}:
             segment = read_segment(self.dir, name)
             rows = [live[c][1] for c in missing if live[c][0] == name]
-            self._store_vectors([segment.records[i] for i in rows], np.asarray(segment.vectors[rows]))
-        (self.dir / PENDING).unlink(missing_ok=True)
-        collect_garbage(self.dir, manifest)
+            self._upsert([segment.records[i] for i in rows], np.asarray(segment.vectors[rows]))
 
     def _start_over(self) -> dict:
         """An empty index to build into (rebuild, no index yet, or one in an older format). The committed

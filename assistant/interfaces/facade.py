@@ -9,6 +9,7 @@ commits a new index generation, the next question gets the new snapshot while qu
 on the old one."""
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections.abc import Iterator
@@ -25,10 +26,15 @@ from assistant.charter.skeleton import Skeleton, build_skeleton
 from assistant.charter.suggest import Candidate, suggest
 from assistant.chunking.clauses import normalize
 from assistant.config import Settings
+from assistant.corpus import batch
+from assistant.corpus.batch import BatchReport
 from assistant.corpus.library import Library
 from assistant.corpus.plan import DocumentInfo, IngestReport, Preview, RemoveReport
+from assistant import files
+from assistant.domain.places import city_list
+from assistant.domain.status import StoreStatus
 from assistant.domain.values import Answer, Citation
-from assistant.errors import DocumentNotFoundError, QuestionError
+from assistant.errors import AssistantError, DocumentNotFoundError, IndexMismatchError, QuestionError, StorageError
 from assistant.index.embedders import make_embedder
 from assistant.index.records import ChunkRecord
 from assistant.index.snapshot import Snapshot
@@ -36,6 +42,7 @@ from assistant.index.writer import BuildReport, IndexWriter
 from assistant.retrieval.dialogue import Turn, resolve
 
 _READABLE = re.compile(r"[\w\u4e00-\u9fff]")
+log = logging.getLogger("assistant")
 
 
 class Assistant:
@@ -52,16 +59,70 @@ class Assistant:
         self._progress = progress
         self._answerer: Answerer | None = None
         self._open_lock = threading.Lock()
+        self.notes: tuple[str, ...] = ()  # what the last open() had to say that users should keep seeing
 
     # ------------------------------------------------------------ the index
-    def open(self, progress=None) -> "Assistant":
+    def status(self) -> StoreStatus:
+        """Where the corpus and the index stand; reads, never writes (works on a read-only directory)."""
+        writable = files.writable(self.settings.index_dir)
+        try:
+            index = self.writer.state(self.library.documents_to_index())
+            problem = ""
+        except IndexMismatchError as exc:
+            index, problem = "mismatch", str(exc)
+        counts = self.writer.committed_counts()
+        return StoreStatus(index=index, writable=writable, interrupted_ingest=self.library.needs_recovery(),
+                           interrupted_write=self.writer.pending(),
+                           chunks=sum(counts.values()) if counts is not None else None,
+                           generation=self.writer.generation(), problem=problem)
+
+    def open(self, progress=None, notify=None) -> "Assistant":
         """Recover from an interrupted write, bring the index up to date with the corpus (embedding only new
-        text), and load it. Idempotent; called on first use when not called explicitly."""
+        text), and load it. Idempotent; called on first use when not called explicitly.
+
+        `notify(message)` hears what happens (恢复中…, 恢复完成…, read-only); `progress(done, total)` the
+        embedding. On a read-only index directory nothing is written: questions are answered from the
+        committed index, and `notify` is told so once. When the index cannot be updated (a full disk, another
+        writer holding the lock) the committed index answers and `notify` is told why."""
+        say = notify or log.info
         with self._open_lock:
-            self.library.recover()
-            self.ensure_index(progress or self._progress)
+            status = self.status()
+            if status.index == "mismatch":
+                raise IndexMismatchError(status.problem)
+            if not status.writable:
+                self._read_only(status, say)
+            elif not status.ready:
+                self._recover(status, progress or self._progress, say)
             self._answerer = self._answerer_for(Snapshot.open(self.settings, self.embedder.model_id))
         return self
+
+    def _read_only(self, status: StoreStatus, say) -> None:
+        if status.chunks is None:
+            raise StorageError(f"索引不存在，且索引目录 {self.settings.index_dir} 只读，无法构建。请在可写的目录中运行 "
+                               "policy-assistant index build，再把 index/ 复制过来。")
+        extra = f"；待恢复：{status.recovery()}（需要可写的目录）" if not status.ready else ""
+        self.notes = (f"索引目录 {self.settings.index_dir} 只读：按已有的索引回答问题，不做恢复和更新，"
+                      f"导入和删除文档不可用{extra}。",)
+        say(self.notes[0])
+
+    def _recover(self, status: StoreStatus, progress, say) -> None:
+        """At start, not inside a question: finish or undo an interrupted write, then build or update."""
+        if status.needs_recovery:
+            say(f"恢复中：{status.recovery()}……")
+        else:
+            say("正在构建索引……" if status.index == "missing" else "语料有改动，正在更新索引……")
+        try:
+            self.library.recover()
+            self.ensure_index(progress)
+        except AssistantError as exc:  # a full disk, another writer, a damaged vector store: answer anyway
+            if self.writer.committed_counts() is None:
+                raise
+            self.notes = (f"索引未能更新（{str(exc).rstrip('。')}），按已有的索引回答。",)
+            say(self.notes[0])
+            return
+        after = self.status()
+        self.notes = ()
+        say(("恢复完成：" if status.needs_recovery else "索引已就绪：") + after.summary())
 
     def ensure_index(self, progress=None) -> BuildReport | None:
         """Build or update the index when the corpus changed; None when it was already current."""
@@ -118,10 +179,11 @@ class Assistant:
 
     # ------------------------------------------------------------ documents
     def _counts(self) -> dict[str, int] | None:
-        try:
-            return self.snapshot.chunk_counts()
-        except Exception:  # noqa: BLE001 — listing documents works without an index
-            return None
+        """Clauses per document in the index in use, or else in the committed one: listing documents neither
+        builds nor recovers anything, and never calls an index that exists 未建索引."""
+        if self._answerer is not None:
+            return self.answerer.snapshot.chunk_counts()
+        return self.writer.committed_counts()
 
     def list_documents(self) -> list[DocumentInfo]:
         return self.library.documents(self._counts())
@@ -198,7 +260,7 @@ class Assistant:
                  detect_places: bool = True, rerank: bool = True) -> list[Citation]:
         """Ranked clauses. `mode` ('hybrid', 'dense', 'bm25'), `detect_places=False` (no city filter taken
         from the question) and `rerank=False` (no second ranking stage) exist for evaluation ablations."""
-        return self.answerer.retrieve(self._check(question), k, cities, mode, detect_places, rerank)
+        return self.answerer.retrieve(self._check(question), k, city_list(cities), mode, detect_places, rerank)
 
     def ask(self, question: str, cities: list[str] | None = None, mode: str | None = None) -> Answer:
         """The final answer of `ask_stream` (mode: "extractive", "llm", or None for the configured default)."""
@@ -211,21 +273,21 @@ class Assistant:
                    mode: str | None = None) -> Iterator[str | Answer]:
         """Yield text deltas while a model writes (LLM mode only), then the final checked Answer."""
         question = self._check(question)
-        yield from self.answerer.ask_stream(question, cities, mode)
+        yield from self.answerer.ask_stream(question, city_list(cities), mode)
 
     def follow_up(self, message: str, previous=None, cities: list[str] | None = None):
         """The question a chat turn asks: "那长沙呢？" after a question about 青岛 asks it about 长沙; a question
         naming no city keeps the previous turn's cities. Returns a `Turn` (remember it as the next `previous`)."""
-        return resolve(message, previous, self.cities, cities)
+        return resolve(message, previous, self.cities, city_list(cities))
 
     def compare(self, question_or_topic: str, cities: list[str] | None = None) -> Comparison:
         """The same question (or catalogue topic) answered per city: each city's governing clauses,
         quoted verbatim with their key figures, or an explicit 未作规定."""
-        return self.answerer.compare(self._check(question_or_topic), cities)
+        return self.answerer.compare(self._check(question_or_topic), city_list(cities))
 
     def compare_matrix(self, cities: list[str] | None = None) -> Matrix:
         """Every catalogue topic × every city."""
-        return self.answerer.compare_matrix(cities)
+        return self.answerer.compare_matrix(city_list(cities))
 
     # ------------------------------------------------------------ charters (no index needed)
     @cached_property
@@ -299,3 +361,20 @@ class Assistant:
     def write_charter_report(report: CharterReport, path: str | Path) -> Path:
         """Save a charter check report as Markdown or Word (by the file's extension), requirement ids included."""
         return write_report(report, path)
+
+    # ---- batch import (issue 15)
+    def ingest_many(self, sources, overrides: dict | None = None, progress=None, on_file=None) -> BatchReport:
+        """Import many files (paths, folders searched recursively, or uploads as (bytes, file name)), each in
+        its own transaction: a file that fails, or whose place or title its text does not state, is reported
+        and the rest go on.
+        `overrides` (city, issuer, status, dates …) apply to every file. `on_file(done, total, path, result)`
+        is called before each file (result None) and after it; `progress(done, total)` while one embeds."""
+        try:
+            return batch.ingest_many(self.library, sources, self._apply, overrides, progress, on_file)
+        finally:
+            self._changed()
+
+    @staticmethod
+    def files_to_import(sources) -> list[tuple[str, str | None]]:
+        """(path, why it cannot be imported or None) for each file `ingest_many` would import."""
+        return batch.expand(sources)

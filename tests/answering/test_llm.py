@@ -250,12 +250,12 @@ def test_an_answer_without_citations_falls_back(llm):
 
 
 def test_fabricated_quotes_are_marked_unverified(llm):
-    llm.script(answer("「集团化学校合作时限一般为十年」[1]。「须经核心校所属教育行政部门同意」[2]。"))
+    llm.script(answer("「须经核心校所属教育行政部门同意」[2]。「集团化学校合作时限一般为十年」[1]。"))
     _, final = _ask(llm)
     assert final.mode == "llm" and (final.sentences, final.unverified) == (2, 1)
     first, second = split_claims(final.answer)
-    assert first.endswith(f"十年」{UNVERIFIED}[1]。") and UNVERIFIED not in second
-    assert any("1 句" in n and "未核实" in n for n in final.notices)
+    assert second.endswith(f"十年」{UNVERIFIED}[1]。") and UNVERIFIED not in first
+    assert any("1 句" in n and "未核实" in n and "不是所引条款的原文" in n for n in final.notices)
 
 
 def test_prompt_injection_in_a_clause_changes_nothing(llm):

@@ -226,7 +226,8 @@ def test_metadata_of_a_new_document():
     meta = suggest(ZHUZHOU)
     assert meta == DocMeta(title="株洲市教育局关于推进义务教育集团化办学的实施方案",
                            short_title="株洲推进义务教育集团化办学实施方案", city="株洲市", issuer="株洲市教育局",
-                           doc_number="株教发〔2023〕12号", date="2023-08-15", status="official")
+                           doc_number="株教发〔2023〕12号", date="2023-08-15", status="official", level="city",
+                           place_code="430200", adopted_date="2023-08-15", effective_date="2023-09-01")
     draft = suggest(XIANGTAN)
     assert draft.status == "draft" and draft.city == "湘潭市" and draft.date == "2024-03-01"
     assert draft.title == "湘潭市教育局关于深化集团化办学改革的指导意见（征求意见稿）"
@@ -244,10 +245,31 @@ def test_overrides_win_and_are_validated():
         suggest(ZHUZHOU).merged({"file": "../../x"})
 
 
+def test_overrides_of_the_new_fields_are_validated_and_the_city_brings_its_layer():
+    meta = suggest(ZHUZHOU).merged({"city": "山东省", "effective_date": "2024年3月1日", "validity": "试行"})
+    assert (meta.city, meta.level, meta.place_code) == ("山东省", "province", "370000")
+    assert (meta.effective_date, meta.validity) == ("2024-03-01", "trial")
+    unknown = suggest(ZHUZHOU).merged({"city": "雄安新区"})  # accepted, but outside the layers
+    assert (unknown.city, unknown.level, unknown.place_code) == ("雄安新区", None, None)
+    with pytest.raises(IngestError, match="日期无效"):
+        suggest(ZHUZHOU).merged({"effective_date": "下个月"})
+    with pytest.raises(IngestError, match="效力状态无效"):
+        suggest(ZHUZHOU).merged({"validity": "永久"})
+
+
+def test_metadata_of_a_manifest_entry_written_before_levels_existed():
+    entry = {"title": "关于推进中小学集团化办学的意见", "city": "青岛市", "status": "official", "history": ["2019-01-01 印发"]}
+    meta = DocMeta.of(entry)
+    assert (meta.level, meta.place_code, meta.history) == ("city", "370200", ("2019-01-01 印发",))
+    assert DocMeta.of(meta.to_dict()) == meta
+
+
 @pytest.mark.parametrize("name,city", [
     ("长沙市教育局", "长沙市"), ("郑州市中原区教育局", "郑州市中原区"), ("中原区教育局", "郑州市中原区"),
     ("上海市浦东新区教育局", "上海市浦东新区"), ("江西省教育厅", "江西省"), ("本市教育局", None),
-    ("关于推进中小学集团化办学的意见", None),
+    ("关于推进中小学集团化办学的意见", None), ("青岛市人民代表大会常务委员会", "青岛市"),
+    ("山东省教育厅、山东省财政厅", "山东省"), ("国务院办公厅", "全国"), ("教育部", "全国"),
+    ("朝阳区教育委员会", None),  # 北京 and 长春 both have one: not guessed
 ])
 def test_jurisdiction_of_an_issuer(name, city):
     assert jurisdiction(name, ("郑州市中原区", "长沙市")) == city

@@ -373,3 +373,30 @@ def test_cli_ingest_docs_list_show_and_remove(corpus_copy, tmp_path, shared_cach
     assert removed.returncode == 0 and "已删除" in removed.stdout, removed.stderr
     again = _cli("docs", "remove", doc_id, env=env)
     assert again.returncode == 2 and again.stderr.startswith("错误：找不到文档")
+
+
+def test_cli_batch_import_of_a_folder_lists_every_file_and_exits_2_when_one_is_not_in(corpus_copy, tmp_path,
+                                                                                        shared_cache):
+    index_dir = fresh_index(tmp_path, shared_cache)
+    env = run_env(ASSISTANT_CORPUS_DIR=str(corpus_copy), ASSISTANT_INDEX_DIR=str(index_dir))
+    folder = tmp_path / "政策"
+    folder.mkdir()
+    (folder / "株洲方案.txt").write_text(ZHUZHOU, encoding="utf-8")
+    (folder / "湘潭意见.docx").write_bytes(make_docx(XIANGTAN))
+    (folder / "无地方.txt").write_text("关于加强学校管理的通知\n一、各校要加强安全管理。\n", encoding="utf-8")
+
+    result = _cli("ingest", str(folder), env=env)
+    save_cache(index_dir, shared_cache)
+    assert result.returncode == 2, result.stderr
+    assert "导入汇总：3 个文件" in result.stdout and "已导入 2｜未变化 0｜需补充字段 1｜失败 0" in result.stdout
+    assert "  已导入｜株洲方案.txt｜《株洲市教育局关于推进义务教育集团化办学的实施方案》｜株洲市（市级）｜" in result.stdout
+    assert "错误：无地方.txt：无法识别所属地方，请用 --city 指定" in result.stderr and "Traceback" not in result.stderr
+
+    # --city applies to every file: the placeless one is imported, the others' metadata follows the option
+    fixed = _cli("ingest", str(folder), "--city", "湘潭市", "--json", env=env)
+    assert fixed.returncode == 0, fixed.stderr
+    outcomes = {Path(r["path"]).name: (r["outcome"], r.get("action"), r.get("city"), r.get("level"))
+                for r in json.loads(fixed.stdout)}
+    assert outcomes == {"无地方.txt": ("imported", "added", "湘潭市", "city"),
+                        "株洲方案.txt": ("imported", "updated", "湘潭市", "city"),
+                        "湘潭意见.docx": ("unchanged", "unchanged", "湘潭市", "city")}

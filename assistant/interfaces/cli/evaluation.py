@@ -5,7 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from assistant.interfaces.cli.common import assistant, print_json
+from assistant.interfaces.cli.common import assistant, opened, print_json
 
 
 def _eval_progress(done: int, total: int) -> None:
@@ -25,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
               f"拒答判断正确率 {fit['refusal_accuracy']}，拒答阈值 {weights['threshold']}")
         return 0
 
-    outcome = assistant().evaluate(
+    outcome = opened().evaluate(
         gold=[Path(g) for g in args.gold] if args.gold else None,
         runs_dir=Path(args.runs_dir) if args.runs_dir else root / "eval" / "runs",
         thresholds=Path(args.thresholds) if args.thresholds else root / "eval" / "thresholds.toml",

@@ -21,6 +21,7 @@ EXAMPLES = """示例：
   policy-assistant compare --matrix --markdown
   policy-assistant eval --check
   policy-assistant ingest 株洲集团化办学实施方案.pdf --city 株洲市
+  policy-assistant ingest 政策文件夹/ --status official
   policy-assistant docs list
   policy-assistant serve --port 7860
   policy-assistant token create dify --write
@@ -76,16 +77,22 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--train-ranker", action="store_true",
                           help="用评测集的开发题（不含留出集）训练二次排序权重，写入 assistant/retrieval/ranker.json")
     ingest = sub.add_parser(
-        "ingest", help="导入 PDF/DOCX/TXT/MD 政策文件或 PNG/JPG 扫描图片（扫描件自动 OCR；自动识别标题、城市、文号等，可用选项覆盖）",
+        "ingest", help="导入 PDF/DOCX/TXT/MD 政策文件、PNG/JPG 扫描图片或整个文件夹（扫描件自动 OCR；自动识别标题、"
+                       "地方、日期等，可用选项覆盖）",
         description="导入政策文件：提取文字和元数据，写入 corpus/ 并增量更新索引。同一文件重复导入不会产生重复条款；"
-                    "同一城市、同一文号或标题的新版本会替换旧版本。")
-    ingest.add_argument("paths", nargs="+", metavar="PATH", help="PDF、DOCX、TXT、MD 文件或 PNG、JPG 图片")
-    ingest.add_argument("--city", help="所属城市/区县，如 长沙市、郑州市中原区")
-    ingest.add_argument("--title", help="文件标题")
-    ingest.add_argument("--short-title", help="简称")
+                    "同一城市、同一文号或标题的新版本会替换旧版本。多个文件或文件夹逐个导入（每个文件单独生效），"
+                    "最后列出汇总表；有文件失败或需要补充字段时退出码为 2。识别不到地方的文件列出，不会猜测。")
+    ingest.add_argument("paths", nargs="+", metavar="PATH",
+                        help="PDF、DOCX、TXT、MD 文件或 PNG、JPG 图片，或包含它们的文件夹")
+    ingest.add_argument("--city", help="所属地方（对所有文件生效），如 长沙市、郑州市中原区、山东省、全国")
+    ingest.add_argument("--title", help="文件标题（仅单个文件）")
+    ingest.add_argument("--short-title", help="简称（仅单个文件）")
     ingest.add_argument("--issuer", help="发文机关")
-    ingest.add_argument("--doc-number", help="文号，如 长教通〔2020〕97号")
+    ingest.add_argument("--doc-number", help="文号，如 长教通〔2020〕97号（仅单个文件）")
     ingest.add_argument("--date", help="成文日期，如 2020-12-08")
+    ingest.add_argument("--adopted-date", help="通过（印发）日期，如 2020-12-08")
+    ingest.add_argument("--effective-date", help="施行日期，如 2021-01-01")
+    ingest.add_argument("--validity", help="效力：trial（试行）、interim（暂行）或 repealed（废止）")
     ingest.add_argument("--status", help="official（正式文件）、draft（征求意见稿）或 interpretation（政策解读）")
     ingest.add_argument("--replace", metavar="ID", help="作为新版本替换语料中的这份文档")
     ingest.add_argument("--dry-run", action="store_true", help="只显示识别结果，不写入")

@@ -6,7 +6,7 @@ import sys
 
 from assistant.domain.values import OCR_LABEL, Answer, Citation, status_label
 from assistant.errors import QuestionError
-from assistant.interfaces.cli.common import assistant, print_json
+from assistant.interfaces.cli.common import opened, print_json
 
 
 def run(args: argparse.Namespace) -> int:
@@ -15,7 +15,7 @@ def run(args: argparse.Namespace) -> int:
 
         print("\n".join(f"{t.label}（{t.key}）：{t.description}" for t in TOPICS))
         return 0
-    a = assistant()
+    a = opened()
     if args.command == "compare":
         return run_compare(a, args)
     if args.command == "ask":

@@ -140,6 +140,6 @@ def run_stdio() -> None:
         print(f"\r正在嵌入条款 {done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True)
 
     with contextlib.redirect_stdout(sys.stderr):
-        assistant = Assistant(progress=progress).open()
+        assistant = Assistant(progress=progress).open(notify=lambda m: print(m, file=sys.stderr, flush=True))
         server = build(assistant)
     server.run("stdio")

@@ -68,6 +68,10 @@ class CitationOut(Response):
     context: str = ""  # for a later piece of a split clause: the subject set before it (接上文)
     ocr: bool = False  # the clause was read from a scan by OCR
     source_label: str = ""  # "OCR 识别" for such clauses
+    doc_sha256: str = ""  # the cited document's text hash, so an exported answer can be checked later
+    version: str = ""  # the cited version's date (施行, else adopted or signed)
+    force: str = ""  # its standing on the answer's day: in_force, amended, repealed, draft …
+    force_label: str = ""  # 现行有效 / 已修正 / 已废止 …
 
 
 class AnswerOut(Response):
@@ -81,6 +85,7 @@ class AnswerOut(Response):
     sentences: int
     unverified: int
     conclusion: str
+    as_of: str | None = None  # the day whose versions answered (YYYY-MM-DD); None: those in force today
 
 
 class FigureOut(Response):
@@ -105,6 +110,7 @@ class ComparisonOut(Response):
     question: str
     cities: list[CityCellOut]
     notices: list[str]
+    as_of: str | None = None
 
 
 class SourceOut(Response):
@@ -152,6 +158,10 @@ class RequirementOut(Response):
     exclude: list[str]
     min_groups: int
     provisional: bool
+    review: str = ""  # why the requirement needs review (需复核): its source clause changed in a newer version
+    current_text: str = ""  # the source clause's wording in the version in force
+    updated_from: str = ""  # the document the requirement was written from, when it now cites a newer version
+    review_label: str = ""  # 需复核 when `review` is set
 
 
 class RequirementResultOut(Response):
@@ -193,6 +203,17 @@ class DocumentOut(Response):
     chunks: int | None
     ingested: bool
     ocr: dict | None = None  # how the text was read by OCR (confidence, pages, low-confidence pages)
+    level: Literal["national", "province", "city", "district"] | None = None  # the layer of government
+    place_code: str | None = None  # the division code of `city` (100000 for 全国)
+    adopted_date: str | None = None
+    effective_date: str | None = None
+    validity: Literal["trial", "interim", "repealed"] | None = None
+    history: list[str] = []  # "2016-05-27 修订", oldest first
+    expiry_date: str | None = None
+    supersedes: str | None = None  # the previous version's doc_id
+    superseded_by: str | None = None  # the next version's doc_id
+    force: str = ""  # its standing today: in_force, amended, repealed, draft, finalised …
+    force_label: str = ""  # 现行有效 / 已修正 / 已废止 / 征求意见稿 …
 
 
 class ClauseOut(Response):
@@ -207,7 +228,7 @@ class DocumentDetailOut(DocumentOut):
 
 class IngestReportOut(Response):
     doc_id: str
-    action: Literal["added", "replaced", "updated", "unchanged"]
+    action: Literal["added", "versioned", "replaced", "updated", "unchanged"]
     title: str
     city: str
     status: str
@@ -218,6 +239,10 @@ class IngestReportOut(Response):
     seconds: float
     warnings: list[str]
     ocr: dict | None = None
+    supersedes: str | None = None  # the version this import superseded (kept, as 已修正)
+    superseded_by: str | None = None  # the newer version already present, when an older one was imported
+    level: Literal["national", "province", "city", "district"] | None = None
+    place_code: str | None = None
 
 
 class RemoveReportOut(Response):

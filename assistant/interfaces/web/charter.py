@@ -7,7 +7,7 @@ import time
 import gradio as gr
 
 from assistant.interfaces.web import views
-from assistant.interfaces.web.common import bind, Downloads, failure, file_label
+from assistant.interfaces.web.common import Downloads, bind, discard_upload, failure, file_label
 
 GROUP_TYPES = ["紧密型", "引领型", "项目型", "融合型", "聚合型", "联合型"]
 AUTO_TYPE = "自动识别"
@@ -20,6 +20,8 @@ def load_draft(assistant, file):
         return assistant.read_draft(file), ""
     except Exception as exc:  # noqa: BLE001
         return gr.skip(), views.message_html(failure(exc))
+    finally:
+        discard_upload(file)  # its text is in the text box now
 
 
 def run_check(assistant, downloads: Downloads, text: str, city: str, group_type: str):

@@ -106,3 +106,21 @@ def file_label(text: str, limit: int = 30) -> str:
     """A piece of a download's file name: the topic or city, without characters file systems refuse."""
     cleaned = re.sub(r'[\\/:*?"<>|\s\x00-\x1f]+', "-", text or "").strip("-.")
     return cleaned[:limit] or "未命名"
+
+
+def discard_upload(path) -> None:
+    """Remove an uploaded file once it has been used (imported, refused or read): uploads live in Gradio's
+    upload folder, and only files inside it are ever removed here."""
+    import os
+
+    if not path:
+        return
+    try:
+        folder = Path(os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "gradio").resolve()
+        target = Path(path).resolve()
+        if folder in target.parents:
+            target.unlink(missing_ok=True)
+            if target.parent != folder and not any(target.parent.iterdir()):
+                target.parent.rmdir()  # Gradio puts each upload in a folder of its own
+    except OSError:
+        log.warning("could not remove the upload %s", path)

@@ -13,7 +13,7 @@ import gradio as gr
 from assistant.domain.values import STATUS_LABELS
 from assistant.errors import AssistantError
 from assistant.interfaces.web import views
-from assistant.interfaces.web.common import bind, failure
+from assistant.interfaces.web.common import bind, discard_upload, failure
 
 UPLOAD_TYPES = [".pdf", ".docx", ".txt", ".md", ".png", ".jpg", ".jpeg"]
 STATUS_BY_LABEL = {label: key for key, label in STATUS_LABELS.items()}
@@ -146,6 +146,8 @@ def _ingest_one(assistant, path: str, overrides: dict, label: str, progress) -> 
         report = assistant.ingest(path, filename=name, overrides=overrides, progress=step)
     except Exception as exc:  # noqa: BLE001
         return name, False, failure(exc)
+    finally:
+        discard_upload(path)  # the corpus keeps its own copy; the upload folder keeps nothing
     text = (f"{ACTIONS.get(report.action, report.action)}：{report.title}（{report.city}，{report.clauses} 个条款，"
             f"用时 {report.seconds:.1f} 秒）")
     return name, True, "；".join([text, *report.warnings])

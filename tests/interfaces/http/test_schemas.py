@@ -62,6 +62,10 @@ def test_documents_clauses_and_reports():
     same_shape(ClauseMatch, {"document": docs[0].to_dict(), "clauses": [schemas.clause_dict(CLAUSE)]})
     same_shape(schemas.IngestReportOut, IngestReport("d", "replaced", "t", "c", "draft", 3, 2, 3, 1, 0.5,
                                                      ("提示",)).to_dict())
+    same_shape(schemas.IngestReportOut, IngestReport("d", "added", "t", "青岛市", "official", 3, 2, 3, 0, 0.5,
+                                                     level="city", place_code="370200").to_dict())
+    levels = {d.level for d in docs}
+    assert levels == {"city", "district"}  # the bundled documents' layers, looked up from their cities
     same_shape(schemas.RemoveReportOut, RemoveReport("d", "t", 3, 0.2).to_dict())
 
 

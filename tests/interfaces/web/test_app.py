@@ -17,8 +17,8 @@ pytestmark = pytest.mark.integration
 def start_app(tmp_path_factory, shared_cache, **env_extra):
     index_dir = fresh_index(tmp_path_factory.mktemp("app"), shared_cache)
     port = free_port()
-    env = run_env(ASSISTANT_CORPUS_DIR=str(CORPUS), ASSISTANT_INDEX_DIR=str(index_dir),
-                  ASSISTANT_DATA_DIR=str(index_dir.parent / "data"), ASSISTANT_PORT=str(port), **env_extra)
+    env = run_env(**{"ASSISTANT_CORPUS_DIR": str(CORPUS), "ASSISTANT_INDEX_DIR": str(index_dir),
+                     "ASSISTANT_DATA_DIR": str(index_dir.parent / "data"), "ASSISTANT_PORT": str(port), **env_extra})
     proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/"
