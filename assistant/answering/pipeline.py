@@ -13,7 +13,7 @@ from assistant.answering.extractive import cite, compose, select
 from assistant.answering.quotes import best_quote
 from assistant.answering.llm import MODES, generate, with_notice
 from assistant.answering.metadata import answer_about_document
-from assistant.answering.versions import Versions, resolve, stamp, stamped_answer
+from assistant.answering.versions import Versions, check_export, resolve, stamp, stamped_answer
 from assistant.answering.versions import notices as version_notices
 from assistant.config import Settings
 from assistant.domain.topics import TOPICS, find_topic
@@ -70,6 +70,10 @@ class Answerer:
         return view
 
     # ------------------------------------------------------------ versions
+    def check_export(self, exported: dict) -> list[dict]:
+        """Whether each citation of an exported answer still reads the same text and is still in force."""
+        return check_export(exported, self.full.docs, self.hashes)
+
     def _stamped(self, answer: Answer) -> Answer:
         return stamped_answer(answer, self.full.docs, self.hashes, self.versions)
 

@@ -29,7 +29,9 @@ from assistant.corpus.manifest import MANIFEST, DocEntry, list_documents, read_m
 from assistant.corpus.plan import (DOCS_DIR, SOURCES_DIR, DocumentInfo, IngestReport, Plan, Preview, RemoveReport,
                                    describe, document_infos, lineage_entries, make_plan, new_entry, read_source,
                                    require)
+from assistant.chunking.diff import VersionDiff, diff_texts
 from assistant.domain.values import Chunk
+from assistant.domain.versions import version_date
 from assistant.errors import AssistantError, DocumentNotFoundError, IndexLockedError, IngestError, StorageError
 from assistant.files import atomic_write, ensure_free, exclusive, fsync_dir
 
@@ -80,6 +82,25 @@ class Library:
 
     def clauses(self, doc_id: str) -> list[Chunk]:
         return chunk_document(doc_id, self.text(doc_id), self.settings.max_chunk_tokens)
+
+    # ------------------------------------------------------------ versions
+    def versions(self, doc_id: str, on: str | None = None) -> list[DocumentInfo]:
+        """The versions of the document's lineage, oldest first, with their standing on day `on`."""
+        self.entry(doc_id)  # raises DocumentNotFoundError for unknown ids
+        infos = {d.doc_id: d for d in self.documents(None, on)}
+        return [infos[d] for d in lineage.chain(doc_id, {e["doc_id"]: e for e in self.entries()})]
+
+    def diff(self, old_id: str, new_id: str | None = None, on: str | None = None) -> VersionDiff:
+        """What changed, clause by clause, from document `old_id` to `new_id` (by default its next version)."""
+        old = self.document(old_id, None, on)
+        if new_id is None:
+            if not old.superseded_by:
+                raise IngestError(f"《{old.title}》（{old_id}）没有更新的版本；请同时给出要对比的新版本编号")
+            new_id = old.superseded_by
+        if new_id == old_id:
+            raise IngestError("请给出两份不同的文档进行对比")
+        new = self.document(new_id, None, on)
+        return VersionDiff(_side(old), _side(new), diff_texts(self.text(old_id), self.text(new_id)))
 
     # ------------------------------------------------------------ extraction, once per file
     def _extract(self, data: bytes, name: str, progress=None) -> Extracted:
@@ -329,3 +350,11 @@ def own_files(entry: dict | None, corpus_dir: Path) -> list[str]:
         if path.parent.parent == root and path.parent.name in (DOCS_DIR, SOURCES_DIR) and path.is_file():
             out.append(rel)
     return out
+
+
+def _side(info: DocumentInfo) -> dict:
+    """One version as a diff names it."""
+    d = info.to_dict()
+    keep = ("doc_id", "title", "city", "doc_number", "status", "effective_date", "adopted_date", "date", "force",
+            "force_label", "sha256")
+    return {**{k: d.get(k) for k in keep}, "version": version_date(d) or ""}
