@@ -78,7 +78,7 @@ class Library:
 
     def text(self, doc_id: str) -> str:
         entry = self.entry(doc_id)
-        return list_documents(self.dir, {"documents": [entry]})[0].read_text()
+        return list_documents(self.dir, {"documents": [entry]}, whole=False)[0].read_text()
 
     def clauses(self, doc_id: str) -> list[Chunk]:
         return chunk_document(doc_id, self.text(doc_id), self.settings.max_chunk_tokens)

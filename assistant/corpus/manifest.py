@@ -78,8 +78,9 @@ def read_manifest(corpus_dir: Path) -> dict:
         raise CorpusError(f"语料清单 {manifest_path.name} 格式错误：第 {getattr(exc, 'lineno', '?')} 行") from exc
 
 
-def list_documents(corpus_dir: Path, manifest: dict | None = None) -> list[DocEntry]:
-    """The documents the manifest lists, validated (files it does not list are ignored)."""
+def list_documents(corpus_dir: Path, manifest: dict | None = None, whole: bool = True) -> list[DocEntry]:
+    """The documents the manifest lists, validated (files it does not list are ignored). `whole=False` reads a
+    part of a manifest (one entry), whose version links may name entries it leaves out."""
     if manifest is None:
         manifest = read_manifest(corpus_dir)
     root = corpus_dir.resolve()
@@ -102,7 +103,8 @@ def list_documents(corpus_dir: Path, manifest: dict | None = None) -> list[DocEn
                                 **{k: entry.get(k) or None for k in VERSION_FIELDS}))
     if not entries:
         raise CorpusError("语料目录中没有任何文档")
-    _check_links(entries)
+    if whole:
+        _check_links(entries)
     return entries
 
 

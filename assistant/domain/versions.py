@@ -71,7 +71,14 @@ def floor_day(value: str | None) -> str | None:
 
 
 def version_date(meta: dict) -> str | None:
-    """The date a version is known by: its 施行 date, else its adoption, else its signing date (as catalogued)."""
+    """The date a version is known by: its 施行 date, else its adoption, else its signing date (as catalogued).
+
+    An amended regulation often still states the day its first text took effect (行政复议法 2017 修正:
+    施行 1999-10-01); a 施行 date before the version's own adoption is that first text's, so the adoption
+    (修正/修订) date stands for the version instead."""
+    effective, adopted = meta.get("effective_date"), meta.get("adopted_date")
+    if effective and adopted and (floor_day(str(effective)) or "") < (floor_day(str(adopted)) or ""):
+        return str(adopted)
     for key in ("effective_date", "adopted_date", "date"):
         if meta.get(key):
             return str(meta[key])
