@@ -3,8 +3,8 @@
 Both texts become units: articles (第X条, with every paragraph and item under them) where the text has articles,
 otherwise the leaf clauses of the heading tree (一、/（一）/1./lead phrases). Units are aligned in three passes:
   1. the same wording (the article number and white space aside): unchanged, or renumbered, or moved;
-  2. similar wording (tf-idf cosine of character bigrams, so that words every article uses count little), with
-     a bonus for the same article number or heading and for a place consistent with the units aligned in pass 1;
+  2. similar wording (tf-idf cosine of character bigrams, so that words every article uses count little; a
+     lower bar for two units that are each other's most similar), with a bonus for the same article number or heading and for a place consistent with the units aligned in pass 1;
   3. what is left between two aligned units, in order, when it is still somewhat alike (a rewritten article).
 A pair out of the order of the longest in-order run of pairs is `moved`; a pair whose number or heading differs is
 `renumbered`. Units left over are `added` or `removed`. Inside a changed unit the changed characters are marked
@@ -30,9 +30,10 @@ _MARKER = re.compile(rf"^\s*第[{_CN}\d]+条[\s\u3000]*")
 _INVISIBLE = re.compile(r"[\s\u200b\u200c\u200d\u2060\ufeff]")
 SIMILAR = 0.5  # pass 2: cosine at least this …
 SIMILAR_SAME_PLACE = 0.3  # … or this with the same article number or heading
-GAP_SIMILAR = 0.2  # pass 3: in order, between two aligned units
+SIMILAR_MUTUAL = 0.4  # … or this when each is the other's most similar unit
+GAP_SIMILAR = 0.25  # pass 3: in order, between two aligned units
 _SAME_KEY_BONUS = 0.15
-_IN_ORDER_BONUS = 0.1
+_IN_ORDER_BONUS = 0.15
 
 
 def article_number(segment: str) -> int | None:
@@ -182,12 +183,14 @@ def align(old: list[Unit], new: list[Unit]) -> dict[int, tuple[int, float]]:
         return lo, hi
 
     scored = []
+    best_new, best_old = sim.argmax(axis=1), sim.argmax(axis=0)
     for i in left_old:  # pass 2: similar wording
         lo, hi = window(i)
         for j in left_new:
             s = float(sim[i, j])
             same = old[i].key == new[j].key
-            if s >= SIMILAR or (same and s >= SIMILAR_SAME_PLACE):
+            mutual = best_new[i] == j and best_old[j] == i
+            if s >= SIMILAR or (same and s >= SIMILAR_SAME_PLACE) or (mutual and s >= SIMILAR_MUTUAL):
                 scored.append((s + _SAME_KEY_BONUS * same + _IN_ORDER_BONUS * (lo < j < hi), i, j, s))
     used_new: set[int] = set()
     for _, i, j, s in sorted(scored, reverse=True):
