@@ -7,6 +7,7 @@ import pytest
 
 from assistant.chunking.diff import VersionDiff, char_diff, diff_texts, units
 from tests.conftest import CORPUS, LAWS
+from tests.support.versions import final_text
 
 pytestmark = pytest.mark.unit
 
@@ -60,10 +61,7 @@ def test_changed_characters_rebuild_both_texts():
 
 def test_the_draft_with_known_edits_shows_exactly_those_edits():
     draft = (CORPUS / "docs" / "zhongyuan-jituan-draft.txt").read_text(encoding="utf-8")
-    final = (draft.replace("（征求意见稿）\n", "", 1)
-             .replace("优质教育集团不少于10个", "优质教育集团不少于12个")
-             .replace("集团内每年应组织开展", "集团内每学期应组织开展")
-             .rstrip() + "\n\n（五）健全退出机制。成员校办学质量达到优质标准的，经区教育局同意后可退出教育集团。\n")
+    final = final_text(CORPUS)
 
     diff = VersionDiff({"doc_id": "old"}, {"doc_id": "new"}, diff_texts(draft, final))
 

@@ -14,6 +14,7 @@ from assistant.corpus.library import Library
 from assistant.domain.versions import state, states
 from assistant.errors import AssistantError, DocumentNotFoundError, IngestError
 from tests.conftest import LAWS
+from tests.support.versions import write_final
 
 pytestmark = pytest.mark.unit
 
@@ -103,9 +104,7 @@ def test_removing_a_middle_version_links_its_neighbours(corpus_copy, tmp_path):
 
 
 def test_a_final_text_supersedes_its_draft(corpus_copy, tmp_path):
-    draft = (corpus_copy / "docs" / "zhongyuan-jituan-draft.txt").read_text(encoding="utf-8")
-    final = tmp_path / "中原区方案.txt"
-    final.write_text(draft.replace("（征求意见稿）\n", "", 1), encoding="utf-8")
+    final = write_final(corpus_copy, tmp_path)
     lib = _library(corpus_copy, tmp_path)
 
     report = lib.add(final, _apply, overrides={"effective_date": "2023-03-01"})
