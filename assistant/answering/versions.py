@@ -82,7 +82,7 @@ def notices(citations: tuple[Citation, ...], docs: dict[str, dict], versions: Ve
             live = current_version(c.doc_id, docs, now)
             if today_force not in IN_FORCE:
                 later = f"，现行版本为{describe(live, docs, now)}" if live and live != c.doc_id else ""
-                out.append(f"[{c.n}] 所引版本现已{state_label(today_force)}{later}。")
+                out.append(f"[{c.n}] 所引版本今天的效力为“{state_label(today_force)}”{later}。")
         if versions.as_of and not start_day(meta):
             undated.append(c.n)
     if undated:
@@ -120,7 +120,7 @@ def check_export(exported: dict, docs: dict[str, dict], hashes: dict[str, str], 
             live = current_version(doc_id, docs, now)
             instead = f"，现行版本为{describe(live, docs, now)}" if live and live != doc_id else ""
             out.append({**entry, "status": "outdated", "force": force,
-                        "message": f"[{c.get('n')}] 所引版本现已{state_label(force)}{instead}。"})
+                        "message": f"[{c.get('n')}] 所引版本今天的效力为“{state_label(force)}”{instead}。"})
             continue
         out.append({**entry, "status": "current", "force": force,
                     "message": f"[{c.get('n')}] 所引版本仍然有效（{state_label(force)}）。"})
