@@ -39,22 +39,22 @@ class FakeAssistant:
     def follow_up(self, message, previous=None, cities=None):
         return resolve(message, previous, self.cities, cities)
 
-    def ask_stream(self, question, cities=None, mode=None):
+    def ask_stream(self, question, cities=None, mode=None, as_of=None, include_outdated=False):
         self.calls.append(("ask", question, cities, mode))
         self._check(question)
         yield from self.drafts
         yield Answer(question=question, answer="「集团化学校合作时限一般为六年。」[1]\n第二行", abstained=False,
                      citations=(CITE,), cities=tuple(cities or ("长沙市",)), notices=("提示<b>",))
 
-    def ask(self, question, cities=None, mode=None):
+    def ask(self, question, cities=None, mode=None, as_of=None, include_outdated=False):
         return list(self.ask_stream(question, cities, mode))[-1]
 
-    def retrieve(self, question, k=5, cities=None):
+    def retrieve(self, question, k=5, cities=None, as_of=None, include_outdated=False):
         self.calls.append(("retrieve", question, k, cities))
         self._check(question)
         return [CITE][:k]
 
-    def compare(self, question, cities=None):
+    def compare(self, question, cities=None, as_of=None, include_outdated=False):
         self.calls.append(("compare", question, cities))
         self._check(question)
         cells = (CityCell("长沙市", "specified", (CITE,), (Figure("一般为六年", "六年", 6.0, "年", 1),)),
@@ -86,7 +86,7 @@ class FakeAssistant:
         self.document(doc_id)
         return [CLAUSE]
 
-    def ingest(self, data, filename=None, overrides=None, replace=None, progress=None):
+    def ingest(self, data, filename=None, overrides=None, replace=None, progress=None, supersedes=None):
         self.calls.append(("ingest", filename, overrides, replace))
         if not data:
             raise IngestError("文件为空，未导入")

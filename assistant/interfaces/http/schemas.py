@@ -19,6 +19,9 @@ class Request(BaseModel):
 
 Cities = list[str] | None
 Mode = Literal["extractive", "llm"] | None
+AsOf = Field(None, max_length=20, description="按该日期（YYYY-MM-DD）施行的版本回答；不填为今天施行的版本",
+             examples=["2023-09-01"])
+Outdated = Field(False, description="true：也引用已修正、已废止或已定稿的征求意见稿等旧版本（引用中标明效力）")
 
 
 class AskRequest(Request):
@@ -26,18 +29,24 @@ class AskRequest(Request):
                           examples=["长沙集团化办学的合作期限是多久？"])
     cities: Cities = Field(None, description="只在这些城市/区县的文件中查找；不填则按问题自动识别")
     mode: Mode = Field(None, description="extractive：摘录原文；llm：大模型回答（需配置）；不填为默认模式")
+    as_of: str | None = AsOf
+    include_outdated: bool = Outdated
 
 
 class RetrieveRequest(Request):
     question: str = Field(max_length=MAX_QUESTION_CHARS, examples=["教师交流轮岗"])
     k: int = Field(5, ge=1, le=50, description="返回条款数")
     cities: Cities = None
+    as_of: str | None = AsOf
+    include_outdated: bool = Outdated
 
 
 class CompareRequest(Request):
     question: str = Field(max_length=MAX_QUESTION_CHARS, description="问题或主题，如“退出与终止”",
                           examples=["各地对成员校退出有什么不同规定？"])
     cities: Cities = Field(None, description="参与对比的城市；不填则为问题中的城市或全部城市")
+    as_of: str | None = AsOf
+    include_outdated: bool = Outdated
 
 
 class CharterCheckRequest(Request):
@@ -243,6 +252,48 @@ class IngestReportOut(Response):
     superseded_by: str | None = None  # the newer version already present, when an older one was imported
     level: Literal["national", "province", "city", "district"] | None = None
     place_code: str | None = None
+
+
+class SegmentOut(Response):
+    op: Literal["equal", "delete", "insert"]
+    text: str
+
+
+class ClauseChangeOut(Response):
+    kind: Literal["added", "removed", "changed", "unchanged"]
+    kind_label: str
+    old: str | None  # where the clause stood in the old version; None when added
+    new: str | None
+    label: str
+    old_text: str
+    new_text: str
+    similarity: float
+    renumbered: bool
+    moved: bool
+    segments: list[SegmentOut]  # a changed clause's text with the deleted and inserted characters marked
+
+
+class VersionSideOut(Response):
+    doc_id: str
+    title: str | None
+    city: str | None
+    doc_number: str | None
+    status: str | None
+    effective_date: str | None
+    adopted_date: str | None
+    date: str | None
+    force: str | None
+    force_label: str | None
+    sha256: str | None
+    version: str
+
+
+class VersionDiffOut(Response):
+    old: VersionSideOut
+    new: VersionSideOut
+    counts: dict[str, int]
+    summary: str
+    changes: list[ClauseChangeOut]
 
 
 class RemoveReportOut(Response):
