@@ -237,16 +237,39 @@ def char_diff(old: str, new: str) -> tuple[tuple[str, str], ...]:
             merged[-1][2] += piece[2]
         else:
             merged.append(list(piece))
+    _whole_numbers(merged)
     out: list[tuple[str, str]] = []
     for op, a, b in merged:
         if op == "equal":
-            out.append(("equal", a))
+            if a:
+                out.append(("equal", a))
             continue
         if a:
             out.append(("delete", a))
         if b:
             out.append(("insert", b))
     return tuple(out)
+
+
+def _whole_numbers(pieces: list[list[str]]) -> None:
+    """Widen each change to whole numbers in place: 不少于1~~0~~**2**个 reads 不少于~~10~~**12**个."""
+    for k, piece in enumerate(pieces):
+        if piece[0] != "change":
+            continue
+        before = pieces[k - 1] if k and pieces[k - 1][0] == "equal" else None
+        after = pieces[k + 1] if k + 1 < len(pieces) and pieces[k + 1][0] == "equal" else None
+        if before and _DIGITS_END.search(before[1]) and _DIGITS_START.match(piece[1] + piece[2] or " "):
+            digits = _DIGITS_END.search(before[1]).group(0)
+            before[1], before[2] = before[1][:-len(digits)], before[2][:-len(digits)]
+            piece[1], piece[2] = digits + piece[1], digits + piece[2]
+        if after and _DIGITS_START.match(after[1]) and _DIGITS_END.search(piece[1] or piece[2] or " "):
+            digits = _DIGITS_START.match(after[1]).group(0)
+            after[1], after[2] = after[1][len(digits):], after[2][len(digits):]
+            piece[1], piece[2] = piece[1] + digits, piece[2] + digits
+
+
+_DIGITS_END = re.compile(r"[0-9０-９.．%％]+$")
+_DIGITS_START = re.compile(r"^[0-9０-９.．%％]+")
 
 
 # ---------------------------------------------------------------- the diff

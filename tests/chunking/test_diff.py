@@ -53,10 +53,14 @@ def test_a_removed_article_is_listed_after_the_article_it_followed():
 
 def test_changed_characters_rebuild_both_texts():
     for old, new in (("集团合作期限一般为六年。", "集团合作期限一般为五年，可延长一次。"),
-                     ("不少于10个", "不少于12个"), ("甲乙丙", "甲乙丙")):
+                     ("不少于10个", "不少于12个"), ("甲乙丙", "甲乙丙"), ("1", "2"), ("共3所", "共13所"),
+                     ("达到85%以上", "达到90%以上")):
         pieces = char_diff(old, new)
         assert "".join(t for op, t in pieces if op != "insert") == old
         assert "".join(t for op, t in pieces if op != "delete") == new
+        assert all(text for _, text in pieces)
+    assert char_diff("不少于10个", "不少于12个") == (("equal", "不少于"), ("delete", "10"), ("insert", "12"),
+                                                 ("equal", "个"))
 
 
 def test_the_draft_with_known_edits_shows_exactly_those_edits():
@@ -69,7 +73,7 @@ def test_the_draft_with_known_edits_shows_exactly_those_edits():
     assert edits == [("changed", "二、工作目标"), ("changed", "四、主要举措 › （六）实施课程共建共享"),
                      ("added", "六、保障机制 › （五）健全退出机制")]
     marked = [[t for op, t in c.segments if op != "equal"] for c in diff.edits[:2]]
-    assert marked == [["0", "2"], ["年", "学期"]]
+    assert marked == [["10", "12"], ["年", "学期"]]  # a changed number is marked whole
     assert diff.counts()["removed"] == 0 and diff.counts()["unchanged"] == len(units(draft)) - 2
     markdown = diff.to_markdown()
     assert "~~年~~**学期**" in markdown and "【新增】（五）健全退出机制" in markdown
