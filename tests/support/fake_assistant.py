@@ -40,6 +40,7 @@ class FakeAssistant:
         return resolve(message, previous, self.cities, cities)
 
     def ask_stream(self, question, cities=None, mode=None, as_of=None, include_outdated=False):
+        self.versions = (as_of, include_outdated)
         self.calls.append(("ask", question, cities, mode))
         self._check(question)
         yield from self.drafts
@@ -47,14 +48,16 @@ class FakeAssistant:
                      citations=(CITE,), cities=tuple(cities or ("长沙市",)), notices=("提示<b>",))
 
     def ask(self, question, cities=None, mode=None, as_of=None, include_outdated=False):
-        return list(self.ask_stream(question, cities, mode))[-1]
+        return list(self.ask_stream(question, cities, mode, as_of, include_outdated))[-1]
 
     def retrieve(self, question, k=5, cities=None, as_of=None, include_outdated=False):
+        self.versions = (as_of, include_outdated)
         self.calls.append(("retrieve", question, k, cities))
         self._check(question)
         return [CITE][:k]
 
     def compare(self, question, cities=None, as_of=None, include_outdated=False):
+        self.versions = (as_of, include_outdated)
         self.calls.append(("compare", question, cities))
         self._check(question)
         cells = (CityCell("长沙市", "specified", (CITE,), (Figure("一般为六年", "六年", 6.0, "年", 1),)),
