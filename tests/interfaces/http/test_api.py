@@ -154,5 +154,6 @@ def test_as_of_and_old_versions_reach_the_assistant(client, fake):
     assert fake.versions == ("2023-09-01", True)
     assert client.post("/api/v1/retrieve", json={"question": "合作期限"}).status_code == 200
     assert fake.versions == (None, False)
-    wrong = client.post("/api/v1/ask", json={"question": "合作期限", "as_of": 20230901})
-    assert wrong.status_code == 400 and wrong.json()["error"]["param"] == "as_of"
+    error = error_of(client.post("/api/v1/ask", json={"question": "合作期限", "as_of": 20230901}), 422,
+                     "validation_error")
+    assert "字段 as_of：类型错误" in error["message"]
