@@ -16,7 +16,8 @@ def cite(record: ChunkRecord, score: float, n: int, quote: str) -> Citation:
     """A retrieved row as users see it: the one place a Citation is made from the index."""
     return Citation(chunk_id=record.chunk_id, doc_id=record.doc_id, title=record.title, city=record.city,
                     doc_number=record.doc_number, clause=record.clause, status=record.status, text=record.text,
-                    score=round(score, 4), n=n, quote=quote, context=record.context, ocr=record.ocr)
+                    score=round(score, 4), n=n, quote=quote, context=record.context, ocr=record.ocr,
+                    level=record.level)
 
 
 def select(candidates: list[Candidate], records: list[ChunkRecord]) -> list[Candidate]:

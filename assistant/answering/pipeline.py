@@ -23,7 +23,7 @@ from assistant.index.snapshot import Snapshot
 from assistant.retrieval.analysis import Query, analyse, split_parts
 from assistant.retrieval.hybrid import Hit, HybridRetriever
 from assistant.retrieval.rerank import Candidate, CrossEncoderReranker, Ranked, Ranker, default_ranker, rerank
-from assistant.retrieval.search import Scope, Searcher, resolve_scope
+from assistant.retrieval.search import Scope, Searcher, governing_places, resolve_scope
 
 _CANDIDATES = 20  # hybrid candidates the second stage orders
 _COMPARE_CANDIDATES = 8  # per city
@@ -93,23 +93,27 @@ class Answerer:
     def analyse(self, question: str) -> Query:
         return analyse(question, tuple(self.snapshot.cities))
 
-    def scope(self, query: Query, chosen: list[str] | None) -> Scope:
-        scope = resolve_scope(f"{query.text} {' '.join(query.places)}", chosen, list(self.full.cities))
-        hidden = [c for c in scope.cities if c not in self.cities]
-        if hidden and not scope.refusal:  # places the corpus covers, with no version in force on the day asked
+    def scope(self, query: Query, chosen: list[str] | None, layered: bool = True) -> Scope:
+        scope = resolve_scope(f"{query.text} {' '.join(query.places)}", chosen, list(self.full.cities), layered)
+        # places the corpus covers, with no version in force on the day asked
+        hidden = [c for c in scope.cities if c in self.full.cities and c not in self.cities]
+        if hidden and not scope.refusal:
             reason = f"{'、'.join(hidden)}在 {self.versions.on} 时没有施行中的文件。"
-            rest = tuple(c for c in scope.cities if c not in hidden)
-            if not rest:
+            keep = [i for i, c in enumerate(scope.cities) if c not in hidden]
+            if not keep:
                 return Scope((), scope.notices, reason, (*scope.uncovered, *hidden))
-            return Scope(rest, (*scope.notices, reason), None, (*scope.uncovered, *hidden))
+            groups = scope.groups()
+            return replace(scope, cities=tuple(scope.cities[i] for i in keep), notices=(*scope.notices, reason),
+                           uncovered=(*scope.uncovered, *hidden), layers=tuple(groups[i] for i in keep))
         return scope
 
     # ------------------------------------------------------------ candidates
-    def search(self, query: Query, cities: tuple[str, ...], k: int = _CANDIDATES) -> tuple[list[Hit], object]:
-        """The hybrid candidates within the cities, and the question's vector."""
+    def search(self, query: Query, groups: tuple[tuple[str, ...], ...],
+               k: int = _CANDIDATES) -> tuple[list[Hit], object]:
+        """The hybrid candidates within the groups of places (see Searcher.hits), and the question's vector."""
         text = query.search_text
         vector = self._vector(text)
-        return self.searcher.hits(text, k, cities, vector=vector), vector
+        return self.searcher.hits(text, k, groups, vector=vector), vector
 
     def _vector(self, text: str):
         """The question's vector, embedded once however many cities a comparison searches."""
@@ -121,34 +125,39 @@ class Answerer:
             self._vectors[text] = cached
         return cached
 
-    def candidates(self, query: Query, cities: tuple[str, ...], k: int = _CANDIDATES) -> Ranked:
-        """Hybrid candidates within the cities, ordered by the second stage's probability of answering, with
-        the probability that the documents answer at all."""
-        hits, vector = self.search(query, cities, k)
-        return rerank(query, hits, self.snapshot, vector, self.ranker, self.cross, cities)
+    def candidates(self, query: Query, cities: tuple[str, ...], k: int = _CANDIDATES,
+                   groups: tuple[tuple[str, ...], ...] | None = None) -> Ranked:
+        """Hybrid candidates within the cities (or the groups of places: a city with its layers), ordered by the
+        second stage's probability of answering, with the probability that the documents answer at all."""
+        groups = groups or tuple((c,) for c in cities)
+        hits, vector = self.search(query, groups, k)
+        searched = tuple(dict.fromkeys(p for g in groups for p in g))
+        return rerank(query, hits, self.snapshot, vector, self.ranker, self.cross, searched)
 
     def retrieve(self, question: str, k: int = 5, cities: list[str] | None = None, mode: str = "hybrid",
-                 detect_places: bool = True, rerank_stage: bool = True) -> list[Citation]:
+                 detect_places: bool = True, rerank_stage: bool = True, layered: bool = True) -> list[Citation]:
         """Ranked clauses; `mode` ('hybrid', 'dense', 'bm25'), `detect_places=False` and
-        `rerank_stage=False` exist for evaluation ablations."""
+        `rerank_stage=False` exist for evaluation ablations; `layered=False` keeps to the places' own documents."""
         query = self.analyse(question)
-        if cities:
-            scope = tuple(cities)
+        if cities or detect_places:
+            found = self.scope(query, cities, layered)
+            groups = () if found.refusal and not cities else found.groups()
         else:
-            scope = self.scope(query, None).cities if detect_places else ()
+            groups = ()
+        scope = tuple(dict.fromkeys(p for g in groups for p in g))
         records = self.snapshot.records
         if mode == "hybrid" and rerank_stage:
-            ranked = self.candidates(query, scope, max(k, _CANDIDATES)).candidates[:k]
+            ranked = self.candidates(query, scope, max(k, _CANDIDATES), groups or None).candidates[:k]
             return self._stamp_all(cite(records[c.hit.row], c.probability, i,
                                         best_quote(records[c.hit.row].text, question, query, c.sentence_scores))
                                    for i, c in enumerate(ranked, start=1))
-        hits = self.searcher.hits(query.search_text, k, scope, mode)
+        hits = self.searcher.hits(query.search_text, k, groups, mode)
         return self._stamp_all(cite(records[h.row], h.score, i, best_quote(records[h.row].text, question, query))
                                for i, h in enumerate(hits, start=1))
 
     # ------------------------------------------------------------ answers
-    def ask_stream(self, question: str, cities: list[str] | None = None,
-                   mode: str | None = None) -> Iterator[str | Answer]:
+    def ask_stream(self, question: str, cities: list[str] | None = None, mode: str | None = None,
+                   layered: bool = True) -> Iterator[str | Answer]:
         """Yield text deltas while a model writes (LLM mode only), then the final checked Answer.
 
         Refusal is decided here, before any model is called; in LLM mode every failure yields the
@@ -161,7 +170,7 @@ class Answerer:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
         query = self.analyse(question)
-        scope = self.scope(query, cities)
+        scope = self.scope(query, cities, layered)
         notices = (*scope.notices, *((ENGLISH_NOTICE,) if query.english else ()))
         if scope.refusal:
             yield abstain(question, scope.refusal, self.cities, scope.cities, notices)
@@ -192,11 +201,11 @@ class Answerer:
             which = query.intent == "which_city" and len(scope.cities) != 1
             if which or len(scope.cities) != 1:
                 comparison = self._compare(question, scope.cities or tuple(self.cities), tuple(notices), query,
-                                       use_topic=not which)
+                                           use_topic=not which, layered=scope.layered)
                 return comparison_answer(comparison, self.snapshot.docs, scope.cities, query, which), []
         picks, silent, best = self._clauses(query, scope)
         if not picks:
-            where = f"{'、'.join(scope.cities)}的" if scope.cities else "现有"
+            where = f"{scope.describe()}的" if scope.cities else "现有"
             return abstain(question, f"{where}政策文件中没有找到能回答该问题的条款。", self.cities, scope.cities,
                            tuple(notices)), []
         answer = compose(question, picks, self.snapshot.records, self.snapshot.docs, scope.cities)
@@ -213,7 +222,7 @@ class Answerer:
         best: list[Candidate] = []
         for part in parts:
             part_query = query if len(parts) == 1 else self.analyse(part)
-            ranked = self.candidates(part_query, scope.cities)
+            ranked = self.candidates(part_query, scope.cities, groups=scope.groups() if scope.cities else None)
             picked = select(ranked.candidates, self.snapshot.records) if self.answers(ranked, part_query) else []
             if len(parts) > 1:
                 picked = picked[:1]  # one clause per part keeps a multi-part answer readable
@@ -233,12 +242,13 @@ class Answerer:
         return max(c.hit.dense for c in ranked.candidates[:5]) >= self.settings.min_dense_score
 
     # ------------------------------------------------------------ comparisons
-    def compare(self, text: str, cities: list[str] | None = None) -> Comparison:
+    def compare(self, text: str, cities: list[str] | None = None, layered: bool = True) -> Comparison:
         query = self.analyse(text)
-        scope = self.scope(query, cities)
+        scope = self.scope(query, cities, layered)
         if scope.refusal:
             raise QuestionError(abstain(text, scope.refusal, self.cities).answer)
-        return self._stamped_comparison(self._compare(text, scope.cities or tuple(self.cities), scope.notices, query))
+        return self._stamped_comparison(self._compare(text, scope.cities or tuple(self.cities), scope.notices, query,
+                                                      layered=layered))
 
     def compare_matrix(self, cities: list[str] | None = None) -> Matrix:
         scope = tuple(cities) if cities else tuple(self.cities)
@@ -251,7 +261,9 @@ class Answerer:
         return Matrix(scope, tuple(self._stamped_comparison(self._compare(t.label, scope, ())) for t in TOPICS))
 
     def _compare(self, text: str, scope: tuple[str, ...], notices: tuple[str, ...],
-                 query: Query | None = None, use_topic: bool = True) -> Comparison:
+                 query: Query | None = None, use_topic: bool = True, layered: bool = True) -> Comparison:
+        """One cell per city; with `layered`, a city's cell also draws on the covered places above it, each
+        citation labelled with its place and level."""
         topic = find_topic(text) if use_topic else None
         is_topic_name = topic is not None and text.strip() in (topic.key, topic.label)
         query = query or self.analyse(text)
@@ -260,7 +272,8 @@ class Answerer:
         records = self.snapshot.records
         cells, n = [], 1
         for city in scope:
-            ranked = self.candidates(query, (city,), _COMPARE_CANDIDATES)
+            group = (governing_places(city, self.cities) or (city,)) if layered else (city,)
+            ranked = self.candidates(query, (city,), _COMPARE_CANDIDATES, (group,))
             chosen = governing(ranked, records, topic, self.answers(ranked, query))
             cell = build_cell(city, chosen, records, query.text, n, topic if is_topic_name else None,
                               silent_reason(city, topic), query)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from assistant.domain.divisions import LEVEL_LABELS
 from assistant.domain.versions import state_label
 
 PATH_SEPARATOR = " › "
@@ -116,6 +117,13 @@ class Citation:
     quote: str = ""  # the verbatim sentence(s) of `text` that answer the question
     context: str = ""  # a split clause's earlier subject (see Chunk.context), shown as 接上文
     ocr: bool = False  # the text was read from a scan by OCR (may hold recognition errors)
+    level: str | None = None  # the document's layer of government (national/province/city/district)
+
+    @property
+    def place_label(self) -> str:
+        """'山东省·省级': where the clause stands among the layers a school is governed by; the place alone when
+        its level is unknown."""
+        return f"{self.city}·{LEVEL_LABELS[self.level]}" if self.level in LEVEL_LABELS else self.city
     # which version was cited, so that an exported answer can be reproduced or shown to be outdated later:
     # the sha256 of the document's text, the version's date (施行, else adopted or signed; "" when unknown),
     # and the document's standing (效力) on the day the answer is about (domain/versions.py STATE_LABELS)
@@ -127,6 +135,7 @@ class Citation:
         d = asdict(self)
         d["status_label"] = status_label(self.status)
         d["source_label"] = OCR_LABEL if self.ocr else ""
+        d["place_label"] = self.place_label
         d["force_label"] = state_label(self.force) if self.force else ""
         return d
 

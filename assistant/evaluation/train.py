@@ -52,7 +52,7 @@ def groups_for(assistant, items: list[dict]) -> list[Group]:
         targets = [(c,) for c in (cities or tuple(answerer.cities))] if per_city else [cities]
         for target in targets:
             k = _COMPARE_CANDIDATES if per_city else 20
-            hits, vector = answerer.search(query, target, k)
+            hits, vector = answerer.search(query, tuple((c,) for c in target), k)
             if not hits:
                 continue
             matrix, _ = features(query, hits, answerer.snapshot, vector, target)

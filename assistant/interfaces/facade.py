@@ -296,45 +296,49 @@ class Assistant:
         return self.answerer.at(as_of, include_outdated)
 
     def retrieve(self, question: str, k: int = 5, cities: list[str] | None = None, mode: str = "hybrid",
-                 detect_places: bool = True, rerank: bool = True, as_of=None,
+                 detect_places: bool = True, rerank: bool = True, only_place: bool = False, as_of=None,
                  include_outdated: bool = False) -> list[Citation]:
         """Ranked clauses. `mode` ('hybrid', 'dense', 'bm25'), `detect_places=False` (no city filter taken
         from the question) and `rerank=False` (no second ranking stage) exist for evaluation ablations.
-        `as_of` and `include_outdated` as for `ask`."""
+        `only_place`, `as_of` and `include_outdated` as for `ask`."""
         question = self._check(question)
         return self._at(as_of, include_outdated).retrieve(question, k, city_list(cities), mode, detect_places,
-                                                          rerank)
+                                                          rerank, layered=not only_place)
 
-    def ask(self, question: str, cities: list[str] | None = None, mode: str | None = None, as_of=None,
-            include_outdated: bool = False) -> Answer:
+    def ask(self, question: str, cities: list[str] | None = None, mode: str | None = None,
+            only_place: bool = False, as_of=None, include_outdated: bool = False) -> Answer:
         """The final answer of `ask_stream` (mode: "extractive", "llm", or None for the configured default).
 
+        A school is governed by its place's documents and those of the places above it (青岛市 → 山东省 →
+        全国): all are searched unless `only_place`, each citation labelled with its layer ("山东省·省级").
         Answers come from the versions in force today; `as_of` ("2023-09-01" or a date) answers from those in
         force on that day; `include_outdated=True` may also cite superseded, repealed or finalised-draft
         versions, each labelled. Every citation records its document's hash (`doc_sha256`), its version
         date and its standing (`force`)."""
         answer = None
-        for item in self.ask_stream(question, cities, mode, as_of, include_outdated):
+        for item in self.ask_stream(question, cities, mode, only_place, as_of, include_outdated):
             answer = item
         return answer
 
-    def ask_stream(self, question: str, cities: list[str] | None = None, mode: str | None = None, as_of=None,
-                   include_outdated: bool = False) -> Iterator[str | Answer]:
+    def ask_stream(self, question: str, cities: list[str] | None = None, mode: str | None = None,
+                   only_place: bool = False, as_of=None, include_outdated: bool = False) -> Iterator[str | Answer]:
         """Yield text deltas while a model writes (LLM mode only), then the final checked Answer."""
         question = self._check(question)
-        yield from self._at(as_of, include_outdated).ask_stream(question, city_list(cities), mode)
+        yield from self._at(as_of, include_outdated).ask_stream(question, city_list(cities), mode,
+                                                                layered=not only_place)
 
     def follow_up(self, message: str, previous=None, cities: list[str] | None = None):
         """The question a chat turn asks: "那长沙呢？" after a question about 青岛 asks it about 长沙; a question
         naming no city keeps the previous turn's cities. Returns a `Turn` (remember it as the next `previous`)."""
         return resolve(message, previous, self.cities, city_list(cities))
 
-    def compare(self, question_or_topic: str, cities: list[str] | None = None, as_of=None,
-                include_outdated: bool = False) -> Comparison:
-        """The same question (or catalogue topic) answered per city: each city's governing clauses,
-        quoted verbatim with their key figures, or an explicit 未作规定 (versions as for `ask`)."""
+    def compare(self, question_or_topic: str, cities: list[str] | None = None, only_place: bool = False,
+                as_of=None, include_outdated: bool = False) -> Comparison:
+        """The same question (or catalogue topic) answered per city: each city's governing clauses (its own and,
+        unless `only_place`, those of the places above it, labelled), quoted verbatim with their key figures,
+        or an explicit 未作规定 (versions as for `ask`)."""
         question = self._check(question_or_topic)
-        return self._at(as_of, include_outdated).compare(question, city_list(cities))
+        return self._at(as_of, include_outdated).compare(question, city_list(cities), layered=not only_place)
 
     def compare_matrix(self, cities: list[str] | None = None, as_of=None) -> Matrix:
         """Every catalogue topic × every city."""

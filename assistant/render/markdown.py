@@ -25,7 +25,7 @@ def answer_markdown(answer: Answer) -> str:
             quote = inert(c.quote)
             if quote and quote in body:
                 body = body.replace(quote, f"**{quote}**", 1)
-            lines.append(f"**\\[{c.n}\\] {inert(c.city)}｜《{inert(c.title)}》{number}**{badge}  \n"
+            lines.append(f"**\\[{c.n}\\] {inert(c.place_label)}｜《{inert(c.title)}》{number}**{badge}  \n"
                          f"{inert(c.clause)}  \n{body}")
     return "\n\n".join(lines)
 

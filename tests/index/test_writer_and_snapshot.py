@@ -246,7 +246,8 @@ def test_rows_written_before_levels_existed_still_load(tmp_path):
     from assistant.index.lexical import TermRows
 
     record = ChunkRecord("c1", "d1", "青岛市", "标题", None, "official", "一、总则", "文本。", 0, 1, 1)
-    write_segment(tmp_path, "g1", [record], np.zeros((1, 4), dtype=np.float32), TermRows.build([record.terms()]))
+    write_segment(tmp_path, "g1", [record], np.zeros((1, 4), dtype=np.float32), TermRows.build([record.terms()]),
+                  np.zeros((0, 4), dtype=np.float32), np.zeros(2, dtype=np.int64))
     old = tmp_path / "segments" / "g1" / "records.jsonl"
     row = json.loads(old.read_text(encoding="utf-8"))
     del row["level"], row["place_code"]

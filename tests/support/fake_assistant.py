@@ -47,16 +47,19 @@ class FakeAssistant:
         yield Answer(question=question, answer="「集团化学校合作时限一般为六年。」[1]\n第二行", abstained=False,
                      citations=(CITE,), cities=tuple(cities or ("长沙市",)), notices=("提示<b>",))
 
-    def ask(self, question, cities=None, mode=None, as_of=None, include_outdated=False):
+    def ask(self, question, cities=None, mode=None, only_place=False, as_of=None, include_outdated=False):
+        self.only_place = only_place
         return list(self.ask_stream(question, cities, mode, as_of, include_outdated))[-1]
 
-    def retrieve(self, question, k=5, cities=None, as_of=None, include_outdated=False):
+    def retrieve(self, question, k=5, cities=None, only_place=False, as_of=None, include_outdated=False):
+        self.only_place = only_place
         self.versions = (as_of, include_outdated)
         self.calls.append(("retrieve", question, k, cities))
         self._check(question)
         return [CITE][:k]
 
-    def compare(self, question, cities=None, as_of=None, include_outdated=False):
+    def compare(self, question, cities=None, only_place=False, as_of=None, include_outdated=False):
+        self.only_place = only_place
         self.versions = (as_of, include_outdated)
         self.calls.append(("compare", question, cities))
         self._check(question)

@@ -42,6 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("question", help="问题（中文）")
     ask.add_argument("--city", action="append", help="只在该城市/区的文件中查找，可重复")
     ask.add_argument("--json", action="store_true", help="输出 JSON")
+    ask.add_argument("--only-place", action="store_true", help="只用所问地方本级的文件（默认还包括省级、国家级等上级文件）")
     ask.add_argument("--mode", choices=("llm", "extractive"), default=None,
                      help="llm：大模型生成并核对引用；extractive：摘录原文（默认：已配置大模型时为 llm）")
     _version_options(ask)
@@ -51,6 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     retrieve.add_argument("-k", type=int, default=5, help="返回条款数（默认 5）")
     retrieve.add_argument("--city", action="append")
     retrieve.add_argument("--json", action="store_true")
+    retrieve.add_argument("--only-place", action="store_true", help="只用所问地方本级的文件（默认还包括省级、国家级等上级文件）")
     _version_options(retrieve)
 
     index = sub.add_parser("index", help="索引管理")
@@ -63,6 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("question", nargs="?", help="问题或主题（如“退出与终止”）；与 --matrix 二选一")
     compare.add_argument("--city", action="append", help="参与对比的城市，可重复（默认：问题中的城市或全部城市）")
     compare.add_argument("--matrix", action="store_true", help="全部主题 × 全部城市的总览表")
+    compare.add_argument("--only-place", action="store_true", help="每个城市只用本级文件（默认还列出适用的上级文件）")
     compare.add_argument("--topics", action="store_true", help="列出主题目录")
     fmt = compare.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="输出 JSON")
@@ -80,6 +83,10 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--mode", choices=["extractive", "llm"], default=None,
                           help="回答模式（默认：已配置大模型时为 llm，否则为 extractive）")
     evaluate.add_argument("--json", action="store_true", help="输出 JSON 指标")
+    evaluate.add_argument("--laws", action="store_true",
+                          help="法规分集：把 eval/laws/ 列出的真实法规（从 --laws-dir 读取）与内置语料一起导入，按地方层级回答并评测")
+    evaluate.add_argument("--laws-dir", default=None, help="法规目录（默认 ../shared/laws）")
+    evaluate.add_argument("--work-dir", default=None, help="法规分集的语料与索引目录（默认 data/eval-laws，可重复使用）")
     evaluate.add_argument("--train-ranker", action="store_true",
                           help="用评测集的开发题（不含留出集）训练二次排序权重，写入 assistant/retrieval/ranker.json")
     ingest = sub.add_parser(

@@ -22,11 +22,13 @@ def run(args: argparse.Namespace) -> int:
     versions = {"as_of": args.as_of, "include_outdated": args.include_outdated}
     if args.command == "ask":
         if args.json:
-            print_json(a.ask(args.question, cities=args.city, mode=args.mode, **versions).to_dict())
+            print_json(a.ask(args.question, cities=args.city, mode=args.mode, only_place=args.only_place,
+                             **versions).to_dict())
         else:
-            print_stream(a.ask_stream(args.question, cities=args.city, mode=args.mode, **versions))
+            print_stream(a.ask_stream(args.question, cities=args.city, mode=args.mode, only_place=args.only_place,
+                                      **versions))
     else:
-        citations = a.retrieve(args.question, k=args.k, cities=args.city, **versions)
+        citations = a.retrieve(args.question, k=args.k, cities=args.city, only_place=args.only_place, **versions)
         if args.json:
             print_json([c.to_dict() for c in citations])
         else:
@@ -43,7 +45,7 @@ def format_citation(c: Citation) -> str:
         badge += f" 【{state_label(c.force)}】"
     version = f"\n    版本：{c.version or '日期不详'}｜文本哈希 {c.doc_sha256[:12]}" if c.doc_sha256 else ""
     context = f"（接上文：{c.context}……）" if c.context else ""
-    return f"[{c.n}] {c.city}｜《{c.title}》{number}{badge}{version}\n    {c.clause}\n    {context}{c.text}"
+    return f"[{c.n}] {c.place_label}｜《{c.title}》{number}{badge}{version}\n    {c.clause}\n    {context}{c.text}"
 
 
 def format_answer(answer: Answer) -> str:
@@ -80,7 +82,7 @@ def run_compare(assistant, args: argparse.Namespace) -> int:
     if args.matrix:
         result = assistant.compare_matrix(cities=args.city, as_of=args.as_of)
     elif args.question:
-        result = assistant.compare(args.question, cities=args.city, as_of=args.as_of,
+        result = assistant.compare(args.question, cities=args.city, only_place=args.only_place, as_of=args.as_of,
                                    include_outdated=args.include_outdated)
     else:
         raise QuestionError("请给出要对比的问题或主题，或使用 --matrix 查看全部主题。")

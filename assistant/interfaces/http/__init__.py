@@ -5,7 +5,9 @@ OpenAI-compatible chat endpoint (/v1) and an MCP server (/mcp).
 `serve` runs it. See guard.py for who may call what."""
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 
 from fastapi import FastAPI
 
@@ -47,8 +49,21 @@ def create_server(assistant, host: str | None = None) -> FastAPI:
     return app
 
 
+class _ShutdownCuts(logging.Filter):
+    """Drops uvicorn's report of a connection cancelled because the server is stopping: the browser's event
+    streams (Gradio's heartbeat, a streamed answer) stay open by design, so every stop would print a traceback
+    that says nothing is wrong."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, asyncio.CancelledError):
+            return False
+        return "timeout graceful shutdown exceeded" not in record.getMessage()
+
+
 def serve(app: FastAPI, host: str, port: int) -> None:
     import uvicorn
 
+    logging.getLogger("uvicorn.error").addFilter(_ShutdownCuts())
     print(f"政策助手已启动：http://{host}:{port}/ （API 文档：/api/v1/docs，OpenAI 兼容：/v1，MCP：/mcp）", flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=5)

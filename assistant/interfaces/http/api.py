@@ -42,19 +42,20 @@ def router(assistant) -> APIRouter:
     @api.post("/ask", response_model=schemas.AnswerOut, summary="提问：带出处的回答", tags=["问答"])
     def ask(body: schemas.AskRequest):
         """回答问题并逐字引用条款；没有依据时 `abstained` 为 true，并说明语料覆盖哪些地区。"""
-        return assistant.ask(body.question, cities=body.cities or None, mode=body.mode, as_of=body.as_of,
-                             include_outdated=body.include_outdated).to_dict()
+        return assistant.ask(body.question, cities=body.cities or None, mode=body.mode, only_place=body.only_place,
+                             as_of=body.as_of, include_outdated=body.include_outdated).to_dict()
 
     @api.post("/retrieve", response_model=list[schemas.CitationOut], summary="只检索条款", tags=["问答"])
     def retrieve(body: schemas.RetrieveRequest):
         return [c.to_dict() for c in assistant.retrieve(body.question, k=body.k, cities=body.cities or None,
-                                                        as_of=body.as_of, include_outdated=body.include_outdated)]
+                                                          only_place=body.only_place, as_of=body.as_of,
+                                                          include_outdated=body.include_outdated)]
 
     @api.post("/compare", response_model=schemas.ComparisonOut, summary="跨城市对比", tags=["问答"])
     def compare(body: schemas.CompareRequest):
         """同一问题或主题按城市分列：有规定的逐字引用，没有规定的标为 not_specified。"""
-        return assistant.compare(body.question, cities=body.cities or None, as_of=body.as_of,
-                                 include_outdated=body.include_outdated).to_dict()
+        return assistant.compare(body.question, cities=body.cities or None, only_place=body.only_place,
+                                 as_of=body.as_of, include_outdated=body.include_outdated).to_dict()
 
     @api.post("/charter/check", response_model=schemas.CharterReportOut, summary="章程合规检查", tags=["章程"],
               openapi_extra=_CHARTER_BODY)

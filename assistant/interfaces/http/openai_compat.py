@@ -97,7 +97,7 @@ def content_of(answer: Answer, note: str = "") -> str:
         for c in answer.citations:
             number = f"（{c.doc_number}）" if c.doc_number else ""
             tag = "" if c.status == "official" else f"【{status_label(c.status)}】"
-            lines.append(f"[{c.n}] {_inert(c.city)}｜《{_inert(c.title)}》{number}{tag}｜{_inert(c.clause)}\n"
+            lines.append(f"[{c.n}] {_inert(c.place_label)}｜《{_inert(c.title)}》{number}{tag}｜{_inert(c.clause)}\n"
                          f"> {_inert(c.quote or c.text)}")
     return "\n\n".join(lines)
 

@@ -29,6 +29,7 @@ class AskRequest(Request):
                           examples=["长沙集团化办学的合作期限是多久？"])
     cities: Cities = Field(None, description="只在这些城市/区县的文件中查找；不填则按问题自动识别")
     mode: Mode = Field(None, description="extractive：摘录原文；llm：大模型回答（需配置）；不填为默认模式")
+    only_place: bool = Field(False, description="只用所问地方本级的文件，不含省级、国家级等上级文件")
     as_of: str | None = AsOf
     include_outdated: bool = Outdated
 
@@ -37,6 +38,7 @@ class RetrieveRequest(Request):
     question: str = Field(max_length=MAX_QUESTION_CHARS, examples=["教师交流轮岗"])
     k: int = Field(5, ge=1, le=50, description="返回条款数")
     cities: Cities = None
+    only_place: bool = Field(False, description="只用所问地方本级的文件，不含上级文件")
     as_of: str | None = AsOf
     include_outdated: bool = Outdated
 
@@ -45,6 +47,7 @@ class CompareRequest(Request):
     question: str = Field(max_length=MAX_QUESTION_CHARS, description="问题或主题，如“退出与终止”",
                           examples=["各地对成员校退出有什么不同规定？"])
     cities: Cities = Field(None, description="参与对比的城市；不填则为问题中的城市或全部城市")
+    only_place: bool = Field(False, description="每个城市只用本级文件，不含上级文件")
     as_of: str | None = AsOf
     include_outdated: bool = Outdated
 
@@ -77,6 +80,8 @@ class CitationOut(Response):
     context: str = ""  # for a later piece of a split clause: the subject set before it (接上文)
     ocr: bool = False  # the clause was read from a scan by OCR
     source_label: str = ""  # "OCR 识别" for such clauses
+    level: str | None = None  # the document's layer: national / province / city / district
+    place_label: str = ""  # "山东省·省级": the place and its layer
     doc_sha256: str = ""  # the cited document's text hash, so an exported answer can be checked later
     version: str = ""  # the cited version's date (施行, else adopted or signed)
     force: str = ""  # its standing on the answer's day: in_force, amended, repealed, draft …

@@ -60,8 +60,8 @@ def _save(store: Store, owner: str | None, conversation: str | None, message: st
 
 
 def chat_reply(assistant, store: Store, message: str, history: list, cities: list[str] | None, previous,
-               conversation: str | None, browser_id: str | None, request: gr.Request = None,
-               as_of: str | None = None, include_outdated: bool = False):
+               conversation: str | None, browser_id: str | None, only_place: bool = False,
+               request: gr.Request = None, as_of: str | None = None, include_outdated: bool = False):
     """One chat turn as a generator of (history, cleared textbox, remembered turn, plain answer, conversation,
     conversation list, conversation remembered by the browser, browser id): the question and a note at once,
     the streamed draft (LLM mode), then the answer with its citation cards, saved to the conversation."""
@@ -100,7 +100,7 @@ def chat_reply(assistant, store: Store, message: str, history: list, cities: lis
     draft = ""
     try:
         versions = {"as_of": (as_of or "").strip() or None, "include_outdated": bool(include_outdated)}
-        for item in assistant.ask_stream(turn.question, cities=scope, **versions):
+        for item in assistant.ask_stream(turn.question, cities=scope, only_place=bool(only_place), **versions):
             if isinstance(item, Answer):
                 yield finish(views.answer_html(item, key, note), views.answer_plain(item),
                              turn.answered(item.cities), note, answer=item)
@@ -256,8 +256,10 @@ def _chat_column() -> SimpleNamespace:
         # a one-line picker however many cities the library holds: the question box stays in view
         cities = gr.Dropdown(choices=[], value=None, multiselect=True, elem_id="chat-cities",
                              label="限定城市（可多选，不选则按问题自动识别）")
+        only_place = gr.Checkbox(False, label="只看本级文件（不含省级、国家级等上级文件）", elem_id="chat-only-place",
+                                 container=False)
         # autoscroll off: views.JS scrolls to the first line of a new answer, Gradio would show its last
-        chatbot = gr.Chatbot(label="问答", height="calc(100dvh - 340px)", min_height=260, sanitize_html=True,
+        chatbot = gr.Chatbot(label="问答", height="calc(100dvh - 380px)", min_height=260, sanitize_html=True,
                              elem_id="chatbot", buttons=[], autoscroll=False, show_label=False, layout="panel",
                              placeholder="请输入问题，回答将附带可点击展开的引用条款。")
         with gr.Row(elem_id="question-row"):
@@ -281,7 +283,8 @@ def _chat_column() -> SimpleNamespace:
                                    max_lines=1, scale=3, min_width=160, elem_id="chat-as-of")
                 outdated = gr.Checkbox(label="也引用已修正、已废止等旧版本（引用处标明）", value=False, scale=2,
                                        min_width=160, elem_id="chat-outdated")
-    return SimpleNamespace(cities=cities, chatbot=chatbot, box=box, send=send, feedback_msg=feedback_msg,
+    return SimpleNamespace(cities=cities, only_place=only_place, chatbot=chatbot, box=box, send=send,
+                           feedback_msg=feedback_msg,
                            panel=panel, reasons=reasons, comment=comment, submit=submit, copy=copy, clear=clear,
                            plain=plain, as_of=as_of, outdated=outdated)
 
@@ -308,7 +311,7 @@ def build(assistant, store: Store, demo: gr.Blocks) -> ChatTab:
     previous, conversation, rated = gr.State(None), gr.State(None), gr.State(None)
     private = {"api_visibility": "private"}
 
-    ask_in = [ui.box, ui.chatbot, ui.cities, previous, conversation, browser_id, ui.as_of, ui.outdated]
+    ask_in = [ui.box, ui.chatbot, ui.cities, previous, conversation, browser_id, ui.only_place, ui.as_of, ui.outdated]
     ask_out = [ui.chatbot, ui.box, previous, ui.plain, conversation, convs.listing, current, browser_id]
     for trigger in (ui.send.click, ui.box.submit):  # its own Chinese progress note, not Gradio's "processing"
         trigger(bind(chat_reply, assistant, store), ask_in, ask_out, show_progress="hidden", **private)

@@ -75,10 +75,17 @@ def citation_card(c: Citation, key: str, open_: bool = False) -> str:
     return (f'<details class="pa-card" id="cite-{key}-{c.n}" data-n="{c.n}"{" open" if open_ else ""}>'
             f'<summary><span class="pa-n">{c.n}</span>'
             f'<span class="pa-title">《{esc(c.title)}》</span>{number}'
-            f'<span class="pa-city">{esc(c.city)}</span>{badge(c.status)}{force_badge(c.force)}</summary>'
+            f'<span class="pa-city">{esc(c.city)}</span>{level_badge(c)}{badge(c.status)}{force_badge(c.force)}</summary>'
             f'<div class="pa-clause">{esc(c.clause)}</div>'
             f'<div class="pa-text">{highlight(c.text, c.quote)}</div>'
             f'<div class="pa-card-foot">{reader_link(c.doc_id, c.chunk_id)}</div></details>')
+
+
+def level_badge(c: Citation) -> str:
+    """The clause's layer of government (市级, 省级, 国家级…), so a provincial rule cited for a city school is
+    seen as such."""
+    level = c.place_label[len(c.city) + 1:] if c.place_label != c.city else ""
+    return f'<span class="pa-level">{esc(level)}</span>' if level else ""
 
 
 def reader_link(doc_id: str, chunk_id: str) -> str:
@@ -135,7 +142,7 @@ def answer_plain(answer: Answer) -> str:
         for c in answer.citations:
             number = f"（{c.doc_number}）" if c.doc_number else ""
             tag = "" if c.status == "official" else f"【{status_label(c.status)}】"
-            lines.append(f"[{c.n}] {c.city}｜《{c.title}》{number}{tag}｜{c.clause}")
+            lines.append(f"[{c.n}] {c.place_label}｜《{c.title}》{number}{tag}｜{c.clause}")
             lines.append(f"    「{c.quote or c.text}」")
     return "\n".join(lines)
 
@@ -446,6 +453,7 @@ CSS = """
   border-radius: 999px; font-size: .8em; margin-right: .4em; }
 .pa-title { font-weight: 600; }
 .pa-docno, .pa-city { color: #4b5563; font-size: .88em; margin-left: .5em; }
+.pa-level { color: #1d4ed8; font-size: .8em; margin-left: .35em; border: 1px solid #bfdbfe; border-radius: 4px; padding: 0 .3em; }
 .pa-clause { color: #6b7280; font-size: .88em; padding: .3em .8em 0; }
 .pa-text { padding: .3em .8em .6em; white-space: normal; }
 .pa-text mark { background: #fef08a; color: inherit; padding: 0 1px; }

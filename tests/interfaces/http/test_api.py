@@ -24,7 +24,16 @@ def test_ask_returns_the_answer_with_its_citations(client, fake):
     data = client.post("/api/v1/ask", json={"question": "长沙的合作期限？", "cities": ["长沙市"]}).json()
     assert data["answer"].startswith("「集团化学校合作时限一般为六年。」[1]") and data["cities"] == ["长沙市"]
     assert data["citations"][0]["doc_number"] == "长教通〔2020〕97号" and data["citations"][0]["status_label"] == "正式文件"
-    assert fake.calls == [("ask", "长沙的合作期限？", ["长沙市"], None)]
+    assert fake.calls == [("ask", "长沙的合作期限？", ["长沙市"], None)] and fake.only_place is False
+
+
+def test_only_place_reaches_the_assistant_from_every_question_route(client, fake):
+    for route, body in (("ask", {"question": "青岛幼儿园户外活动时间？"}), ("retrieve", {"question": "户外活动"}),
+                        ("compare", {"question": "合作期限"})):
+        fake.only_place = None
+        assert client.post(f"/api/v1/{route}", json={**body, "only_place": True}).status_code == 200
+        assert fake.only_place is True, route
+    assert client.post("/api/v1/ask", json={"question": "问", "only_place": "yes"}).status_code == 422
 
 
 def test_retrieve_compare_and_health(client):

@@ -50,10 +50,20 @@ def test_the_llm_model_streams_the_checked_answer(llm_client):
 
 def test_a_fabricated_quote_is_marked_not_passed_on(llm_client):
     client, model = llm_client
-    model.script(answer("「合作时限一般为十年」[1]。"), answer("「合作时限一般为十年」[1]。"))
+    # the main claim holds; a later sentence quotes words the clause does not have (a main claim that fails
+    # its check turns the whole answer extractive, see test_a_fabricated_main_claim_falls_back)
+    reply = answer("长沙集团化学校的合作时限一般为六年[1]。「合作时限一般为十年」[1]。")
+    model.script(reply, reply)
     text, _, meta = stream(client, "policy-assistant-llm")
     assert meta["mode"] == "llm" and meta["unverified"] == 1
-    assert text.startswith("「合作时限一般为十年」（未核实）[1]") and "已标注“未核实”" in text
+    assert "「合作时限一般为十年」（未核实）[1]" in text and "已标注“未核实”" in text
+
+
+def test_a_fabricated_main_claim_falls_back(llm_client):
+    client, model = llm_client
+    model.script(answer("「合作时限一般为十年」[1]。"), answer("「合作时限一般为十年」[1]。"))
+    text, _, meta = stream(client, "policy-assistant-llm")
+    assert meta["mode"] == "extractive" and "不是所引条款的原文" in text and "以下为摘录式回答" in text
 
 
 def test_the_extractive_model_never_calls_the_llm(llm_client):

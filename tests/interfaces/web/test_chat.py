@@ -39,8 +39,9 @@ class FakeAssistant:
     def corpus_hash():
         return "c0ffee"
 
-    def ask_stream(self, question, cities=None, mode=None, as_of=None, include_outdated=False):
+    def ask_stream(self, question, cities=None, mode=None, only_place=False, as_of=None, include_outdated=False):
         self.calls.append((question, cities))
+        self.only_place = only_place
         self.versions = (as_of, include_outdated)
         if self.error:
             raise self.error
@@ -60,10 +61,19 @@ def request(user=None, session="s1"):
 
 
 def run(assistant, store, message, history=(), cities=None, previous=None, conversation=None, browser=BROWSER,
-        req=None):
+        req=None, only_place=False):
     """Each step of a turn as the page saw it when it was yielded."""
     return [([dict(m) for m in h], *rest) for h, *rest in chat.chat_reply(
-        assistant, store, message, list(history), cities, previous, conversation, browser, req or request())]
+        assistant, store, message, list(history), cities, previous, conversation, browser, only_place,
+        request=req or request())]
+
+
+def test_the_only_place_box_reaches_the_question(store):
+    fake = FakeAssistant()
+    run(fake, store, "青岛幼儿园户外活动时间？")
+    assert fake.only_place is False
+    run(fake, store, "青岛幼儿园户外活动时间？", only_place=True)
+    assert fake.only_place is True
 
 
 def test_a_turn_shows_a_chinese_note_at_once_then_drafts_then_the_answer_with_cards(store):
@@ -195,8 +205,9 @@ def test_the_trash_button_and_new_conversation_share_one_handler(tmp_path):
 def test_the_date_and_old_versions_options_reach_the_assistant(store):
     fake = FakeAssistant()
     steps = list(chat.chat_reply(fake, store, "长沙集团化办学的合作期限是多久？", [], None, None, None, BROWSER,
-                                 request(), " 2023-09-01 ", True))
+                                 False, request(), " 2023-09-01 ", True))
     assert fake.versions == ("2023-09-01", True)
     assert 'id="cite-' in steps[-1][0][-1]["content"]
-    list(chat.chat_reply(fake, store, "长沙集团化办学的合作期限是多久？", [], None, None, None, BROWSER, request()))
+    list(chat.chat_reply(fake, store, "长沙集团化办学的合作期限是多久？", [], None, None, None, BROWSER, False,
+                         request()))
     assert fake.versions == (None, False)  # by default: the versions in force today

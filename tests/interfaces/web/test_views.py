@@ -19,7 +19,8 @@ EVIL = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
 def _citation(n=1, text="限定合作时间。集团化学校合作时限一般为六年。其他。", quote="集团化学校合作时限一般为六年。",
               status="official", title="关于进一步优化基础教育集团化办学的指导意见") -> Citation:
     return Citation(chunk_id=f"c{n}", doc_id="changsha", title=title, city="长沙市", doc_number="长教通〔2020〕97号",
-                    clause="三、主要举措 › 限定合作时间", status=status, text=text, score=0.5, n=n, quote=quote)
+                    clause="三、主要举措 › 限定合作时间", status=status, text=text, score=0.5, n=n, quote=quote,
+                    level="city")
 
 
 def test_follow_up_with_a_city_reuses_the_previous_question():
@@ -56,7 +57,8 @@ def test_quote_is_highlighted_inside_the_escaped_clause():
 def test_citation_card_shows_title_number_city_clause_and_draft_badge():
     card = citation_card(_citation(status="draft"), "k")
     assert card.startswith('<details class="pa-card" id="cite-k-1"')
-    for part in ("关于进一步优化基础教育集团化办学的指导意见", "长教通〔2020〕97号", "长沙市", "限定合作时间", "征求意见稿",
+    for part in ("关于进一步优化基础教育集团化办学的指导意见", "长教通〔2020〕97号", "长沙市", '<span class="pa-level">市级</span>',
+                 "限定合作时间", "征求意见稿",
                  "<mark>集团化学校合作时限一般为六年。</mark>"):
         assert part in card
     assert "正式文件" not in citation_card(_citation(), "k")
@@ -78,7 +80,7 @@ def test_abstention_is_a_visible_state_and_plain_text_keeps_citations():
     assert 'class="pa-abstain"' in html and "未找到依据" in html
     plain = answer_plain(Answer(question="q", answer="「合作时限一般为六年。」[1]", abstained=False,
                                 citations=(_citation(),)))
-    assert "[1] 长沙市｜《关于进一步优化基础教育集团化办学的指导意见》（长教通〔2020〕97号）" in plain
+    assert "[1] 长沙市·市级｜《关于进一步优化基础教育集团化办学的指导意见》（长教通〔2020〕97号）" in plain
 
 
 def test_comparison_table_has_one_column_per_city_and_marks_silence():
@@ -134,7 +136,7 @@ def test_each_card_links_to_its_clause_in_the_reader_and_each_answer_carries_its
     assert '<a class="pa-open-doc" href="#pa-doc/changsha/c1">在文档库中查看原文' in card
     html = answer_html(Answer(question="q", answer="「合作时限」[1]", abstained=False, citations=(c,)), "k")
     copied = re.search(r'<span class="pa-plain">(.*?)</span>', html).group(1)
-    assert "[1] 长沙市｜" in copied and "&#10;" in copied and "\n" not in copied  # one Markdown HTML block
+    assert "[1] 长沙市·市级｜" in copied and "&#10;" in copied and "\n" not in copied  # one Markdown HTML block
     assert 'id="answer-k"' in html  # what the page scrolls to when the answer arrives
     from assistant.interfaces.web.views import pending_html
 
