@@ -377,6 +377,17 @@ class Assistant:
         return write_skeleton(skeleton, path)
 
     # ------------------------------------------------------------ evaluation
+    @classmethod
+    def evaluate_laws(cls, work_dir: Path, laws_dir: Path | None = None, progress=None) -> tuple[dict, list[dict]]:
+        """The laws split (eval/laws/): real regulations read from `laws_dir` (default ../shared/laws) imported
+        beside the bundled corpus into `work_dir` (reused between runs), its questions answered with the layers
+        of government. Returns (metrics, the items to look at)."""
+        from assistant.evaluation.laws import DEFAULT_LAWS_DIR, failures, run_laws
+
+        metrics, results = run_laws(lambda corpus, index: cls(corpus_dir=corpus, index_dir=index), Path(work_dir),
+                                    Path(laws_dir) if laws_dir else DEFAULT_LAWS_DIR, progress=progress)
+        return metrics, failures(results)
+
     def evaluate(self, gold, runs_dir: Path, thresholds: Path | None = None, naive: bool = True,
                  mode: str | None = None, progress=None):
         """Run the gold set(s) in `gold` (a file, several, or None for the default sets), write a run

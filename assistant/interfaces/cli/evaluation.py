@@ -49,21 +49,19 @@ def run(args: argparse.Namespace) -> int:
 def run_laws_split(args: argparse.Namespace) -> int:
     """`eval --laws`: the real-regulation split, with hit@5, lead, refusal and place/level labels."""
     from assistant.config import Settings
-    from assistant.evaluation.laws import DEFAULT_LAWS_DIR, failures, run_laws
     from assistant.interfaces.facade import Assistant
 
     work = Path(args.work_dir) if args.work_dir else Path(Settings.from_env().data_dir) / "eval-laws"
-    metrics, results = run_laws(lambda corpus, index: Assistant(corpus_dir=corpus, index_dir=index), work,
-                                Path(args.laws_dir) if args.laws_dir else DEFAULT_LAWS_DIR, progress=_eval_progress)
+    metrics, failures = Assistant.evaluate_laws(work, args.laws_dir, progress=_eval_progress)
     if args.json:
-        print_json({"metrics": metrics, "failures": failures(results)})
+        print_json({"metrics": metrics, "failures": failures})
         return 0
     names = {"hit_at_5": "前5条命中", "lead": "首屏命中", "cited": "引用正确条款", "place_level_correct": "地方与层级标注正确",
              "refusal_accuracy": "拒答判断正确", "no_foreign_citation": "未引用不适用地方的文件"}
     print(f"法规分集：{metrics['items']} 题（可回答 {metrics['answerable']}，应拒答 {metrics['must_refuse']}）")
     for key, label in names.items():
         print(f"  {label}：{metrics[key]}")
-    for item in failures(results):
+    for item in failures:
         print(f"  待查 {item['id']}（{item['type']}）：命中 {item['hit5']}，首屏 {item['lead']}，"
               f"拒答 {item['abstained']}，层级 {item['place_level']}，不适用地方 {'、'.join(item['foreign']) or '无'}")
     return 0
