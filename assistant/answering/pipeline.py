@@ -162,10 +162,11 @@ class Answerer:
 
         Refusal is decided here, before any model is called; in LLM mode every failure yields the
         extractive answer plus a notice. Every citation of the final answer records its version."""
-        for item in self._ask_stream(question, cities, mode):
+        for item in self._ask_stream(question, cities, mode, layered):
             yield self._stamped(item) if isinstance(item, Answer) else item
 
-    def _ask_stream(self, question: str, cities: list[str] | None, mode: str | None) -> Iterator[str | Answer]:
+    def _ask_stream(self, question: str, cities: list[str] | None, mode: str | None,
+                    layered: bool) -> Iterator[str | Answer]:
         mode = mode or self.settings.default_mode
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
