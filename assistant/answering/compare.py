@@ -73,6 +73,7 @@ class Comparison:
     question: str
     cells: tuple[CityCell, ...]
     notices: tuple[str, ...] = ()
+    as_of: str | None = None  # the day whose versions were compared (None: those in force when asked)
 
     @property
     def citations(self) -> tuple[Citation, ...]:
@@ -80,7 +81,7 @@ class Comparison:
 
     def to_dict(self) -> dict:
         return {"topic": self.topic, "topic_key": self.topic_key, "question": self.question,
-                "cities": [cell.to_dict() for cell in self.cells], "notices": list(self.notices)}
+                "cities": [cell.to_dict() for cell in self.cells], "notices": list(self.notices), "as_of": self.as_of}
 
     def to_markdown(self) -> str:
         return comparison_markdown(self)

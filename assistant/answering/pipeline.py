@@ -4,6 +4,7 @@ The facade hands questions here; nothing in this module knows where the snapshot
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 from assistant.answering.compare import (Comparison, Matrix, build_cell, comparison_answer, governing,
                                          is_comparison, silent_reason)
@@ -12,6 +13,8 @@ from assistant.answering.extractive import cite, compose, select
 from assistant.answering.quotes import best_quote
 from assistant.answering.llm import MODES, generate, with_notice
 from assistant.answering.metadata import answer_about_document
+from assistant.answering.versions import Versions, check_export, resolve, stamp, stamped_answer
+from assistant.answering.versions import notices as version_notices
 from assistant.config import Settings
 from assistant.domain.topics import TOPICS, find_topic
 from assistant.domain.values import Answer, Citation
@@ -28,18 +31,60 @@ ENGLISH_NOTICE = "问题为英文：已按其含义检索中文政策条款，�
 
 
 class Answerer:
-    """Answers over one snapshot; cheap to make, so a new one is made when the index changes."""
+    """Answers over one snapshot, from the versions of its documents one request may cite (by default those
+    in force today); cheap to make, so a new one is made when the index changes, and one per "as of" day."""
 
-    def __init__(self, snapshot: Snapshot, embedder, settings: Settings, llm=None, ranker: Ranker | None = None):
-        self.snapshot = snapshot
+    _VIEWS_KEPT = 8
+
+    def __init__(self, snapshot: Snapshot, embedder, settings: Settings, llm=None, ranker: Ranker | None = None,
+                 versions: Versions | None = None, cross=None):
+        self.full = snapshot.full  # every version: document lists, hashes, labels
+        self.versions = versions or resolve(self.full.docs)
+        self.snapshot = self.full.restricted(self.versions.visible)  # what questions search
         self.embedder = embedder
         self.settings = settings
         self.llm = llm
         self.ranker = ranker or default_ranker()
-        self.cross = CrossEncoderReranker(settings.reranker) if settings.reranker else None
-        self.retriever = HybridRetriever(snapshot, embedder, settings.candidates, settings.rrf_k)
+        self.cross = cross if cross is not None else (
+            CrossEncoderReranker(settings.reranker) if settings.reranker else None)
+        self.retriever = HybridRetriever(self.snapshot, embedder, settings.candidates, settings.rrf_k)
         self.searcher = Searcher(self.retriever, embedder)
         self._vectors: dict[str, object] = {}
+        self._views: dict[tuple, Answerer] = {}
+        self.hashes = {d: e.get("text_sha256", "") for d, e in self.full.manifest.get("documents", {}).items()}
+
+    def at(self, as_of=None, include_outdated: bool = False) -> "Answerer":
+        """The answerer for the versions in force on day `as_of` (today when None), or for every version
+        (`include_outdated`, each citation labelled). Raises QuestionError for a day before every document."""
+        versions = resolve(self.full.docs, as_of, include_outdated)
+        key = (*versions.key, versions.as_of)
+        if key == (*self.versions.key, self.versions.as_of):
+            return self
+        view = self._views.get(key)
+        if view is None:
+            if len(self._views) >= self._VIEWS_KEPT:
+                self._views.clear()
+            view = Answerer(self.full, self.embedder, self.settings, self.llm, self.ranker, versions, self.cross)
+            self._views[key] = view
+        view.llm = self.llm
+        return view
+
+    # ------------------------------------------------------------ versions
+    def check_export(self, exported: dict) -> list[dict]:
+        """Whether each citation of an exported answer still reads the same text and is still in force."""
+        return check_export(exported, self.full.docs, self.hashes)
+
+    def _stamped(self, answer: Answer) -> Answer:
+        return stamped_answer(answer, self.full.docs, self.hashes, self.versions)
+
+    def _stamp_all(self, citations) -> list[Citation]:
+        return [stamp(c, self.full.docs, self.hashes, self.versions) for c in citations]
+
+    def _stamped_comparison(self, comparison: Comparison) -> Comparison:
+        cells = tuple(replace(cell, citations=tuple(self._stamp_all(cell.citations))) for cell in comparison.cells)
+        stamped = replace(comparison, cells=cells, as_of=self.versions.as_of)
+        extra = version_notices(stamped.citations, self.full.docs, self.versions)
+        return replace(stamped, notices=tuple(dict.fromkeys((*comparison.notices, *extra))))
 
     @property
     def cities(self) -> list[str]:
@@ -49,7 +94,18 @@ class Answerer:
         return analyse(question, tuple(self.snapshot.cities))
 
     def scope(self, query: Query, chosen: list[str] | None, layered: bool = True) -> Scope:
-        return resolve_scope(f"{query.text} {' '.join(query.places)}", chosen, self.cities, layered)
+        scope = resolve_scope(f"{query.text} {' '.join(query.places)}", chosen, list(self.full.cities), layered)
+        # places the corpus covers, with no version in force on the day asked
+        hidden = [c for c in scope.cities if c in self.full.cities and c not in self.cities]
+        if hidden and not scope.refusal:
+            reason = f"{'、'.join(hidden)}在 {self.versions.on} 时没有施行中的文件。"
+            keep = [i for i, c in enumerate(scope.cities) if c not in hidden]
+            if not keep:
+                return Scope((), scope.notices, reason, (*scope.uncovered, *hidden))
+            groups = scope.groups()
+            return replace(scope, cities=tuple(scope.cities[i] for i in keep), notices=(*scope.notices, reason),
+                           uncovered=(*scope.uncovered, *hidden), layers=tuple(groups[i] for i in keep))
+        return scope
 
     # ------------------------------------------------------------ candidates
     def search(self, query: Query, groups: tuple[tuple[str, ...], ...],
@@ -92,12 +148,12 @@ class Answerer:
         records = self.snapshot.records
         if mode == "hybrid" and rerank_stage:
             ranked = self.candidates(query, scope, max(k, _CANDIDATES), groups or None).candidates[:k]
-            return [cite(records[c.hit.row], c.probability, i,
-                         best_quote(records[c.hit.row].text, question, query, c.sentence_scores))
-                    for i, c in enumerate(ranked, start=1)]
+            return self._stamp_all(cite(records[c.hit.row], c.probability, i,
+                                        best_quote(records[c.hit.row].text, question, query, c.sentence_scores))
+                                   for i, c in enumerate(ranked, start=1))
         hits = self.searcher.hits(query.search_text, k, groups, mode)
-        return [cite(records[h.row], h.score, i, best_quote(records[h.row].text, question, query))
-                for i, h in enumerate(hits, start=1)]
+        return self._stamp_all(cite(records[h.row], h.score, i, best_quote(records[h.row].text, question, query))
+                               for i, h in enumerate(hits, start=1))
 
     # ------------------------------------------------------------ answers
     def ask_stream(self, question: str, cities: list[str] | None = None, mode: str | None = None,
@@ -105,7 +161,12 @@ class Answerer:
         """Yield text deltas while a model writes (LLM mode only), then the final checked Answer.
 
         Refusal is decided here, before any model is called; in LLM mode every failure yields the
-        extractive answer plus a notice."""
+        extractive answer plus a notice. Every citation of the final answer records its version."""
+        for item in self._ask_stream(question, cities, mode, layered):
+            yield self._stamped(item) if isinstance(item, Answer) else item
+
+    def _ask_stream(self, question: str, cities: list[str] | None, mode: str | None,
+                    layered: bool) -> Iterator[str | Answer]:
         mode = mode or self.settings.default_mode
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
@@ -187,14 +248,18 @@ class Answerer:
         scope = self.scope(query, cities, layered)
         if scope.refusal:
             raise QuestionError(abstain(text, scope.refusal, self.cities).answer)
-        return self._compare(text, scope.cities or tuple(self.cities), scope.notices, query, layered=layered)
+        return self._stamped_comparison(self._compare(text, scope.cities or tuple(self.cities), scope.notices, query,
+                                                      layered=layered))
 
     def compare_matrix(self, cities: list[str] | None = None) -> Matrix:
         scope = tuple(cities) if cities else tuple(self.cities)
         unknown = [c for c in scope if c not in self.cities]
         if unknown:
+            hidden = [c for c in unknown if c in self.full.cities]
+            if hidden:
+                raise QuestionError(f"{'、'.join(hidden)}在 {self.versions.on} 时没有施行中的文件。")
             raise QuestionError(f"语料中没有{'、'.join(unknown)}的文件。")
-        return Matrix(scope, tuple(self._compare(t.label, scope, ()) for t in TOPICS))
+        return Matrix(scope, tuple(self._stamped_comparison(self._compare(t.label, scope, ())) for t in TOPICS))
 
     def _compare(self, text: str, scope: tuple[str, ...], notices: tuple[str, ...],
                  query: Query | None = None, use_topic: bool = True, layered: bool = True) -> Comparison:

@@ -15,7 +15,8 @@ from assistant.errors import CharterError
 from assistant.domain.places import aliases
 from assistant.domain.quantities import Quantity, extract
 from assistant.domain.markup import inert
-from assistant.charter.requirements import KIND_LABELS, GroupType, Parameter, Requirement, RequirementBook, format_number
+from assistant.charter.requirements import (KIND_LABELS, REVIEW_LABEL, GroupType, Parameter, Requirement,
+                                           RequirementBook, format_number)
 from assistant.domain.values import status_label
 from assistant.domain.segment import fold
 from assistant.charter.suggest import provisional_requirements
@@ -117,6 +118,7 @@ def scope_for(book: RequirementBook, city: str, group_type: str | None = None,
         notices.append(f"部分依据文件为{status_label('draft')}，尚未正式施行，以正式文件为准。")
     if "interpretation" in statuses:
         notices.append(f"部分依据来自{status_label('interpretation')}，以正式文件原文为准。")
+    notices += review_notices(requirements)
     return Scope(city, chosen.name if chosen else label, requirements, provisional, tuple(notices))
 
 
@@ -392,14 +394,16 @@ class CharterReport:
         met = self.by_status("met")
         if met:
             lines += ["", f"## 已符合：{len(met)} 项", ""]
-            lines += [f"- {inert(r.requirement.summary)}〔{inert(r.requirement.id)}〕：「{inert(r.evidence)}」"
-                      f"（依据：{inert(r.requirement.source.citation)}）" for r in met]
+            lines += [f"- {inert(r.requirement.summary)}〔{_review_tag(r.requirement)}{inert(r.requirement.id)}〕："
+                      f"「{inert(r.evidence)}」（依据：{inert(r.requirement.source.citation)}）"
+                      + (f"；{REVIEW_LABEL}：{inert(r.requirement.review)}" if r.requirement.needs_review else "")
+                      for r in met]
         return "\n".join(lines) + "\n"
 
 
 def _result_markdown(n: int, r: RequirementResult) -> list[str]:
     req = r.requirement
-    tag = "待确认｜" if req.provisional else ""
+    tag = ("待确认｜" if req.provisional else "") + (f"{REVIEW_LABEL}｜" if req.needs_review else "")
     out = [f"### {n}. {inert(req.summary)}〔{tag}{KIND_LABELS[req.kind]}｜{inert(req.id)}〕"]
     if req.condition:
         out.append(f"- 适用情形：{inert(req.condition)}")
@@ -409,6 +413,30 @@ def _result_markdown(n: int, r: RequirementResult) -> list[str]:
         out.append(f"- 说明：{inert(r.note)}")
     out.append(f"- 依据：{inert(req.source.citation)}")
     out.append(f"  > {inert(req.source.quote)}")
+    out += review_lines(req)
+    return out
+
+
+def _review_tag(req: Requirement) -> str:
+    return f"{REVIEW_LABEL}｜" if req.needs_review else ""
+
+
+def review_notices(requirements) -> list[str]:
+    """One notice when requirements need review because their source clause changed in a newer version."""
+    flagged = [r.id for r in requirements if r.needs_review]
+    if not flagged:
+        return []
+    return [f"{len(flagged)} 项要求的依据条款在现行版本中已修改、删除或失效，标为“{REVIEW_LABEL}”，"
+            f"请对照新版本原文核对：{'、'.join(flagged)}。"]
+
+
+def review_lines(req: Requirement) -> list[str]:
+    """Markdown lines saying why a requirement needs review, with the clause's wording in force."""
+    if not req.needs_review:
+        return []
+    out = [f"- **{REVIEW_LABEL}**：{inert(req.review)}"]
+    if req.current_text:
+        out.append(f"  > 现行版本原文：{inert(req.current_text)}")
     return out
 
 

@@ -142,10 +142,11 @@ def report_docx(report: CharterReport):
         document.add_heading(f"{title}：{len(results)} 项", level=1)
         for n, r in enumerate(results, start=1):
             req = r.requirement
-            tag = "待确认｜" if req.provisional else ""
+            tag = ("待确认｜" if req.provisional else "") + ("需复核｜" if req.needs_review else "")
             document.add_heading(f"{n}. {req.summary}〔{tag}{req.kind_label}｜{req.id}〕", level=2)
             for label, value in (("适用情形", req.condition), ("草案原文", f"「{r.evidence}」" if r.evidence else ""),
-                                 ("说明", r.note), ("依据", req.source.citation)):
+                                 ("说明", r.note), ("依据", req.source.citation), ("需复核", req.review),
+                                 ("现行版本原文", req.current_text)):
                 if value:
                     document.add_paragraph(f"{label}：{value}", style="List Bullet")
             grey(req.source.quote)

@@ -14,6 +14,7 @@ from assistant.chunking.clauses import clauses
 from assistant.corpus.manifest import load_corpus
 from assistant.errors import CharterError
 from assistant.domain.values import PATH_SEPARATOR, PolicyDoc, status_label
+from assistant.domain.versions import IN_FORCE
 
 REQUIREMENTS_FILE = "requirements.json"
 SCHEMA_VERSION = 1
@@ -34,6 +35,7 @@ TOPICS = {
     "supplementary": "附则",
 }
 OPS = ("max", "min", "eq", "about")
+REVIEW_LABEL = "需复核"
 
 
 @dataclass(frozen=True)
@@ -101,14 +103,25 @@ class Requirement:
     exclude: tuple[str, ...] = ()  # a sentence with one of these words is about something else
     min_groups: int = 0  # cue groups a sentence must match; 0 = all
     provisional: bool = False  # suggested from a clause, not confirmed by a person (待确认)
+    # versions (charter/review.py): why the requirement needs a person's review (需复核) because its source
+    # clause changed or disappeared in the version in force, with that version's wording; or the document the
+    # source was written from when it now points at a newer version whose clause is unchanged
+    review: str = ""
+    current_text: str = ""
+    updated_from: str = ""
 
     @property
     def kind_label(self) -> str:
         return KIND_LABELS[self.kind]
 
+    @property
+    def needs_review(self) -> bool:
+        return bool(self.review)
+
     def to_dict(self) -> dict:
         d = asdict(self)
         d["kind_label"] = self.kind_label
+        d["review_label"] = REVIEW_LABEL if self.review else ""
         d["source"]["citation"] = self.source.citation
         if self.parameter:
             d["parameter"]["description"] = self.parameter.describe()
@@ -140,6 +153,12 @@ class RequirementBook:
     jurisdictions: tuple[Jurisdiction, ...]
     requirements: tuple[Requirement, ...]
     docs: tuple[PolicyDoc, ...] = field(repr=False, default=())
+    forces: tuple[tuple[str, str], ...] = ()  # (doc_id, standing on the day the book was read), see review.py
+
+    def in_force(self, doc_id: str) -> bool:
+        """Whether a document is a version in force (every document counts in a book read without versions)."""
+        force = dict(self.forces).get(doc_id)
+        return force is None or force in IN_FORCE
 
     @property
     def cities(self) -> list[str]:
@@ -160,8 +179,16 @@ class RequirementBook:
 
 # ---------------------------------------------------------------- loading
 
-def load_book(corpus_dir: Path) -> RequirementBook:
-    """The corpus's requirement book; a corpus without requirements.json has no curated lists."""
+def load_book(corpus_dir: Path, on: str | None = None) -> RequirementBook:
+    """The corpus's requirement book, its sources checked against the versions in force on day `on` (today
+    by default: see review.py); a corpus without requirements.json has no curated lists."""
+    from assistant.charter.review import reviewed
+
+    return reviewed(read_book(corpus_dir), on)
+
+
+def read_book(corpus_dir: Path) -> RequirementBook:
+    """The requirement book as written, each quote verified against the document it names."""
     corpus_dir = Path(corpus_dir)
     docs = tuple(load_corpus(corpus_dir))
     path = corpus_dir / REQUIREMENTS_FILE

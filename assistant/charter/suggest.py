@@ -138,10 +138,10 @@ def suggest(book: RequirementBook, doc_id: str) -> list[Candidate]:
 
 
 def provisional_requirements(book: RequirementBook, city: str) -> tuple[Requirement, ...]:
-    """Candidates of every document of `city` as provisional requirements (待确认)."""
+    """Candidates of every document of `city` in force as provisional requirements (待确认)."""
     out: list[Requirement] = []
     for doc in book.docs:
-        if doc.city != city:
+        if doc.city != city or not book.in_force(doc.doc_id):
             continue
         for n, c in enumerate(suggest(book, doc.doc_id), start=1):
             source = Source(doc.doc_id, c.clause, c.quote, doc.title, doc.doc_number, doc.status)

@@ -23,11 +23,15 @@ from pathlib import Path
 from typing import Mapping
 
 from assistant.chunking.clauses import chunk_document
+from assistant.corpus import lineage
 from assistant.corpus.extract import Extracted, Limits, extract
 from assistant.corpus.manifest import MANIFEST, DocEntry, list_documents, read_manifest
 from assistant.corpus.plan import (DOCS_DIR, SOURCES_DIR, DocumentInfo, IngestReport, Plan, Preview, RemoveReport,
-                                   describe, make_plan, new_entry, read_source, require)
+                                   describe, document_infos, lineage_entries, make_plan, new_entry, read_source,
+                                   require)
+from assistant.chunking.diff import VersionDiff, diff_texts
 from assistant.domain.values import Chunk
+from assistant.domain.versions import version_date
 from assistant.errors import AssistantError, DocumentNotFoundError, IndexLockedError, IngestError, StorageError
 from assistant.files import atomic_write, ensure_free, exclusive, fsync_dir
 
@@ -64,18 +68,39 @@ class Library:
                 return entry
         raise DocumentNotFoundError(f"找不到文档：{str(doc_id)[:80]}（可用 policy-assistant docs list 查看）")
 
-    def documents(self, counts: dict[str, int] | None) -> list[DocumentInfo]:
-        return [DocumentInfo.of(e, counts.get(e["doc_id"]) if counts else None) for e in self.entries()]
+    def documents(self, counts: dict[str, int] | None, on: str | None = None) -> list[DocumentInfo]:
+        """Every document with its standing on day `on` (today by default)."""
+        return document_infos(self.entries(), counts, on)
 
-    def document(self, doc_id: str, counts: dict[str, int] | None) -> DocumentInfo:
-        return DocumentInfo.of(self.entry(doc_id), counts.get(doc_id) if counts else None)
+    def document(self, doc_id: str, counts: dict[str, int] | None, on: str | None = None) -> DocumentInfo:
+        self.entry(doc_id)  # raises DocumentNotFoundError for unknown ids
+        return next(d for d in self.documents(counts, on) if d.doc_id == doc_id)
 
     def text(self, doc_id: str) -> str:
         entry = self.entry(doc_id)
-        return list_documents(self.dir, {"documents": [entry]})[0].read_text()
+        return list_documents(self.dir, {"documents": [entry]}, whole=False)[0].read_text()
 
     def clauses(self, doc_id: str) -> list[Chunk]:
         return chunk_document(doc_id, self.text(doc_id), self.settings.max_chunk_tokens)
+
+    # ------------------------------------------------------------ versions
+    def versions(self, doc_id: str, on: str | None = None) -> list[DocumentInfo]:
+        """The versions of the document's lineage, oldest first, with their standing on day `on`."""
+        self.entry(doc_id)  # raises DocumentNotFoundError for unknown ids
+        infos = {d.doc_id: d for d in self.documents(None, on)}
+        return [infos[d] for d in lineage.chain(doc_id, {e["doc_id"]: e for e in self.entries()})]
+
+    def diff(self, old_id: str, new_id: str | None = None, on: str | None = None) -> VersionDiff:
+        """What changed, clause by clause, from document `old_id` to `new_id` (by default its next version)."""
+        old = self.document(old_id, None, on)
+        if new_id is None:
+            if not old.superseded_by:
+                raise IngestError(f"《{old.title}》（{old_id}）没有更新的版本；请同时给出要对比的新版本编号")
+            new_id = old.superseded_by
+        if new_id == old_id:
+            raise IngestError("请给出两份不同的文档进行对比")
+        new = self.document(new_id, None, on)
+        return VersionDiff(_side(old), _side(new), diff_texts(self.text(old_id), self.text(new_id)))
 
     # ------------------------------------------------------------ extraction, once per file
     def _extract(self, data: bytes, name: str, progress=None) -> Extracted:
@@ -94,19 +119,21 @@ class Library:
                 self._extracted.popitem(last=False)
         return extracted
 
-    def _plan(self, data: bytes, name: str, extracted: Extracted, overrides, replace_id, entries) -> Plan:
-        return make_plan(data, name, extracted, overrides, replace_id, entries, self.settings.max_chunk_tokens)
+    def _plan(self, data: bytes, name: str, extracted: Extracted, overrides, replace_id, entries,
+              supersedes_id=None) -> Plan:
+        return make_plan(data, name, extracted, overrides, replace_id, entries, self.settings.max_chunk_tokens,
+                         supersedes_id)
 
     # ------------------------------------------------------------ preview
     def preview(self, source, filename: str | None = None, overrides: Mapping[str, str] | None = None,
-                replace_id: str | None = None, progress=None) -> Preview:
+                replace_id: str | None = None, progress=None, supersedes_id: str | None = None) -> Preview:
         data, name = read_source(source, filename, self.limits)
         extracted = self._extract(data, name, progress)
-        return self._plan(data, name, extracted, overrides, replace_id, self.entries()).preview
+        return self._plan(data, name, extracted, overrides, replace_id, self.entries(), supersedes_id).preview
 
     # ------------------------------------------------------------ add
     def add(self, source, apply: Apply, filename: str | None = None, overrides: Mapping[str, str] | None = None,
-            replace_id: str | None = None, progress=None) -> IngestReport:
+            replace_id: str | None = None, progress=None, supersedes_id: str | None = None) -> IngestReport:
         started = time.perf_counter()
         data, name = read_source(source, filename, self.limits)
         extracted = self._extract(data, name, progress)  # slow and bounded: outside the lock
@@ -114,30 +141,46 @@ class Library:
             self._recover_locked()
             manifest = read_manifest(self.dir)
             entries = list(manifest.get("documents", []))
-            plan = self._plan(data, name, extracted, overrides, replace_id, entries)
+            plan = self._plan(data, name, extracted, overrides, replace_id, entries, supersedes_id)
             p = plan.preview
             if p.action == "unchanged":
                 build = apply(list_documents(self.dir, manifest), progress)
                 return IngestReport(p.doc_id, "unchanged", p.metadata.title, p.metadata.city, p.metadata.status,
                                     len(plan.chunks), build.embedded, build.added, build.removed,
-                                    time.perf_counter() - started, p.warnings, p.ocr, p.metadata.level,
-                                    p.metadata.place_code)
+                                    time.perf_counter() - started, p.warnings, p.ocr, p.supersedes,
+                                    p.superseded_by, p.metadata.level, p.metadata.place_code)
             require(p.metadata, p.missing)
             if not plan.chunks:
                 raise IngestError("文件中没有识别出任何条款（需要以“。”结尾的完整句子），未导入")
             entry, contents = new_entry(plan, name, extracted.text, data, entries)
-            if plan.target is not None:
-                new_entries = [entry if e["doc_id"] == plan.target["doc_id"] else e for e in entries]
-            else:
-                new_entries = entries + [entry]
-            superseded = [f for f in own_files(plan.target, self.dir) if f not in contents] if contents else []
+            new_entries = lineage_entries(plan, entry, entries)
+            overwritten = [f for f in own_files(plan.target, self.dir) if f not in contents] if contents else []
             build = self._commit(manifest, {**manifest, "documents": new_entries}, contents,
-                                 list(contents) + superseded, apply, progress)
-            action = {"add": "added", "replace": "replaced", "update": "updated"}[p.action]
+                                 list(contents) + overwritten, apply, progress)
+            action = {"add": "added", "version": "versioned", "replace": "replaced", "update": "updated"}[p.action]
             return IngestReport(p.doc_id, action, p.metadata.title, p.metadata.city, p.metadata.status,
                                 len(plan.chunks), build.embedded, build.added, build.removed,
-                                time.perf_counter() - started, p.warnings, p.ocr, p.metadata.level,
-                                p.metadata.place_code)
+                                time.perf_counter() - started, p.warnings, p.ocr, p.supersedes, p.superseded_by,
+                                p.metadata.level, p.metadata.place_code)
+
+    # ------------------------------------------------------------ lineage of documents already in the corpus
+    def link(self, doc_id: str, supersedes: str | None, apply: Apply, progress=None) -> DocumentInfo:
+        """Make `doc_id` the next version of `supersedes` (None: cut it from the version before it), checked as
+        `--supersedes` is: the document exists, keeps a single next version, and no chain loops."""
+        with self._lock():
+            self._recover_locked()
+            manifest = read_manifest(self.dir)
+            entries = list(manifest.get("documents", []))
+            me = next((e for e in entries if e.get("doc_id") == doc_id), None)
+            if me is None:
+                raise DocumentNotFoundError(f"找不到文档：{str(doc_id)[:80]}（可用 policy-assistant docs list 查看）")
+            if supersedes:
+                lineage.explicit(supersedes, entries, doc_id)
+            if supersedes == me.get("supersedes"):
+                return document_infos(entries, None)[entries.index(me)]
+            new_entries = lineage.relink(entries, doc_id, supersedes, me.get("superseded_by"))
+            self._commit(manifest, {**manifest, "documents": new_entries}, {}, [], apply, progress)
+            return self.document(doc_id, None)
 
     # ------------------------------------------------------------ remove
     def remove(self, doc_id: str, apply: Apply, progress=None) -> RemoveReport:
@@ -151,7 +194,7 @@ class Library:
                 raise DocumentNotFoundError(f"找不到文档：{str(doc_id)[:80]}（可用 policy-assistant docs list 查看）")
             if len(entries) == 1:
                 raise IngestError("这是语料中唯一的文档，不能删除（请先导入其他文档）")
-            remaining = [e for e in entries if e is not entry]
+            remaining = lineage.unlinked(entries, doc_id)  # its previous and next versions now meet
             still_used = {e.get(k) for e in remaining for k in ("file", "source")}
             garbage = [f for f in own_files(entry, self.dir) if f not in still_used]
             build = self._commit(manifest, {**manifest, "documents": remaining}, {}, garbage, apply, progress)
@@ -307,3 +350,11 @@ def own_files(entry: dict | None, corpus_dir: Path) -> list[str]:
         if path.parent.parent == root and path.parent.name in (DOCS_DIR, SOURCES_DIR) and path.is_file():
             out.append(rel)
     return out
+
+
+def _side(info: DocumentInfo) -> dict:
+    """One version as a diff names it."""
+    d = info.to_dict()
+    keep = ("doc_id", "title", "city", "doc_number", "status", "effective_date", "adopted_date", "date", "force",
+            "force_label", "sha256")
+    return {**{k: d.get(k) for k in keep}, "version": version_date(d) or ""}

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from assistant.domain.divisions import place_of
 from assistant.domain.values import STATUSES, PolicyDoc
+from assistant.domain.versions import VERSION_FIELDS
 from assistant.errors import CorpusError
 
 MANIFEST = "manifest.json"
@@ -37,11 +38,17 @@ class DocEntry:
     adopted_date: str | None = None
     effective_date: str | None = None
     validity: str | None = None  # trial | interim | repealed
+    # the rest of its validity and lineage (domain/versions.py): the first day it no longer applies, and the
+    # previous and next versions of the same document
+    expiry_date: str | None = None
+    supersedes: str | None = None
+    superseded_by: str | None = None
 
     def meta(self) -> dict:
         meta = {k: getattr(self, k) for k in META_FIELDS}
         if self.ocr:  # only when set, so the digests of all other documents stay what they were
             meta["ocr"] = True
+        meta.update({k: getattr(self, k) for k in VERSION_FIELDS if getattr(self, k)})  # likewise
         return meta
 
     def read_text(self) -> str:
@@ -56,7 +63,9 @@ class DocEntry:
         return PolicyDoc(doc_id=self.doc_id, title=self.title, city=self.city, issuer=self.issuer,
                          doc_number=self.doc_number, date=self.date, status=self.status, text=self.read_text(),
                          short_title=self.short_title, interprets=self.interprets, level=self.level,
-                         place_code=self.place_code)
+                         place_code=self.place_code, adopted_date=self.adopted_date,
+                         effective_date=self.effective_date, validity=self.validity,
+                         **{k: getattr(self, k) for k in VERSION_FIELDS})
 
 
 def read_manifest(corpus_dir: Path) -> dict:
@@ -69,8 +78,9 @@ def read_manifest(corpus_dir: Path) -> dict:
         raise CorpusError(f"语料清单 {manifest_path.name} 格式错误：第 {getattr(exc, 'lineno', '?')} 行") from exc
 
 
-def list_documents(corpus_dir: Path, manifest: dict | None = None) -> list[DocEntry]:
-    """The documents the manifest lists, validated (files it does not list are ignored)."""
+def list_documents(corpus_dir: Path, manifest: dict | None = None, whole: bool = True) -> list[DocEntry]:
+    """The documents the manifest lists, validated (files it does not list are ignored). `whole=False` reads a
+    part of a manifest (one entry), whose version links may name entries it leaves out."""
     if manifest is None:
         manifest = read_manifest(corpus_dir)
     root = corpus_dir.resolve()
@@ -89,10 +99,27 @@ def list_documents(corpus_dir: Path, manifest: dict | None = None) -> list[DocEn
         if root not in path.parents:
             raise CorpusError(f"文档 {entry['doc_id']} 的文件路径超出语料目录")
         entries.append(DocEntry(path=path, ocr=bool(entry.get("ocr")),
-                                **{**{k: entry.get(k) for k in META_FIELDS}, **place_fields(entry)}))
+                                **{**{k: entry.get(k) for k in META_FIELDS}, **place_fields(entry)},
+                                **{k: entry.get(k) or None for k in VERSION_FIELDS}))
     if not entries:
         raise CorpusError("语料目录中没有任何文档")
+    if whole:
+        _check_links(entries)
     return entries
+
+
+def _check_links(entries: list[DocEntry]) -> None:
+    """Lineage links name listed documents and agree both ways (a hand-edited manifest is refused, not guessed)."""
+    by_id = {e.doc_id: e for e in entries}
+    for e in entries:
+        for key, back in (("supersedes", "superseded_by"), ("superseded_by", "supersedes")):
+            other = getattr(e, key)
+            if other is None:
+                continue
+            if other not in by_id:
+                raise CorpusError(f"语料清单中文档 {e.doc_id} 的版本关系指向不存在的文档：{other}")
+            if getattr(by_id[other], back) != e.doc_id:
+                raise CorpusError(f"语料清单中文档 {e.doc_id} 与 {other} 的版本关系不一致（{key}）")
 
 
 def place_fields(entry: dict) -> dict:
@@ -113,6 +140,7 @@ def load_corpus(corpus_dir: Path, manifest: dict | None = None) -> list[PolicyDo
 def document_digest(meta: dict, text_sha256: str) -> str:
     """What a document's index rows depend on: its metadata and its text."""
     values = [meta.get(k) for k in META_FIELDS] + (["ocr"] if meta.get("ocr") else [])
+    values += [f"{k}={meta[k]}" for k in VERSION_FIELDS if meta.get(k)]  # only when set: older digests hold
     payload = json.dumps(values, ensure_ascii=False) + text_sha256
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
 

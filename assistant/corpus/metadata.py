@@ -22,8 +22,8 @@ from assistant.errors import IngestError
 
 # what a user may set (CLI --city …, web form, API overrides); level and place_code follow the city
 FIELDS = ("title", "short_title", "city", "issuer", "doc_number", "date", "status", "adopted_date",
-          "effective_date", "validity")
-_DATE_FIELDS = ("date", "adopted_date", "effective_date")
+          "effective_date", "expiry_date", "validity")
+_DATE_FIELDS = ("date", "adopted_date", "effective_date", "expiry_date")
 _MAX_FIELD_CHARS = 200
 _HEAD_LINES = 20
 _TAIL_LINES = 12
@@ -60,6 +60,7 @@ class DocMeta:
     adopted_date: str | None = None  # the latest 通过/批准/修正/修订 (or the date it was issued)
     effective_date: str | None = None  # 施行: from the lines under the title or the text's own article
     validity: str | None = None  # trial (试行) | interim (暂行) | repealed (废止); None: nothing said
+    expiry_date: str | None = None  # the first day it no longer applies (失效/废止), when known (user-given)
     history: tuple[str, ...] = ()  # "2016-05-27 修订", oldest first
 
     def merged(self, overrides: Mapping[str, str | None] | None) -> "DocMeta":

@@ -13,11 +13,13 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from assistant.chunking.clauses import chunk_document
+from assistant.corpus import lineage
 from assistant.corpus.extract import Extracted, Limits, check_size, file_format
 from assistant.corpus.manifest import place_fields
 from assistant.corpus.metadata import DocMeta, clean_overrides, short_title, suggest, with_place
 from assistant.domain.markup import safe_name
 from assistant.domain.values import STATUSES, Chunk
+from assistant.domain.versions import VERSION_FIELDS, state_label, states, today
 from assistant.errors import AssistantError, DocumentNotFoundError, IngestError
 from assistant.files import storage_problem
 
@@ -31,7 +33,9 @@ class Preview:
     """What ingesting a file would do, for confirmation; nothing has been written."""
 
     doc_id: str
-    action: str  # add | replace | update (same file, new metadata) | unchanged (already in the corpus)
+    # add | version (a new version of a document, which keeps the old one as superseded) | replace (the same
+    # version again, or --replace) | update (same file, new metadata or lineage) | unchanged (already in the corpus)
+    action: str
     filename: str  # the upload's name, made safe for display
     format: str
     sha256: str
@@ -43,8 +47,11 @@ class Preview:
     pages: int | None
     warnings: tuple[str, ...]
     text: str
-    replaces: str | None = None  # doc_id of the document a replace supersedes
+    replaces: str | None = None  # doc_id of the document a replace overwrites
     ocr: dict | None = None  # OcrInfo.to_dict() when some of the text was read by OCR
+    supersedes: str | None = None  # lineage after the import: the version before this one …
+    superseded_by: str | None = None  # … and the one after it (when an older version arrives later)
+    lineage: str = ""  # how the lineage was recognised ("标题与地区相同" …)
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -55,7 +62,7 @@ class Preview:
 @dataclass(frozen=True)
 class IngestReport:
     doc_id: str
-    action: str  # added | replaced | updated | unchanged
+    action: str  # added | versioned (a new version; the old one kept as superseded) | replaced | updated | unchanged
     title: str
     city: str
     status: str
@@ -66,6 +73,8 @@ class IngestReport:
     seconds: float
     warnings: tuple[str, ...] = ()
     ocr: dict | None = None  # OcrInfo.to_dict() when some of the text was read by OCR
+    supersedes: str | None = None
+    superseded_by: str | None = None
     level: str | None = None
     place_code: str | None = None
 
@@ -106,25 +115,37 @@ class DocumentInfo:
     place_code: str | None = None
     adopted_date: str | None = None
     effective_date: str | None = None
-    validity: str | None = None
+    validity: str | None = None  # trial | interim | repealed, as catalogued
     history: tuple[str, ...] = ()
+    expiry_date: str | None = None
+    supersedes: str | None = None
+    superseded_by: str | None = None
+    force: str = ""  # its standing today (domain/versions.py): in_force, amended, repealed, draft …
 
     @property
     def ingested(self) -> bool:
         return self.sha256 is not None
 
     @classmethod
-    def of(cls, entry: dict, chunks: int | None) -> "DocumentInfo":
+    def of(cls, entry: dict, chunks: int | None, force: str = "") -> "DocumentInfo":
         known = {k: entry.get(k) for k in ("short_title", "issuer", "doc_number", "date", "source",
                                            "original_name", "sha256", "ingested_at", "interprets", "ocr",
-                                           "adopted_date", "effective_date", "validity")}
+                                           "adopted_date", "effective_date", "validity", *VERSION_FIELDS)}
         return cls(entry["doc_id"], entry["title"], entry["city"], entry["status"], file=entry["file"],
-                   chunks=chunks, history=tuple(entry.get("history") or ()), **known, **place_fields(entry))
+                   chunks=chunks, history=tuple(entry.get("history") or ()), force=force, **known,
+                   **place_fields(entry))
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["ingested"] = self.ingested
+        d["force_label"] = state_label(self.force) if self.force else ""
         return d
+
+
+def document_infos(entries: list[dict], counts: dict[str, int] | None, on: str | None = None) -> list[DocumentInfo]:
+    """The documents with their standing on day `on` (today by default)."""
+    forces = states({e["doc_id"]: e for e in entries}, on or today())
+    return [DocumentInfo.of(e, counts.get(e["doc_id"]) if counts else None, forces[e["doc_id"]]) for e in entries]
 
 
 @dataclass(frozen=True)
@@ -132,6 +153,7 @@ class Plan:
     preview: Preview
     chunks: tuple[Chunk, ...]
     target: dict | None  # the manifest entry replaced or updated
+    relink: bool = False  # the document's lineage links change (a new version, or --supersedes)
 
 
 # ---------------------------------------------------------------- names
@@ -197,8 +219,14 @@ def describe(exc: BaseException) -> str:
 # ---------------------------------------------------------------- the plan
 
 def make_plan(data: bytes, name: str, extracted: Extracted, overrides, replace_id: str | None,
-              entries: list[dict], max_chunk_tokens: int) -> Plan:
-    """What ingesting this file would do, given the corpus's current entries: pure, writes nothing."""
+              entries: list[dict], max_chunk_tokens: int, supersedes_id: str | None = None) -> Plan:
+    """What ingesting this file would do, given the corpus's current entries: pure, writes nothing.
+
+    `replace_id` overwrites that document with this file; `supersedes_id` makes this file the next version of
+    that document (the old one is kept, superseded). Without either, a file recognised as a version of a
+    document in the corpus joins that document's lineage (see lineage.py)."""
+    if replace_id and supersedes_id:
+        raise IngestError("--replace 与 --supersedes 不能同时使用：前者覆盖旧文档，后者保留旧版本")
     given = clean_overrides(overrides)
     sha = hashlib.sha256(data).hexdigest()
     known_cities = tuple(dict.fromkeys(e["city"] for e in entries if e.get("city")))
@@ -206,31 +234,86 @@ def make_plan(data: bytes, name: str, extracted: Extracted, overrides, replace_i
     meta = detected.merged(given)
     by_id = {e["doc_id"]: e for e in entries}
     same = next((e for e in entries if e.get("sha256") == sha), None)
-    target = None
+    target, placement = None, lineage.Placement()
     if same is not None:
         target = same
         stored = _meta_of(same)
         meta = stored.merged(given)
-        action = "unchanged" if meta == stored else "update"
+        if supersedes_id:
+            placement = lineage.explicit(supersedes_id, entries, same["doc_id"])
+            placement = lineage.Placement(placement.supersedes, same.get("superseded_by"), reason=placement.reason)
+        linked = placement.links and placement.supersedes != same.get("supersedes")
+        action = "unchanged" if meta == stored and not linked else "update"
     elif replace_id:
         if replace_id not in by_id:
             raise DocumentNotFoundError(f"要替换的文档不存在：{str(replace_id)[:80]}")
         target = by_id[replace_id]
         action = "replace"
     else:
-        target = _same_document(meta, entries)
-        action = "replace" if target else "add"
+        if supersedes_id:
+            placement = lineage.explicit(supersedes_id, entries)
+        else:
+            placement = lineage.detect(meta, entries, extracted.text)
+        if placement.same is not None:
+            target, action = placement.same, "replace"
+        else:
+            action = "version" if placement.links else "add"
     if action == "replace":
         meta = _replacing(_meta_of(target), detected, given)
+    elif action == "version":
+        meta = _new_version(_meta_of(by_id[placement.supersedes or placement.superseded_by]), detected, given)
     doc_id = target["doc_id"] if target else make_doc_id(name, sha, set(by_id))
     chunks = tuple(chunk_document(doc_id, extracted.text, max_chunk_tokens))
+    warnings = extracted.warnings + _lineage_warnings(meta, placement, by_id)
     preview = Preview(
         doc_id=doc_id, action=action, filename=safe_name(name), format=extracted.format, sha256=sha,
         metadata=meta, detected=detected, missing=meta.missing(), clauses=tuple(c.clause for c in chunks),
-        characters=len(extracted.text), pages=extracted.pages, warnings=extracted.warnings + _place_warning(meta),
+        characters=len(extracted.text), pages=extracted.pages, warnings=warnings + _place_warning(meta),
         text=extracted.text, replaces=target["doc_id"] if action == "replace" else None,
-        ocr=extracted.ocr.to_dict() if extracted.ocr else None)
-    return Plan(preview, chunks, target)
+        ocr=extracted.ocr.to_dict() if extracted.ocr else None,
+        supersedes=placement.supersedes if placement.links else (target or {}).get("supersedes"),
+        superseded_by=placement.superseded_by if placement.links else (target or {}).get("superseded_by"),
+        lineage=placement.reason if placement.links else "")
+    return Plan(preview, chunks, target, relink=placement.links)
+
+
+def _lineage_warnings(meta: DocMeta, placement: lineage.Placement, by_id: dict[str, dict]) -> tuple[str, ...]:
+    out = []
+    for key in ("supersedes", "superseded_by"):
+        other = by_id.get(getattr(placement, key) or "")
+        if other and other.get("city") != meta.city:
+            out.append(f"与版本关系中的《{other['title']}》所属地区不同（{other.get('city')} / {meta.city}），请确认")
+    if placement.superseded_by:
+        later = by_id[placement.superseded_by]
+        out.append(f"该文件早于已有的《{later['title']}》（{later['doc_id']}），作为其之前的版本导入")
+    return tuple(out)
+
+
+def lineage_entries(plan: Plan, entry: dict, entries: list[dict]) -> list[dict]:
+    """The manifest's entries after this ingest: the entry added or put in place of its target, linked into its
+    document's lineage."""
+    if plan.target is not None:
+        out = [entry if e["doc_id"] == plan.target["doc_id"] else e for e in entries]
+    else:
+        out = entries + [entry]
+    if plan.relink:
+        out = lineage.relink(out, entry["doc_id"], plan.preview.supersedes, plan.preview.superseded_by)
+    return [_ordered(e) for e in out]
+
+
+def _new_version(previous: DocMeta, detected: DocMeta, given: dict) -> DocMeta:
+    """A new version's metadata: what its text and the user say; the place, issuer and title of the version
+    before it where the text does not say (never its dates, number or status)."""
+    values = {k: getattr(previous, k) for k in ("title", "city", "issuer")}
+    values.update({k: v for k, v in detected.to_dict().items() if v and k != "short_title"})
+    values.update(given)
+    meta = DocMeta.of(values)
+    if "short_title" not in given:
+        derived = short_title(meta.title, meta.city, meta.issuer)
+        keep = previous.short_title and lineage.base_title(meta.title) == lineage.base_title(previous.title) \
+            and previous.status != "draft" and meta.status != "draft"
+        meta = replace(meta, short_title=previous.short_title if keep else derived)
+    return meta
 
 
 
@@ -241,7 +324,8 @@ def _place_warning(meta: DocMeta) -> tuple[str, ...]:
 
 
 _ENTRY_ORDER = ("doc_id", "file", "title", "short_title", "city", "level", "place_code", "issuer", "doc_number",
-                "date", "adopted_date", "effective_date", "status", "validity", "history", "interprets", "source",
+                "date", "adopted_date", "effective_date", "expiry_date", "status", "validity", "history",
+                "supersedes", "superseded_by", "interprets", "source",
                 "original_name", "format", "ocr", "sha256", "ingested_at")
 
 
@@ -257,12 +341,15 @@ def new_entry(plan: Plan, name: str, text: str, data: bytes, entries: list[dict]
     p = plan.preview
     entry = dict(plan.target or {})
     contents: dict[str, bytes] = {}
-    if p.action in ("add", "replace"):
+    if p.action in ("add", "version", "replace"):
         stem = file_stem(p.doc_id, p.sha256)
         text_file, source_file = f"{DOCS_DIR}/{stem}.txt", f"{SOURCES_DIR}/{stem}.{file_format(name)}"
         contents = {text_file: (text + "\n").encode("utf-8"), source_file: data}
         entry.update({"doc_id": p.doc_id, "file": text_file, "source": source_file})
-    entry.update(p.metadata.to_dict())
+    entry.update({k: v for k, v in p.metadata.to_dict().items() if v or k not in VERSION_FIELDS})
+    for key in VERSION_FIELDS:  # a version field the metadata no longer holds is not kept as null
+        if key in p.metadata.to_dict() and not getattr(p.metadata, key):
+            entry.pop(key, None)
     entry.update({"sha256": p.sha256, "original_name": p.filename, "format": p.format,
                   "ingested_at": time.strftime("%Y-%m-%dT%H:%M:%S")})
     if p.ocr:
@@ -278,20 +365,6 @@ def new_entry(plan: Plan, name: str, text: str, data: bytes, entries: list[dict]
 
 def _meta_of(entry: dict) -> DocMeta:
     return DocMeta.of({**entry, "status": entry.get("status") or "official"})
-
-
-def _same_document(meta: DocMeta, entries: list[dict]) -> dict | None:
-    """An entry this upload is a new version of: same city and same document number, or same title."""
-    if not meta.city:
-        return None
-    for entry in entries:
-        if entry.get("city") != meta.city:
-            continue
-        if meta.doc_number and entry.get("doc_number") == meta.doc_number:
-            return entry
-        if meta.title and entry.get("title") == meta.title:
-            return entry
-    return None
 
 
 def _replacing(old: DocMeta, detected: DocMeta, given: dict) -> DocMeta:

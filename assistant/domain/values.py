@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from assistant.domain.divisions import LEVEL_LABELS
+from assistant.domain.versions import state_label
 
 PATH_SEPARATOR = " › "
 NOT_SPECIFIED_LABEL = "未作规定"  # a city whose documents do not address a question
@@ -66,6 +67,17 @@ class PolicyDoc:
     interprets: str | None = None  # doc_id of the normative text an interpretation explains
     level: str | None = None  # national | province | city | district (see domain/divisions.py)
     place_code: str | None = None  # the division code of `city`
+    # validity and lineage (see domain/versions.py); None when the catalogue does not say
+    adopted_date: str | None = None
+    effective_date: str | None = None
+    expiry_date: str | None = None
+    validity: str | None = None  # trial | interim | repealed
+    supersedes: str | None = None  # doc_id of the previous version
+    superseded_by: str | None = None  # doc_id of the next version
+
+    def meta(self) -> dict:
+        """The catalogue fields without the text, as the index keeps them (for domain/versions.py)."""
+        return {k: v for k, v in asdict(self).items() if k != "text"}
 
 
 @dataclass(frozen=True)
@@ -112,12 +124,19 @@ class Citation:
         """'山东省·省级': where the clause stands among the layers a school is governed by; the place alone when
         its level is unknown."""
         return f"{self.city}·{LEVEL_LABELS[self.level]}" if self.level in LEVEL_LABELS else self.city
+    # which version was cited, so that an exported answer can be reproduced or shown to be outdated later:
+    # the sha256 of the document's text, the version's date (施行, else adopted or signed; "" when unknown),
+    # and the document's standing (效力) on the day the answer is about (domain/versions.py STATE_LABELS)
+    doc_sha256: str = ""
+    version: str = ""
+    force: str = ""
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["status_label"] = status_label(self.status)
         d["source_label"] = OCR_LABEL if self.ocr else ""
         d["place_label"] = self.place_label
+        d["force_label"] = state_label(self.force) if self.force else ""
         return d
 
 
@@ -136,6 +155,9 @@ class Answer:
     # one line per city, made only of verbatim phrases of the cited sentences, each with its [n]
     # ("长沙市：合作时限一般为六年，延长原则上不超过六年[2]"); empty when no phrase qualifies
     conclusion: str = ""
+    # the day whose versions answered (YYYY-MM-DD) when the question asked "as of" a day; None: those in force
+    # when it was answered
+    as_of: str | None = None
 
     def to_dict(self) -> dict:
         return {
@@ -149,4 +171,5 @@ class Answer:
             "sentences": self.sentences,
             "unverified": self.unverified,
             "conclusion": self.conclusion,
+            "as_of": self.as_of,
         }

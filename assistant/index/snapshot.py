@@ -5,6 +5,7 @@ consistent view while a writer builds the next generation (which readers then op
 path never writes: an index on a read-only disk answers questions."""
 from __future__ import annotations
 
+import copy
 import logging
 import time
 from functools import cached_property
@@ -71,6 +72,24 @@ class Snapshot:
         self._doc_of = np.array([self._doc_code[r.doc_id] for r in self.records], dtype=np.int32)
         self.row_of = {r.chunk_id: i for i, r in enumerate(self.records)}
         self._chroma_rows: int | None = None  # rows Chroma holds, counted on first approximate search
+        self.full = self  # the whole generation (a `restricted` view points back at it)
+        self._visible: np.ndarray | None = None  # rows a view may search; None: every row
+        self._hidden: tuple[str, ...] = ()
+
+    def restricted(self, doc_ids) -> "Snapshot":
+        """A view of this generation in which only these documents are searched and listed (the versions a
+        question may cite); every search, statistic and filter of the view leaves the others out, as if they
+        were not indexed. Rows keep their numbers. The same snapshot when that is every document."""
+        full = self.full
+        keep = frozenset(doc_ids)
+        if keep >= set(full.docs):
+            return full
+        view = copy.copy(full)
+        view._visible = np.isin(full._doc_of, [full._doc_code[d] for d in keep if d in full._doc_code])
+        view._hidden = tuple(d for d in full.docs if d not in keep)
+        view.docs = {d: m for d, m in full.docs.items() if d in keep}
+        view.cities = tuple(dict.fromkeys(m["city"] for m in view.docs.values()))
+        return view
 
     # ------------------------------------------------------------ opening
     @classmethod
@@ -96,11 +115,12 @@ class Snapshot:
 
     # ------------------------------------------------------------ filters
     def mask(self, cities=None, doc_ids=None, place_codes=None) -> np.ndarray | None:
-        """Rows of these cities, documents and division codes (each filter given narrows the others); None
-        when no filter is given. `place_codes` of a place's `lineage` select what governs a school there."""
+        """Rows of these cities, documents and division codes (each filter given narrows the others, within a
+        view's documents); None when nothing is filtered. `place_codes` of a place's `lineage` select what
+        governs a school there."""
         if not cities and not doc_ids and not place_codes:
-            return None
-        keep = np.ones(len(self.records), dtype=bool)
+            return self._visible
+        keep = np.ones(len(self.records), dtype=bool) if self._visible is None else self._visible.copy()
         if cities:
             keep &= np.isin(self._city_of, [self._city_code.get(c, -1) for c in cities])
         if place_codes:
@@ -111,10 +131,10 @@ class Snapshot:
 
     # ------------------------------------------------------------ lexical
     def bm25_scores(self, terms: tuple[str, ...], mask: np.ndarray | None = None) -> np.ndarray:
-        return self.lexical.scores(terms, mask)
+        return self.lexical.scores(terms, self._visible if mask is None else mask)
 
     def document_frequency(self, variants: tuple[str, ...], mask: np.ndarray | None = None) -> int:
-        return self.lexical.document_frequency(variants, mask)
+        return self.lexical.document_frequency(variants, self._visible if mask is None else mask)
 
     def row_terms(self, row: int) -> frozenset[str]:
         return self.lexical.row_terms(row)
@@ -200,6 +220,8 @@ class Snapshot:
             clauses.append({"place_code": {"$in": list(place_codes)}})
         if doc_ids:
             clauses.append({"doc_id": {"$in": list(doc_ids)}})
+        if self._hidden:
+            clauses.append({"doc_id": {"$nin": list(self._hidden)}})
         where = None if not clauses else clauses[0] if len(clauses) == 1 else {"$and": clauses}
         try:
             found = self._chroma.query(vector, max(1, min(n, len(self.records))), where)

@@ -25,6 +25,7 @@ from assistant.charter.requirements import Requirement, RequirementBook, load_bo
 from assistant.charter.skeleton import Skeleton, build_skeleton
 from assistant.charter.suggest import Candidate, suggest
 from assistant.chunking.clauses import normalize
+from assistant.chunking.diff import VersionDiff
 from assistant.config import Settings
 from assistant.corpus import batch
 from assistant.corpus.batch import BatchReport
@@ -39,6 +40,8 @@ from assistant.index.embedders import make_embedder
 from assistant.index.records import ChunkRecord
 from assistant.index.snapshot import Snapshot
 from assistant.index.writer import BuildReport, IndexWriter
+from assistant.domain.versions import parse_day
+from assistant.render.diff import write_diff
 from assistant.retrieval.dialogue import Turn, resolve
 
 _READABLE = re.compile(r"[\w\u4e00-\u9fff]")
@@ -185,11 +188,40 @@ class Assistant:
             return self.answerer.snapshot.chunk_counts()
         return self.writer.committed_counts()
 
-    def list_documents(self) -> list[DocumentInfo]:
-        return self.library.documents(self._counts())
+    def list_documents(self, on: str | None = None) -> list[DocumentInfo]:
+        """Every document, each with its standing (`force`) on day `on` (YYYY-MM-DD; today by default)."""
+        return self.library.documents(self._counts(), _day(on))
 
-    def document(self, doc_id: str) -> DocumentInfo:
-        return self.library.document(doc_id, self._counts())
+    def document(self, doc_id: str, on: str | None = None) -> DocumentInfo:
+        return self.library.document(doc_id, self._counts(), _day(on))
+
+    # ------------------------------------------------------------ versions
+    def versions(self, doc_id: str, on: str | None = None) -> list[DocumentInfo]:
+        """The versions of a document (its lineage through `supersedes`/`superseded_by`), oldest first."""
+        return self.library.versions(doc_id, _day(on))
+
+    def diff(self, old: str, new: str | None = None) -> VersionDiff:
+        """What changed from document `old` to `new` (by default the version after `old`), clause by clause:
+        `.changes` (added / removed / changed / unchanged, moved and renumbered flagged, changed characters
+        marked), `.counts()`, `.to_markdown()`, `.to_dict()`; `write_diff(diff, "x.docx")` saves it."""
+        return self.library.diff(old, new)
+
+    def set_supersedes(self, doc_id: str, supersedes: str | None, progress=None) -> DocumentInfo:
+        """Link documents already in the corpus: `doc_id` becomes the next version of `supersedes` (None cuts
+        it from the version before it). Checked as `ingest(..., supersedes=)` is; nothing changes on error."""
+        info = self.library.link(doc_id, supersedes, self._apply, progress)
+        self._changed()
+        return info
+
+    @staticmethod
+    def write_diff(diff: VersionDiff, path: str | Path) -> Path:
+        """Save a version comparison as Markdown or Word (by the file's extension)."""
+        return write_diff(diff, path)
+
+    def check_export(self, exported: dict) -> list[dict]:
+        """For each citation of an exported answer (`Answer.to_dict()`): whether its text is still in the
+        corpus unchanged (by the recorded hash) and whether that version is still the one in force."""
+        return self.answerer.check_export(exported)
 
     def document_source_text(self, doc_id: str) -> str:
         """The document's stored text as extracted (before normalisation)."""
@@ -212,23 +244,26 @@ class Assistant:
         return sorted((r for r in snapshot.records if r.doc_id == doc_id), key=lambda r: r.ordinal)
 
     def preview(self, source, filename: str | None = None, overrides: dict | None = None,
-                replace: str | None = None, progress=None) -> Preview:
+                replace: str | None = None, progress=None, supersedes: str | None = None) -> Preview:
         """Extract text and metadata from a file (a path, or bytes with `filename`) without writing
         anything: for the user to confirm or correct before `ingest` (which reuses this extraction).
         `progress(done, total)` hears of the pages of a scan read by OCR (with `stage="ocr"` when it takes
         a `stage` keyword)."""
-        return self.library.preview(source, filename, overrides, replace, progress)
+        return self.library.preview(source, filename, overrides, replace, progress, supersedes)
 
     def ingest(self, source, filename: str | None = None, overrides: dict | None = None,
-               replace: str | None = None, progress=None) -> IngestReport:
+               replace: str | None = None, progress=None, supersedes: str | None = None) -> IngestReport:
         """Add a PDF/DOCX/TXT/MD policy or a PNG/JPEG scan (a path, or bytes with `filename`) to the corpus
         and the index. `progress(done, total)` hears of the pages OCR reads and then of the clauses embedded;
         a callback taking a `stage` keyword is told which ("ocr", "embed").
 
         `overrides` maps title/short_title/city/issuer/doc_number/date/status to values that win over
-        the detected ones. The same file twice changes nothing; a new version of a document already
-        in the corpus (same city and document number or title, or `replace=doc_id`) replaces it."""
-        report = self.library.add(source, self._apply, filename, overrides, replace, progress=progress)
+        the detected ones. The same file twice changes nothing. A new version of a document already in the
+        corpus (same place and title once 修订/征求意见稿 marks are set aside, or the same 文号 series; or named by
+        `supersedes=doc_id`) is added beside it and the old one kept as superseded (已修正; a draft followed by
+        its final text: 已定稿); `replace=doc_id` overwrites a document instead."""
+        report = self.library.add(source, self._apply, filename, overrides, replace, progress=progress,
+                                  supersedes_id=supersedes)
         self._changed()
         return report
 
@@ -256,50 +291,64 @@ class Assistant:
             raise QuestionError("问题中没有可识别的文字，请用中文描述您的问题。")
         return question
 
+    def _at(self, as_of, include_outdated: bool) -> Answerer:
+        """The answerer for the versions in force on `as_of` (today when None), or for every version."""
+        return self.answerer.at(as_of, include_outdated)
+
     def retrieve(self, question: str, k: int = 5, cities: list[str] | None = None, mode: str = "hybrid",
-                 detect_places: bool = True, rerank: bool = True, only_place: bool = False) -> list[Citation]:
+                 detect_places: bool = True, rerank: bool = True, only_place: bool = False, as_of=None,
+                 include_outdated: bool = False) -> list[Citation]:
         """Ranked clauses. `mode` ('hybrid', 'dense', 'bm25'), `detect_places=False` (no city filter taken
-        from the question) and `rerank=False` (no second ranking stage) exist for evaluation ablations;
-        `only_place=True` leaves out the documents of the places above the asked one (province, nation)."""
-        return self.answerer.retrieve(self._check(question), k, city_list(cities), mode, detect_places, rerank,
-                                      layered=not only_place)
+        from the question) and `rerank=False` (no second ranking stage) exist for evaluation ablations.
+        `only_place`, `as_of` and `include_outdated` as for `ask`."""
+        question = self._check(question)
+        return self._at(as_of, include_outdated).retrieve(question, k, city_list(cities), mode, detect_places,
+                                                          rerank, layered=not only_place)
 
     def ask(self, question: str, cities: list[str] | None = None, mode: str | None = None,
-            only_place: bool = False) -> Answer:
-        """The final answer of `ask_stream` (mode: "extractive", "llm", or None for the configured default)."""
+            only_place: bool = False, as_of=None, include_outdated: bool = False) -> Answer:
+        """The final answer of `ask_stream` (mode: "extractive", "llm", or None for the configured default).
+
+        A school is governed by its place's documents and those of the places above it (青岛市 → 山东省 →
+        全国): all are searched unless `only_place`, each citation labelled with its layer ("山东省·省级").
+        Answers come from the versions in force today; `as_of` ("2023-09-01" or a date) answers from those in
+        force on that day; `include_outdated=True` may also cite superseded, repealed or finalised-draft
+        versions, each labelled. Every citation records its document's hash (`doc_sha256`), its version
+        date and its standing (`force`)."""
         answer = None
-        for item in self.ask_stream(question, cities, mode, only_place):
+        for item in self.ask_stream(question, cities, mode, only_place, as_of, include_outdated):
             answer = item
         return answer
 
     def ask_stream(self, question: str, cities: list[str] | None = None, mode: str | None = None,
-                   only_place: bool = False) -> Iterator[str | Answer]:
-        """Yield text deltas while a model writes (LLM mode only), then the final checked Answer. A school is
-        governed by its place's documents and those of the places above it (青岛市 → 山东省 → 全国): all are
-        searched unless `only_place`, each citation labelled with its layer ("山东省·省级")."""
+                   only_place: bool = False, as_of=None, include_outdated: bool = False) -> Iterator[str | Answer]:
+        """Yield text deltas while a model writes (LLM mode only), then the final checked Answer."""
         question = self._check(question)
-        yield from self.answerer.ask_stream(question, city_list(cities), mode, layered=not only_place)
+        yield from self._at(as_of, include_outdated).ask_stream(question, city_list(cities), mode,
+                                                                layered=not only_place)
 
     def follow_up(self, message: str, previous=None, cities: list[str] | None = None):
         """The question a chat turn asks: "那长沙呢？" after a question about 青岛 asks it about 长沙; a question
         naming no city keeps the previous turn's cities. Returns a `Turn` (remember it as the next `previous`)."""
         return resolve(message, previous, self.cities, city_list(cities))
 
-    def compare(self, question_or_topic: str, cities: list[str] | None = None,
-                only_place: bool = False) -> Comparison:
+    def compare(self, question_or_topic: str, cities: list[str] | None = None, only_place: bool = False,
+                as_of=None, include_outdated: bool = False) -> Comparison:
         """The same question (or catalogue topic) answered per city: each city's governing clauses (its own and,
         unless `only_place`, those of the places above it, labelled), quoted verbatim with their key figures,
-        or an explicit 未作规定."""
-        return self.answerer.compare(self._check(question_or_topic), city_list(cities), layered=not only_place)
+        or an explicit 未作规定 (versions as for `ask`)."""
+        question = self._check(question_or_topic)
+        return self._at(as_of, include_outdated).compare(question, city_list(cities), layered=not only_place)
 
-    def compare_matrix(self, cities: list[str] | None = None) -> Matrix:
+    def compare_matrix(self, cities: list[str] | None = None, as_of=None) -> Matrix:
         """Every catalogue topic × every city."""
-        return self.answerer.compare_matrix(city_list(cities))
+        return self._at(as_of, False).compare_matrix(city_list(cities))
 
     # ------------------------------------------------------------ charters (no index needed)
     @cached_property
     def charter_book(self) -> RequirementBook:
-        """Curated requirements of `corpus/requirements.json`, quotes verified against the corpus."""
+        """Curated requirements of `corpus/requirements.json`, quotes verified against the corpus, each checked
+        against the version of its source in force today (a changed or removed source clause: 需复核)."""
         return load_book(self.settings.corpus_dir)
 
     def check_charter(self, text: str, city: str, group_type: str | None = None) -> CharterReport:
@@ -396,3 +445,7 @@ class Assistant:
     def files_to_import(sources) -> list[tuple[str, str | None]]:
         """(path, why it cannot be imported or None) for each file `ingest_many` would import."""
         return batch.expand(sources)
+
+
+def _day(on) -> str | None:
+    return parse_day(on) if on else None

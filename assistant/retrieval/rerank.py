@@ -83,7 +83,7 @@ def _coverage(terms, weights, vocabulary) -> float:
 def _weights(terms, snapshot, scope: tuple[str, ...]) -> tuple[list[float], list[int]]:
     """IDF weights and document frequencies of the terms within the scope's documents (all of them without a
     scope): what other cities' documents say changes nothing about a question on one city."""
-    mask = snapshot.mask(cities=list(scope)) if scope else None
+    mask = snapshot.mask(cities=list(scope)) if scope else snapshot.mask()  # a view's own rows without a scope
     n = max(int(mask.sum()) if mask is not None else len(snapshot.records), 1)
     g = glossary()
     dfs = [snapshot.document_frequency(g.variants(t), mask) for t in terms]

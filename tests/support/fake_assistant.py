@@ -39,25 +39,28 @@ class FakeAssistant:
     def follow_up(self, message, previous=None, cities=None):
         return resolve(message, previous, self.cities, cities)
 
-    def ask_stream(self, question, cities=None, mode=None):
+    def ask_stream(self, question, cities=None, mode=None, as_of=None, include_outdated=False):
+        self.versions = (as_of, include_outdated)
         self.calls.append(("ask", question, cities, mode))
         self._check(question)
         yield from self.drafts
         yield Answer(question=question, answer="「集团化学校合作时限一般为六年。」[1]\n第二行", abstained=False,
                      citations=(CITE,), cities=tuple(cities or ("长沙市",)), notices=("提示<b>",))
 
-    def ask(self, question, cities=None, mode=None, only_place=False):
+    def ask(self, question, cities=None, mode=None, only_place=False, as_of=None, include_outdated=False):
         self.only_place = only_place
-        return list(self.ask_stream(question, cities, mode))[-1]
+        return list(self.ask_stream(question, cities, mode, as_of, include_outdated))[-1]
 
-    def retrieve(self, question, k=5, cities=None, only_place=False):
+    def retrieve(self, question, k=5, cities=None, only_place=False, as_of=None, include_outdated=False):
         self.only_place = only_place
+        self.versions = (as_of, include_outdated)
         self.calls.append(("retrieve", question, k, cities))
         self._check(question)
         return [CITE][:k]
 
-    def compare(self, question, cities=None, only_place=False):
+    def compare(self, question, cities=None, only_place=False, as_of=None, include_outdated=False):
         self.only_place = only_place
+        self.versions = (as_of, include_outdated)
         self.calls.append(("compare", question, cities))
         self._check(question)
         cells = (CityCell("长沙市", "specified", (CITE,), (Figure("一般为六年", "六年", 6.0, "年", 1),)),
@@ -89,7 +92,7 @@ class FakeAssistant:
         self.document(doc_id)
         return [CLAUSE]
 
-    def ingest(self, data, filename=None, overrides=None, replace=None, progress=None):
+    def ingest(self, data, filename=None, overrides=None, replace=None, progress=None, supersedes=None):
         self.calls.append(("ingest", filename, overrides, replace))
         if not data:
             raise IngestError("文件为空，未导入")

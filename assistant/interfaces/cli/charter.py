@@ -90,6 +90,8 @@ def _requirements_text(scope) -> str:
     head = f"{scope.city}{'（' + scope.group_type + '）' if scope.group_type else ''}：{len(scope.requirements)} 项要求"
     lines = [head, *(f"提示：{n}" for n in scope.notices)]
     for r in scope.requirements:
-        tag = "待确认｜" if r.provisional else ""
+        tag = ("待确认｜" if r.provisional else "") + ("需复核｜" if r.review else "")
         lines.append(f"\n- [{r.id}]〔{tag}{r.kind_label}〕{r.summary}\n    依据：{r.source.citation}\n    「{r.source.quote}」")
+        if r.review:
+            lines.append(f"    需复核：{r.review}" + (f"\n    现行版本原文：{r.current_text}" if r.current_text else ""))
     return "\n".join(lines)

@@ -22,7 +22,10 @@ EXAMPLES = """示例：
   policy-assistant eval --check
   policy-assistant ingest 株洲集团化办学实施方案.pdf --city 株洲市
   policy-assistant ingest 政策文件夹/ --status official
+  policy-assistant ask "成员校退出需要谁批准？" --as-of 2023-09-01
+  policy-assistant ingest 方案2024修订.pdf --supersedes changsha-jituan-2020
   policy-assistant docs list
+  policy-assistant docs diff 旧版本ID 新版本ID --markdown
   policy-assistant serve --port 7860
   policy-assistant token create dify --write
   policy-assistant mcp
@@ -42,6 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--only-place", action="store_true", help="只用所问地方本级的文件（默认还包括省级、国家级等上级文件）")
     ask.add_argument("--mode", choices=("llm", "extractive"), default=None,
                      help="llm：大模型生成并核对引用；extractive：摘录原文（默认：已配置大模型时为 llm）")
+    _version_options(ask)
 
     retrieve = sub.add_parser("retrieve", help="只检索条款，不组织回答")
     retrieve.add_argument("question")
@@ -49,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     retrieve.add_argument("--city", action="append")
     retrieve.add_argument("--json", action="store_true")
     retrieve.add_argument("--only-place", action="store_true", help="只用所问地方本级的文件（默认还包括省级、国家级等上级文件）")
+    _version_options(retrieve)
 
     index = sub.add_parser("index", help="索引管理")
     index_sub = index.add_subparsers(dest="index_command", required=True, metavar="子命令")
@@ -66,6 +71,7 @@ def _parser() -> argparse.ArgumentParser:
     fmt.add_argument("--json", action="store_true", help="输出 JSON")
     fmt.add_argument("--markdown", action="store_true", help="输出 Markdown 表格（默认）")
     fmt.add_argument("--csv", action="store_true", help="输出 CSV")
+    _version_options(compare)
 
     evaluate = sub.add_parser("eval", help="在评测集上评测检索、引用与拒答，写出报告")
     evaluate.add_argument("--gold", action="append", default=None,
@@ -87,7 +93,8 @@ def _parser() -> argparse.ArgumentParser:
         "ingest", help="导入 PDF/DOCX/TXT/MD 政策文件、PNG/JPG 扫描图片或整个文件夹（扫描件自动 OCR；自动识别标题、"
                        "地方、日期等，可用选项覆盖）",
         description="导入政策文件：提取文字和元数据，写入 corpus/ 并增量更新索引。同一文件重复导入不会产生重复条款；"
-                    "同一城市、同一文号或标题的新版本会替换旧版本。多个文件或文件夹逐个导入（每个文件单独生效），"
+                    "同一地方、同一标题（去掉修订/征求意见稿等标记）或同一文号系列的新版本与旧版本并存，旧版本标为已修正。"
+                    "多个文件或文件夹逐个导入（每个文件单独生效），"
                     "最后列出汇总表；有文件失败或需要补充字段时退出码为 2。识别不到地方的文件列出，不会猜测。")
     ingest.add_argument("paths", nargs="+", metavar="PATH",
                         help="PDF、DOCX、TXT、MD 文件或 PNG、JPG 图片，或包含它们的文件夹")
@@ -101,18 +108,34 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("--effective-date", help="施行日期，如 2021-01-01")
     ingest.add_argument("--validity", help="效力：trial（试行）、interim（暂行）或 repealed（废止）")
     ingest.add_argument("--status", help="official（正式文件）、draft（征求意见稿）或 interpretation（政策解读）")
-    ingest.add_argument("--replace", metavar="ID", help="作为新版本替换语料中的这份文档")
+    ingest.add_argument("--expiry-date", help="失效日期（此日起不再适用），如 2025-12-31")
+    ingest.add_argument("--replace", metavar="ID", help="覆盖语料中的这份文档（不保留旧版本）")
+    ingest.add_argument("--supersedes", metavar="ID",
+                        help="作为这份文档的新版本导入（仅单个文件）：旧版本保留并标为已修正（征求意见稿标为已定稿）")
     ingest.add_argument("--dry-run", action="store_true", help="只显示识别结果，不写入")
     ingest.add_argument("--json", action="store_true")
 
     docs = sub.add_parser("docs", help="查看或删除语料中的文档")
     docs_sub = docs.add_subparsers(dest="docs_command", required=True, metavar="子命令")
     docs_list = docs_sub.add_parser("list", help="列出全部文档")
+    docs_list.add_argument("--as-of", metavar="YYYY-MM-DD", help="显示各文档在该日期的效力（默认今天）")
     docs_list.add_argument("--json", action="store_true")
-    show = docs_sub.add_parser("show", help="显示一份文档的元数据和条款结构")
+    show = docs_sub.add_parser("show", help="显示一份文档的元数据、效力、版本沿革和条款结构")
     show.add_argument("doc_id", metavar="ID")
     show.add_argument("--text", action="store_true", help="同时输出全文")
     show.add_argument("--json", action="store_true")
+    diff = docs_sub.add_parser("diff", help="逐条对比同一文件的两个版本：新增、删除、修改、移动的条款，修改处标出改动的文字")
+    diff.add_argument("old", metavar="OLD", help="旧版本的文档编号")
+    diff.add_argument("new", metavar="NEW", nargs="?", help="新版本的文档编号（默认：OLD 的下一个版本）")
+    diff_fmt = diff.add_mutually_exclusive_group()
+    diff_fmt.add_argument("--json", action="store_true", help="输出 JSON")
+    diff_fmt.add_argument("--markdown", action="store_true", help="输出 Markdown（默认）")
+    diff_fmt.add_argument("--docx", metavar="FILE", help="保存为 Word 文件（删除的文字红色删除线，新增的文字绿色下划线）")
+    link = docs_sub.add_parser("link", help="把语料中已有的文档设为另一份文档的新版本")
+    link.add_argument("doc_id", metavar="ID", help="新版本的文档编号")
+    link_target = link.add_mutually_exclusive_group(required=True)
+    link_target.add_argument("--supersedes", metavar="OLD", help="被取代的旧版本的文档编号")
+    link_target.add_argument("--none", action="store_true", help="取消它与上一个版本的关系")
     remove = docs_sub.add_parser("remove", help="从语料和索引中删除一份文档")
     remove.add_argument("doc_id", metavar="ID")
 
@@ -124,6 +147,12 @@ def _parser() -> argparse.ArgumentParser:
     tokens.add_parser(sub)
     charter_cli.add_parser(sub)
     return parser
+
+
+def _version_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--as-of", metavar="YYYY-MM-DD", help="按该日期施行的版本回答（默认：今天施行的版本）")
+    parser.add_argument("--include-outdated", action="store_true",
+                        help="也引用已修正、已废止或已定稿的征求意见稿等旧版本（引用处标明）")
 
 
 def run(args: argparse.Namespace) -> int:

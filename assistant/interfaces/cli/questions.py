@@ -5,6 +5,7 @@ import argparse
 import sys
 
 from assistant.domain.values import OCR_LABEL, Answer, Citation, status_label
+from assistant.domain.versions import IN_FORCE, state_label
 from assistant.errors import QuestionError
 from assistant.interfaces.cli.common import opened, print_json
 
@@ -18,13 +19,16 @@ def run(args: argparse.Namespace) -> int:
     a = opened()
     if args.command == "compare":
         return run_compare(a, args)
+    versions = {"as_of": args.as_of, "include_outdated": args.include_outdated}
     if args.command == "ask":
         if args.json:
-            print_json(a.ask(args.question, cities=args.city, mode=args.mode, only_place=args.only_place).to_dict())
+            print_json(a.ask(args.question, cities=args.city, mode=args.mode, only_place=args.only_place,
+                             **versions).to_dict())
         else:
-            print_stream(a.ask_stream(args.question, cities=args.city, mode=args.mode, only_place=args.only_place))
+            print_stream(a.ask_stream(args.question, cities=args.city, mode=args.mode, only_place=args.only_place,
+                                      **versions))
     else:
-        citations = a.retrieve(args.question, k=args.k, cities=args.city, only_place=args.only_place)
+        citations = a.retrieve(args.question, k=args.k, cities=args.city, only_place=args.only_place, **versions)
         if args.json:
             print_json([c.to_dict() for c in citations])
         else:
@@ -37,8 +41,11 @@ def format_citation(c: Citation) -> str:
     badge = "" if c.status == "official" else f" 【{status_label(c.status)}】"
     if c.ocr:
         badge += f" 【{OCR_LABEL}】"
+    if c.force and c.force not in IN_FORCE:
+        badge += f" 【{state_label(c.force)}】"
+    version = f"\n    版本：{c.version or '日期不详'}｜文本哈希 {c.doc_sha256[:12]}" if c.doc_sha256 else ""
     context = f"（接上文：{c.context}……）" if c.context else ""
-    return f"[{c.n}] {c.place_label}｜《{c.title}》{number}{badge}\n    {c.clause}\n    {context}{c.text}"
+    return f"[{c.n}] {c.place_label}｜《{c.title}》{number}{badge}{version}\n    {c.clause}\n    {context}{c.text}"
 
 
 def format_answer(answer: Answer) -> str:
@@ -73,9 +80,10 @@ def print_stream(items) -> Answer | None:
 
 def run_compare(assistant, args: argparse.Namespace) -> int:
     if args.matrix:
-        result = assistant.compare_matrix(cities=args.city)
+        result = assistant.compare_matrix(cities=args.city, as_of=args.as_of)
     elif args.question:
-        result = assistant.compare(args.question, cities=args.city, only_place=args.only_place)
+        result = assistant.compare(args.question, cities=args.city, only_place=args.only_place, as_of=args.as_of,
+                                   include_outdated=args.include_outdated)
     else:
         raise QuestionError("请给出要对比的问题或主题，或使用 --matrix 查看全部主题。")
     if args.json:

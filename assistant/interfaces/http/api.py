@@ -42,19 +42,20 @@ def router(assistant) -> APIRouter:
     @api.post("/ask", response_model=schemas.AnswerOut, summary="提问：带出处的回答", tags=["问答"])
     def ask(body: schemas.AskRequest):
         """回答问题并逐字引用条款；没有依据时 `abstained` 为 true，并说明语料覆盖哪些地区。"""
-        return assistant.ask(body.question, cities=body.cities or None, mode=body.mode,
-                             only_place=body.only_place).to_dict()
+        return assistant.ask(body.question, cities=body.cities or None, mode=body.mode, only_place=body.only_place,
+                             as_of=body.as_of, include_outdated=body.include_outdated).to_dict()
 
     @api.post("/retrieve", response_model=list[schemas.CitationOut], summary="只检索条款", tags=["问答"])
     def retrieve(body: schemas.RetrieveRequest):
         return [c.to_dict() for c in assistant.retrieve(body.question, k=body.k, cities=body.cities or None,
-                                                          only_place=body.only_place)]
+                                                          only_place=body.only_place, as_of=body.as_of,
+                                                          include_outdated=body.include_outdated)]
 
     @api.post("/compare", response_model=schemas.ComparisonOut, summary="跨城市对比", tags=["问答"])
     def compare(body: schemas.CompareRequest):
         """同一问题或主题按城市分列：有规定的逐字引用，没有规定的标为 not_specified。"""
-        return assistant.compare(body.question, cities=body.cities or None,
-                                 only_place=body.only_place).to_dict()
+        return assistant.compare(body.question, cities=body.cities or None, only_place=body.only_place,
+                                 as_of=body.as_of, include_outdated=body.include_outdated).to_dict()
 
     @api.post("/charter/check", response_model=schemas.CharterReportOut, summary="章程合规检查", tags=["章程"],
               openapi_extra=_CHARTER_BODY)
@@ -74,19 +75,27 @@ def router(assistant) -> APIRouter:
         data["clauses"] = [schemas.clause_dict(c) for c in assistant.document_outline(doc_id)]
         return data
 
+    @api.get("/documents/{doc_id}/diff", response_model=schemas.VersionDiffOut, summary="版本对比",
+             tags=["文档库"])
+    def diff(doc_id: str, new: str | None = None):
+        """逐条对比文档 `doc_id` 与新版本 `new`（不填为它的下一个版本）：新增、删除、修改、移动的条款，修改处标出改动的文字。"""
+        return assistant.diff(doc_id, new).to_dict()
+
     @api.post("/documents", response_model=schemas.IngestReportOut, summary="上传并导入文档", tags=["文档库"],
               dependencies=[Depends(writer)])
     def upload(file: Annotated[UploadFile, File(description="PDF、DOCX、TXT 或 MD，20 MB 以内")],
                title: Annotated[str | None, Form()] = None, city: Annotated[str | None, Form()] = None,
                doc_number: Annotated[str | None, Form()] = None, date: Annotated[str | None, Form()] = None,
                status: Annotated[str | None, Form(description="official、draft 或 interpretation")] = None,
-               replace: Annotated[str | None, Form(description="作为新版本替换这份文档（ID）")] = None):
+               replace: Annotated[str | None, Form(description="覆盖这份文档（ID），不保留旧版本")] = None,
+               supersedes: Annotated[str | None, Form(description="作为这份文档（ID）的新版本导入，旧版本保留")] = None):
         """与网页文档库相同的导入流程：识别元数据和条款，表单字段优先于识别结果；同一文件重复上传不做更改。"""
         name = _upload_name(file, UPLOAD_TYPES)
         overrides = {k: v for k, v in (("title", title), ("city", city), ("doc_number", doc_number),
                                        ("date", date), ("status", status)) if v}
         data = file.file.read()
-        return assistant.ingest(data, filename=name, overrides=overrides, replace=replace or None).to_dict()
+        return assistant.ingest(data, filename=name, overrides=overrides, replace=replace or None,
+                                supersedes=supersedes or None).to_dict()
 
     @api.delete("/documents/{doc_id}", response_model=schemas.RemoveReportOut, summary="删除文档",
                 tags=["文档库"], dependencies=[Depends(writer)])

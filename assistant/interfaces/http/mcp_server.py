@@ -55,24 +55,27 @@ def build(assistant) -> MCPServer:
 
     @server.tool(title="提问")
     def ask(question: str, cities: list[str] | None = None,
-            mode: Literal["extractive", "llm"] | None = None) -> schemas.AnswerOut:
+            mode: Literal["extractive", "llm"] | None = None, as_of: str | None = None) -> schemas.AnswerOut:
         """回答关于集团化办学政策的问题，逐字引用条款（citations）；没有依据时 abstained 为 true。
-        cities 限定城市/区县（如 ["长沙市"]），不填则按问题自动识别。"""
-        answer = _call(assistant.ask, question, cities=cities or None, mode=mode)
+        cities 限定城市/区县（如 ["长沙市"]），不填则按问题自动识别；as_of（YYYY-MM-DD）按该日期施行的版本回答，
+        不填为今天施行的版本。"""
+        answer = _call(assistant.ask, question, cities=cities or None, mode=mode, as_of=as_of or None)
         return schemas.AnswerOut.model_validate(answer.to_dict())
 
     @server.tool(title="检索条款")
-    def retrieve(question: str, k: int = 5, cities: list[str] | None = None) -> Citations:
-        """只检索最相关的 k 个政策条款（不组织回答）。"""
+    def retrieve(question: str, k: int = 5, cities: list[str] | None = None, as_of: str | None = None) -> Citations:
+        """只检索最相关的 k 个政策条款（不组织回答）；as_of（YYYY-MM-DD）只检索该日期施行的版本。"""
         if not 1 <= k <= 50:
             raise ToolError("k 应在 1 到 50 之间。")
-        found = _call(assistant.retrieve, question, k=k, cities=cities or None)
+        found = _call(assistant.retrieve, question, k=k, cities=cities or None, as_of=as_of or None)
         return Citations.model_validate({"citations": [c.to_dict() for c in found]})
 
     @server.tool(title="跨城市对比")
-    def compare(question: str, cities: list[str] | None = None) -> schemas.ComparisonOut:
-        """同一问题或主题（如“合作期限”“退出与终止”）按城市分列：有规定的逐字引用条款，没有规定的标为 not_specified。"""
-        return schemas.ComparisonOut.model_validate(_call(assistant.compare, question, cities=cities or None).to_dict())
+    def compare(question: str, cities: list[str] | None = None, as_of: str | None = None) -> schemas.ComparisonOut:
+        """同一问题或主题（如“合作期限”“退出与终止”）按城市分列：有规定的逐字引用条款，没有规定的标为 not_specified；
+        as_of（YYYY-MM-DD）按该日期施行的版本对比。"""
+        compared = _call(assistant.compare, question, cities=cities or None, as_of=as_of or None)
+        return schemas.ComparisonOut.model_validate(compared.to_dict())
 
     @server.tool(title="章程合规检查")
     def check_charter(text: str, city: str, group_type: str | None = None) -> schemas.CharterReportOut:

@@ -19,6 +19,9 @@ class Request(BaseModel):
 
 Cities = list[str] | None
 Mode = Literal["extractive", "llm"] | None
+AsOf = Field(None, max_length=20, description="按该日期（YYYY-MM-DD）施行的版本回答；不填为今天施行的版本",
+             examples=["2023-09-01"])
+Outdated = Field(False, description="true：也引用已修正、已废止或已定稿的征求意见稿等旧版本（引用中标明效力）")
 
 
 class AskRequest(Request):
@@ -27,6 +30,8 @@ class AskRequest(Request):
     cities: Cities = Field(None, description="只在这些城市/区县的文件中查找；不填则按问题自动识别")
     mode: Mode = Field(None, description="extractive：摘录原文；llm：大模型回答（需配置）；不填为默认模式")
     only_place: bool = Field(False, description="只用所问地方本级的文件，不含省级、国家级等上级文件")
+    as_of: str | None = AsOf
+    include_outdated: bool = Outdated
 
 
 class RetrieveRequest(Request):
@@ -34,6 +39,8 @@ class RetrieveRequest(Request):
     k: int = Field(5, ge=1, le=50, description="返回条款数")
     cities: Cities = None
     only_place: bool = Field(False, description="只用所问地方本级的文件，不含上级文件")
+    as_of: str | None = AsOf
+    include_outdated: bool = Outdated
 
 
 class CompareRequest(Request):
@@ -41,6 +48,8 @@ class CompareRequest(Request):
                           examples=["各地对成员校退出有什么不同规定？"])
     cities: Cities = Field(None, description="参与对比的城市；不填则为问题中的城市或全部城市")
     only_place: bool = Field(False, description="每个城市只用本级文件，不含上级文件")
+    as_of: str | None = AsOf
+    include_outdated: bool = Outdated
 
 
 class CharterCheckRequest(Request):
@@ -73,6 +82,10 @@ class CitationOut(Response):
     source_label: str = ""  # "OCR 识别" for such clauses
     level: str | None = None  # the document's layer: national / province / city / district
     place_label: str = ""  # "山东省·省级": the place and its layer
+    doc_sha256: str = ""  # the cited document's text hash, so an exported answer can be checked later
+    version: str = ""  # the cited version's date (施行, else adopted or signed)
+    force: str = ""  # its standing on the answer's day: in_force, amended, repealed, draft …
+    force_label: str = ""  # 现行有效 / 已修正 / 已废止 …
 
 
 class AnswerOut(Response):
@@ -86,6 +99,7 @@ class AnswerOut(Response):
     sentences: int
     unverified: int
     conclusion: str
+    as_of: str | None = None  # the day whose versions answered (YYYY-MM-DD); None: those in force today
 
 
 class FigureOut(Response):
@@ -110,6 +124,7 @@ class ComparisonOut(Response):
     question: str
     cities: list[CityCellOut]
     notices: list[str]
+    as_of: str | None = None
 
 
 class SourceOut(Response):
@@ -157,6 +172,10 @@ class RequirementOut(Response):
     exclude: list[str]
     min_groups: int
     provisional: bool
+    review: str = ""  # why the requirement needs review (需复核): its source clause changed in a newer version
+    current_text: str = ""  # the source clause's wording in the version in force
+    updated_from: str = ""  # the document the requirement was written from, when it now cites a newer version
+    review_label: str = ""  # 需复核 when `review` is set
 
 
 class RequirementResultOut(Response):
@@ -204,6 +223,11 @@ class DocumentOut(Response):
     effective_date: str | None = None
     validity: Literal["trial", "interim", "repealed"] | None = None
     history: list[str] = []  # "2016-05-27 修订", oldest first
+    expiry_date: str | None = None
+    supersedes: str | None = None  # the previous version's doc_id
+    superseded_by: str | None = None  # the next version's doc_id
+    force: str = ""  # its standing today: in_force, amended, repealed, draft, finalised …
+    force_label: str = ""  # 现行有效 / 已修正 / 已废止 / 征求意见稿 …
 
 
 class ClauseOut(Response):
@@ -218,7 +242,7 @@ class DocumentDetailOut(DocumentOut):
 
 class IngestReportOut(Response):
     doc_id: str
-    action: Literal["added", "replaced", "updated", "unchanged"]
+    action: Literal["added", "versioned", "replaced", "updated", "unchanged"]
     title: str
     city: str
     status: str
@@ -229,8 +253,52 @@ class IngestReportOut(Response):
     seconds: float
     warnings: list[str]
     ocr: dict | None = None
+    supersedes: str | None = None  # the version this import superseded (kept, as 已修正)
+    superseded_by: str | None = None  # the newer version already present, when an older one was imported
     level: Literal["national", "province", "city", "district"] | None = None
     place_code: str | None = None
+
+
+class SegmentOut(Response):
+    op: Literal["equal", "delete", "insert"]
+    text: str
+
+
+class ClauseChangeOut(Response):
+    kind: Literal["added", "removed", "changed", "unchanged"]
+    kind_label: str
+    old: str | None  # where the clause stood in the old version; None when added
+    new: str | None
+    label: str
+    old_text: str
+    new_text: str
+    similarity: float
+    renumbered: bool
+    moved: bool
+    segments: list[SegmentOut]  # a changed clause's text with the deleted and inserted characters marked
+
+
+class VersionSideOut(Response):
+    doc_id: str
+    title: str | None
+    city: str | None
+    doc_number: str | None
+    status: str | None
+    effective_date: str | None
+    adopted_date: str | None
+    date: str | None
+    force: str | None
+    force_label: str | None
+    sha256: str | None
+    version: str
+
+
+class VersionDiffOut(Response):
+    old: VersionSideOut
+    new: VersionSideOut
+    counts: dict[str, int]
+    summary: str
+    changes: list[ClauseChangeOut]
 
 
 class RemoveReportOut(Response):

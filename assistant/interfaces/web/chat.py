@@ -61,7 +61,7 @@ def _save(store: Store, owner: str | None, conversation: str | None, message: st
 
 def chat_reply(assistant, store: Store, message: str, history: list, cities: list[str] | None, previous,
                conversation: str | None, browser_id: str | None, only_place: bool = False,
-               request: gr.Request = None):
+               request: gr.Request = None, as_of: str | None = None, include_outdated: bool = False):
     """One chat turn as a generator of (history, cleared textbox, remembered turn, plain answer, conversation,
     conversation list, conversation remembered by the browser, browser id): the question and a note at once,
     the streamed draft (LLM mode), then the answer with its citation cards, saved to the conversation."""
@@ -99,7 +99,8 @@ def chat_reply(assistant, store: Store, message: str, history: list, cities: lis
     key = uuid.uuid4().hex[:8]
     draft = ""
     try:
-        for item in assistant.ask_stream(turn.question, cities=scope, only_place=bool(only_place)):
+        versions = {"as_of": (as_of or "").strip() or None, "include_outdated": bool(include_outdated)}
+        for item in assistant.ask_stream(turn.question, cities=scope, only_place=bool(only_place), **versions):
             if isinstance(item, Answer):
                 yield finish(views.answer_html(item, key, note), views.answer_plain(item),
                              turn.answered(item.cities), note, answer=item)
@@ -276,9 +277,16 @@ def _chat_column() -> SimpleNamespace:
             clear = gr.Button("新对话", size="sm", elem_id="new-chat-bottom")
         with gr.Accordion("答案纯文本（含引用）", open=False):
             plain = gr.Textbox(show_label=False, lines=6, interactive=False, buttons=["copy"], elem_id="answer-plain")
-    return SimpleNamespace(cities=cities, only_place=only_place, chatbot=chatbot, box=box, send=send, feedback_msg=feedback_msg,
+        with gr.Accordion("版本与日期（默认按今天施行的版本回答）", open=False, elem_id="version-options"):
+            with gr.Row():
+                as_of = gr.Textbox(label="按该日期施行的版本回答（YYYY-MM-DD，可不填）", placeholder="如 2023-09-01",
+                                   max_lines=1, scale=3, min_width=160, elem_id="chat-as-of")
+                outdated = gr.Checkbox(label="也引用已修正、已废止等旧版本（引用处标明）", value=False, scale=2,
+                                       min_width=160, elem_id="chat-outdated")
+    return SimpleNamespace(cities=cities, only_place=only_place, chatbot=chatbot, box=box, send=send,
+                           feedback_msg=feedback_msg,
                            panel=panel, reasons=reasons, comment=comment, submit=submit, copy=copy, clear=clear,
-                           plain=plain)
+                           plain=plain, as_of=as_of, outdated=outdated)
 
 
 def _conversation_column() -> SimpleNamespace:
@@ -303,7 +311,7 @@ def build(assistant, store: Store, demo: gr.Blocks) -> ChatTab:
     previous, conversation, rated = gr.State(None), gr.State(None), gr.State(None)
     private = {"api_visibility": "private"}
 
-    ask_in = [ui.box, ui.chatbot, ui.cities, previous, conversation, browser_id, ui.only_place]
+    ask_in = [ui.box, ui.chatbot, ui.cities, previous, conversation, browser_id, ui.only_place, ui.as_of, ui.outdated]
     ask_out = [ui.chatbot, ui.box, previous, ui.plain, conversation, convs.listing, current, browser_id]
     for trigger in (ui.send.click, ui.box.submit):  # its own Chinese progress note, not Gradio's "processing"
         trigger(bind(chat_reply, assistant, store), ask_in, ask_out, show_progress="hidden", **private)

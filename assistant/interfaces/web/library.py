@@ -17,7 +17,8 @@ from assistant.interfaces.web.common import bind, discard_upload, failure
 
 UPLOAD_TYPES = [".pdf", ".docx", ".txt", ".md", ".png", ".jpg", ".jpeg"]
 STATUS_BY_LABEL = {label: key for key, label in STATUS_LABELS.items()}
-ACTIONS = {"added": "已导入", "replaced": "已替换", "updated": "已更新", "unchanged": "文档库中已有该文件，未做更改"}
+ACTIONS = {"added": "已导入", "versioned": "已作为新版本导入（旧版本保留）", "replaced": "已替换", "updated": "已更新",
+           "unchanged": "文档库中已有该文件，未做更改"}
 MANY_FILES_NOTE = "已选择多个文件：标题、文号、日期按各文件自动识别；填写的城市和状态将用于全部文件。"
 
 
@@ -74,6 +75,30 @@ def open_document(assistant, doc_id: str, focus: str | None = None):
         except AssistantError:
             clauses, text = [], assistant.document_text(doc_id)
         return views.document_html(info, clauses, text, focus)
+    except Exception as exc:  # noqa: BLE001
+        return views.message_html(failure(exc))
+
+
+def version_choices(assistant, doc_id: str | None):
+    """The other versions of the chosen document, to compare it with (its next version chosen by default)."""
+    if not doc_id:
+        return gr.Dropdown(choices=[], value=None)
+    try:
+        versions = assistant.versions(doc_id)
+    except Exception:  # noqa: BLE001 — a document removed meanwhile: nothing to compare
+        return gr.Dropdown(choices=[], value=None)
+    choices = [(f"{v.title}（{v.to_dict()['force_label']}，{v.doc_id}）", v.doc_id) for v in versions
+               if v.doc_id != doc_id]
+    following = next((v.superseded_by for v in versions if v.doc_id == doc_id), None)
+    return gr.Dropdown(choices=choices, value=following)
+
+
+def show_diff(assistant, old: str | None, new: str | None):
+    """版本对比: the chosen document against another version (by default the one after it)."""
+    if not old:
+        return views.message_html("请先在上方选择一个文档。", "note")
+    try:
+        return views.diff_html(assistant.diff(old, new or None))
     except Exception as exc:  # noqa: BLE001
         return views.message_html(failure(exc))
 
@@ -210,6 +235,12 @@ def build(assistant, city_filters: list, demo: gr.Blocks) -> LibraryTab:
         confirm = gr.Checkbox(label="确认删除", value=False, scale=1, elem_id="remove-confirm", min_width=80)
         remove_btn = gr.Button("删除", variant="stop", scale=1, elem_id="remove-button", min_width=60)
     library_msg = gr.HTML(elem_id="library-message")
+    with gr.Accordion("版本对比", open=False, elem_id="version-compare"):
+        with gr.Row():
+            other_version = gr.Dropdown(choices=[], value=None, label="与所选文档的哪个版本对比（默认：下一个版本）",
+                                        scale=4, elem_id="diff-new", min_width=200)
+            diff_btn = gr.Button("逐条对比", scale=1, elem_id="diff-button", min_width=80)
+        diff_view = gr.HTML(elem_id="diff-view")
     doc_view = gr.HTML(elem_id="doc-view")
     with gr.Accordion("上传新文档（PDF/DOCX/TXT/MD，每个 20 MB 以内，可一次选择多个）", open=True):
         upload = gr.File(label="选择文件", file_types=UPLOAD_TYPES, type="filepath", file_count="multiple",
@@ -236,6 +267,8 @@ def build(assistant, city_filters: list, demo: gr.Blocks) -> LibraryTab:
     opener = bind(open_document, assistant)
     open_btn.click(opener, [doc_pick], [doc_view], api_visibility="private")
     doc_pick.input(opener, [doc_pick], [doc_view], api_visibility="private")
+    doc_pick.change(bind(version_choices, assistant), [doc_pick], [other_version], api_visibility="private")
+    diff_btn.click(bind(show_diff, assistant), [doc_pick, other_version], [diff_view], api_visibility="private")
     table.select(bind(select_row, assistant), [table], [doc_pick, doc_view], api_visibility="private")
     remove_btn.click(bind(do_remove, assistant), [doc_pick, confirm],
                      [library_msg, confirm, doc_view, *lists, *form], api_visibility="private")

@@ -12,10 +12,12 @@ from urllib.parse import quote
 from typing import TYPE_CHECKING
 
 from assistant.domain.values import NOT_SPECIFIED_LABEL, PATH_SEPARATOR, Answer, Citation, status_label
+from assistant.domain.versions import IN_FORCE, state_label
 
 if TYPE_CHECKING:  # values handed over by the facade; only their attributes are read here
     from assistant.answering.compare import Comparison, Matrix
     from assistant.charter.check import CharterReport, RequirementResult
+    from assistant.chunking.diff import VersionDiff
     from assistant.corpus.plan import DocumentInfo, Preview
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")
@@ -61,12 +63,19 @@ def badge(status: str) -> str:
     return f'<span class="pa-badge pa-badge-{esc(status)}">{esc(status_label(status))}</span>'
 
 
+def force_badge(force: str | None) -> str:
+    """A label for a version that is not in force (已修正, 已废止, 征求意见稿（已定稿）…); nothing otherwise."""
+    if not force or force in IN_FORCE:
+        return ""
+    return f'<span class="pa-badge pa-badge-outdated">{esc(state_label(force))}</span>'
+
+
 def citation_card(c: Citation, key: str, open_: bool = False) -> str:
     number = f'<span class="pa-docno">{esc(c.doc_number)}</span>' if c.doc_number else ""
     return (f'<details class="pa-card" id="cite-{key}-{c.n}" data-n="{c.n}"{" open" if open_ else ""}>'
             f'<summary><span class="pa-n">{c.n}</span>'
             f'<span class="pa-title">《{esc(c.title)}》</span>{number}'
-            f'<span class="pa-city">{esc(c.city)}</span>{level_badge(c)}{badge(c.status)}</summary>'
+            f'<span class="pa-city">{esc(c.city)}</span>{level_badge(c)}{badge(c.status)}{force_badge(c.force)}</summary>'
             f'<div class="pa-clause">{esc(c.clause)}</div>'
             f'<div class="pa-text">{highlight(c.text, c.quote)}</div>'
             f'<div class="pa-card-foot">{reader_link(c.doc_id, c.chunk_id)}</div></details>')
@@ -241,7 +250,11 @@ def _requirement_html(r: RequirementResult) -> str:
     rows = [f'<div class="pa-req-head"><span class="pa-badge {_CHARTER_BADGES.get(r.status, "")}">'
             f'{esc(r.status_label)}</span> <strong>{esc(req.summary)}</strong>'
             f'<span class="pa-req-kind">{esc(req.kind_label)}{"｜待确认" if req.provisional else ""}'
-            f'</span></div>']
+            f'</span>{review_badge(req)}</div>']
+    if req.review:
+        rows.append(f'<div class="pa-req-row pa-review">需复核：{esc(req.review)}</div>')
+        if req.current_text:
+            rows.append(f'<div class="pa-req-row">现行版本原文：{esc(req.current_text)}</div>')
     if req.condition:
         rows.append(f'<div class="pa-req-row">适用情形：{esc(req.condition)}</div>')
     if r.evidence:
@@ -251,6 +264,10 @@ def _requirement_html(r: RequirementResult) -> str:
     rows.append(f'<details class="pa-card"><summary>依据：{esc(req.source.citation)}</summary>'
                 f'<div class="pa-text"><mark>{esc(req.source.quote)}</mark></div></details>')
     return f'<div class="pa-req pa-req-{esc(r.status)}" data-req="{esc(req.id)}">{"".join(rows)}</div>'
+
+
+def review_badge(req) -> str:
+    return '<span class="pa-badge pa-badge-outdated">需复核</span>' if req.review else ""
 
 
 def charter_html(report: CharterReport) -> str:
@@ -270,21 +287,24 @@ def charter_html(report: CharterReport) -> str:
 
 
 # ---------------------------------------------------------------- documents
-DOC_COLUMNS = ["文档编号", "标题", "城市", "文号", "日期", "状态", "条款数"]
+DOC_COLUMNS = ["文档编号", "标题", "城市", "文号", "日期", "状态", "效力", "条款数"]
 
 
 def document_rows(docs: Iterable[DocumentInfo]) -> list[list[str]]:
     return [[d.doc_id, d.title, d.city, d.doc_number or "", d.date or "", status_label(d.status),
-             "" if d.chunks is None else str(d.chunks)] for d in docs]
+             state_label(d.force) if d.force else "", "" if d.chunks is None else str(d.chunks)] for d in docs]
 
 
 def document_html(info: DocumentInfo, clauses: list, text: str = "", focus: str | None = None) -> str:
     """The document's metadata and its clauses in order, each under its clause path; `focus` (a chunk id,
     from a citation card's link) marks the clause the page scrolls to."""
     meta = [("标题", info.title), ("城市", info.city), ("发文机关", info.issuer), ("文号", info.doc_number),
-            ("日期", info.date), ("状态", status_label(info.status)), ("文档编号", info.doc_id)]
+            ("日期", info.date), ("施行日期", info.effective_date), ("失效日期", info.expiry_date),
+            ("状态", status_label(info.status)), ("效力", state_label(info.force) if info.force else ""),
+            ("上一版本", info.supersedes), ("下一版本", info.superseded_by), ("文档编号", info.doc_id)]
     rows = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in meta if v)
-    parts = [f'<div class="pa-doc"><div class="pa-doc-title">{esc(info.title)}{badge(info.status)}</div>',
+    parts = [f'<div class="pa-doc"><div class="pa-doc-title">{esc(info.title)}{badge(info.status)}'
+             f'{force_badge(info.force)}</div>',
              f'<table class="pa-meta">{rows}</table>']
     if clauses:
         parts.append(f'<div class="pa-cites-head">条款结构（{len(clauses)}）</div>')
@@ -301,12 +321,15 @@ def document_html(info: DocumentInfo, clauses: list, text: str = "", focus: str 
 
 
 def preview_html(preview: Preview, heading: str = "") -> str:
-    actions = {"add": "新增文档", "replace": "替换已有文档", "update": "更新元数据", "unchanged": "已在文档库中，无变化"}
+    actions = {"add": "新增文档", "replace": "替换已有文档", "update": "更新元数据", "unchanged": "已在文档库中，无变化",
+               "version": "作为新版本导入（旧版本保留）"}
     parts = ['<div class="pa-preview">', f'<div class="pa-where">{esc(heading)}</div>' if heading else "",
              f'<div><strong>{esc(preview.filename)}</strong>（{esc(preview.format)}，{preview.characters} 字'
              f'{f"，{preview.pages} 页" if preview.pages else ""}，识别出 {len(preview.clauses)} 个条款）</div>',
              f'<div>操作：{esc(actions.get(preview.action, preview.action))}'
-             f'{f"（替换 {esc(preview.replaces)}）" if preview.replaces else ""}</div>']
+             f'{f"（替换 {esc(preview.replaces)}）" if preview.replaces else ""}'
+             f'{f"（取代 {esc(preview.supersedes)}）" if preview.action == "version" and preview.supersedes else ""}'
+             f'</div>']
     if preview.missing:
         names = {"title": "标题", "city": "城市"}
         parts.append(f'<div class="pa-notice">⚠️ 未能识别：{esc("、".join(names.get(m, m) for m in preview.missing))}'
@@ -437,6 +460,10 @@ CSS = """
 .pa-badge { display: inline-block; font-size: .78em; padding: 0 .5em; border-radius: 999px; margin-left: .4em;
   border: 1px solid currentColor; white-space: nowrap; }
 .pa-badge-draft { color: #b45309; } .pa-badge-interpretation { color: #7c3aed; }
+.pa-badge-outdated { color: #b91c1c; background: #fef2f2; }
+.pa-diff-del { color: #b91c1c; text-decoration: line-through; background: #fef2f2; }
+.pa-diff-ins { color: #15803d; text-decoration: underline; background: #f0fdf4; }
+.pa-diff-item { border-top: 1px solid #e5e7eb; padding: .5em 0; }
 .pa-badge-silent { color: #6b7280; background: #f3f4f6; }
 .pa-badge-met { color: #15803d; } .pa-badge-missing { color: #b45309; } .pa-badge-conflict { color: #b91c1c; }
 .pa-scroll { overflow-x: auto; max-width: 100%; }
@@ -495,7 +522,7 @@ CSS = """
   .pa-wide { display: none; }
   .pa-city-cards { display: block; }
   #conv-col { order: 2; }
-  #chatbot { height: calc(100dvh - 385px) !important; }
+  #chatbot { height: calc(100dvh - 345px) !important; }
   /* the metrics as one block each: name and explanation, then the four values on a line */
   .pa-metrics { min-width: 0; }
   .pa-metrics thead { display: none; }
@@ -624,3 +651,39 @@ JS = """
     .observe(document.body, {childList: true, subtree: true});
 }
 """
+
+
+# ---------------------------------------------------------------- versions
+_DIFF_KINDS = {"added": "pa-badge-met", "removed": "pa-badge-conflict", "changed": "pa-badge-missing"}
+
+
+def _marked(segments) -> str:
+    """A changed clause with deleted characters struck through and inserted ones underlined."""
+    out = []
+    for op, text in segments:
+        body = esc(text).replace("\n", "<br>")
+        out.append(body if op == "equal" else f'<del class="pa-diff-del">{body}</del>' if op == "delete"
+                   else f'<ins class="pa-diff-ins">{body}</ins>')
+    return "".join(out)
+
+
+def _side(label: str, doc: dict) -> str:
+    parts = [f"《{esc(doc.get('title'))}》"] + [esc(doc[k]) for k in ("doc_number", "version", "force_label")
+                                              if doc.get(k)]
+    return f'<div class="pa-where">{label}：{"｜".join(parts)}｜{esc(doc.get("doc_id"))}</div>'
+
+
+def diff_html(diff: VersionDiff) -> str:
+    """Two versions compared clause by clause: added, removed and changed clauses, changes marked inside."""
+    parts = ['<div class="pa-diff">', _side("旧版本", diff.old), _side("新版本", diff.new),
+             f'<div class="pa-notice">共 {len(diff.changes)} 处条款：{esc(diff.summary())}。</div>']
+    if not diff.edits:
+        parts.append('<div>两个版本的条款内容相同。</div>')
+    for c in diff.edits:
+        tags = "".join(f'<span class="pa-badge {_DIFF_KINDS.get(c.kind, "")}">{esc(t)}</span>' for t in c.tags)
+        where = f"{c.old} → {c.new}" if c.kind == "changed" and c.old != c.new else (c.new or c.old or "")
+        body = _marked(c.segments) if c.kind == "changed" else _lines(c.new_text if c.kind == "added" else c.old_text)
+        parts.append(f'<div class="pa-diff-item" data-kind="{esc(c.kind)}"><div class="pa-clause">{esc(where)}{tags}'
+                     f'</div><div class="pa-text">{body}</div></div>')
+    parts.append("</div>")
+    return "".join(parts)

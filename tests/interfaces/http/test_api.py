@@ -155,3 +155,14 @@ def test_the_schema_and_the_reference_page_are_served(client):
     page = client.get("/api/v1/docs")
     assert page.status_code == 200 and "/api/v1/ask" in page.text and "<script" not in page.text
     assert "AnswerOut" in page.text and "question" in page.text
+
+
+def test_as_of_and_old_versions_reach_the_assistant(client, fake):
+    body = {"question": "长沙的合作期限？", "as_of": "2023-09-01", "include_outdated": True}
+    assert client.post("/api/v1/ask", json=body).status_code == 200
+    assert fake.versions == ("2023-09-01", True)
+    assert client.post("/api/v1/retrieve", json={"question": "合作期限"}).status_code == 200
+    assert fake.versions == (None, False)
+    error = error_of(client.post("/api/v1/ask", json={"question": "合作期限", "as_of": 20230901}), 422,
+                     "validation_error")
+    assert "字段 as_of：类型错误" in error["message"]

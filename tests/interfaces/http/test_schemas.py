@@ -76,3 +76,15 @@ def test_a_key_the_model_does_not_declare_fails():
     del without["quote"]
     with pytest.raises(ValidationError):
         same_shape(schemas.CitationOut, without)
+
+
+def test_version_diffs():
+    from assistant.chunking.diff import VersionDiff, diff_texts
+    from tests.support.versions import final_text
+
+    draft = (CORPUS / "docs" / "zhongyuan-jituan-draft.txt").read_text(encoding="utf-8")
+    side = {"doc_id": "a", "title": "t", "city": "郑州市中原区", "doc_number": None, "status": "draft",
+            "effective_date": None, "adopted_date": None, "date": None, "force": "finalised",
+            "force_label": "征求意见稿（已定稿）", "sha256": None, "version": ""}
+    diff = VersionDiff(side, {**side, "doc_id": "b"}, diff_texts(draft, final_text(CORPUS)))
+    same_shape(schemas.VersionDiffOut, diff.to_dict())

@@ -39,9 +39,10 @@ class FakeAssistant:
     def corpus_hash():
         return "c0ffee"
 
-    def ask_stream(self, question, cities=None, mode=None, only_place=False):
+    def ask_stream(self, question, cities=None, mode=None, only_place=False, as_of=None, include_outdated=False):
         self.calls.append((question, cities))
         self.only_place = only_place
+        self.versions = (as_of, include_outdated)
         if self.error:
             raise self.error
         yield from self.drafts
@@ -199,3 +200,14 @@ def test_the_trash_button_and_new_conversation_share_one_handler(tmp_path):
         for block_id, event in fn.targets:
             handlers.setdefault(event, set()).add(fn.fn.__name__ if fn.fn else None)
     assert "new_conversation" in handlers["clear"] and "new_conversation" in handlers["click"]
+
+
+def test_the_date_and_old_versions_options_reach_the_assistant(store):
+    fake = FakeAssistant()
+    steps = list(chat.chat_reply(fake, store, "长沙集团化办学的合作期限是多久？", [], None, None, None, BROWSER,
+                                 False, request(), " 2023-09-01 ", True))
+    assert fake.versions == ("2023-09-01", True)
+    assert 'id="cite-' in steps[-1][0][-1]["content"]
+    list(chat.chat_reply(fake, store, "长沙集团化办学的合作期限是多久？", [], None, None, None, BROWSER, False,
+                         request()))
+    assert fake.versions == (None, False)  # by default: the versions in force today

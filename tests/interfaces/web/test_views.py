@@ -201,3 +201,21 @@ def test_feedback_and_metrics_render_user_text_inert():
     assert "<img" not in metrics_html([row], EVIL) and "pa-up" in metrics_html([row], "s")
     results = ingest_results_html([("a.txt", True, "已导入"), (EVIL, False, "无法解析")])
     assert "成功 1 个" in results and "<img" not in results and "未导入" in results
+
+
+def test_version_diff_marks_changes_and_escapes_text():
+    from dataclasses import replace
+
+    from assistant.chunking.diff import VersionDiff, diff_texts
+    from assistant.interfaces.web.views import diff_html
+
+    old = "第一条 合作期限一般为六年。\n第二条 成员校<b>退出</b>须经同意。"
+    new = "第一条 合作期限一般为五年。\n第三条 新增条款。"
+    page = diff_html(VersionDiff({"doc_id": "a", "title": "旧<i>"}, {"doc_id": "b", "title": "新"},
+                                 diff_texts(old, new)))
+    assert '<del class="pa-diff-del">六</del><ins class="pa-diff-ins">五</ins>' in page
+    assert 'data-kind="removed"' in page and 'data-kind="added"' in page
+    assert "&lt;b&gt;退出&lt;/b&gt;" in page and "旧&lt;i&gt;" in page and "<b>" not in page
+    cite = _citation()
+    assert "已修正" in citation_card(replace(cite, force="amended"), "k")
+    assert "已修正" not in citation_card(replace(cite, force="in_force"), "k")

@@ -1,0 +1,44 @@
+"""The library tab's 版本对比 handlers with the real assistant over a corpus holding the 中原区 draft and its edited
+final text (built in the test through the library, index update stubbed out: comparing versions needs no index)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from assistant import Assistant
+from assistant.interfaces.web import library
+from tests.support.versions import DRAFT_ID, FINAL_EFFECTIVE, write_final
+
+pytestmark = pytest.mark.unit
+
+
+@dataclass(frozen=True)
+class _Built:
+    embedded: int = 0
+    added: int = 0
+    removed: int = 0
+
+
+@pytest.fixture
+def versioned(corpus_copy, tmp_path):
+    a = Assistant(corpus_dir=corpus_copy, index_dir=tmp_path / "index")
+    final = a.library.add(write_final(corpus_copy, tmp_path), lambda documents, progress: _Built(),
+                          overrides={"effective_date": FINAL_EFFECTIVE})
+    return a, final.doc_id
+
+
+def test_the_draft_is_compared_with_its_final_text_by_default(versioned):
+    a, final = versioned
+    picker = library.version_choices(a, DRAFT_ID)
+    assert picker.value == final and [v for _, v in picker.choices] == [final]
+    page = library.show_diff(a, DRAFT_ID, picker.value)
+    assert "修改 2 条、新增 1 条、删除 0 条" in page
+    assert '<del class="pa-diff-del">年</del><ins class="pa-diff-ins">学期</ins>' in page
+
+
+def test_a_document_without_versions_says_what_to_do(versioned):
+    a, _ = versioned
+    assert library.version_choices(a, "changsha-jituan-2020").choices == []
+    assert "没有更新的版本" in library.show_diff(a, "changsha-jituan-2020", None)
+    assert "请先在上方选择一个文档" in library.show_diff(a, None, None)
