@@ -37,7 +37,8 @@ test-fast: install
 
 # BENCH_ARGS="--sizes 5,100" runs a subset of the scale benchmark (see benchmarks/bench_scale.py -h);
 # WRITE_ARGS="--sizes 1000 --runs 3" a subset of the write benchmark; BASELINE=<another checkout> measures it too
-# (bench_core and bench_write; see BENCHMARKS.md, "Restructure (issue 13)").
+# (bench_core and bench_write; see BENCHMARKS.md, "Restructure (issue 13)"). BATCH_ARGS="--files 50" imports fewer
+# real regulations than the default 500 (about an hour here from an empty embedding cache).
 bench: install
 	$(PY) benchmarks/bench_core.py $(if $(BASELINE),--baseline $(BASELINE))
 	$(PY) benchmarks/bench_ingest.py
@@ -47,6 +48,9 @@ bench: install
 	$(PY) benchmarks/bench_write.py $(WRITE_ARGS) $(if $(BASELINE),--baseline $(BASELINE))
 	$(PY) benchmarks/bench_cold.py $(if $(BASELINE),--baseline $(BASELINE))
 	$(PY) benchmarks/bench_scale.py $(BENCH_ARGS)
+	$(PY) benchmarks/bench_metadata.py
+	$(PY) benchmarks/bench_batch.py $(BATCH_ARGS)
+	$(PY) benchmarks/bench_diff.py
 
 # Evaluate on eval/gold.jsonl, fail below eval/thresholds.toml, and publish the latest summary and chart.
 eval: install
