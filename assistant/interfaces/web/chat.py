@@ -256,10 +256,8 @@ def _chat_column() -> SimpleNamespace:
         # a one-line picker however many cities the library holds: the question box stays in view
         cities = gr.Dropdown(choices=[], value=None, multiselect=True, elem_id="chat-cities",
                              label="限定城市（可多选，不选则按问题自动识别）")
-        only_place = gr.Checkbox(False, label="只看本级文件（不含省级、国家级等上级文件）", elem_id="chat-only-place",
-                                 container=False)
         # autoscroll off: views.JS scrolls to the first line of a new answer, Gradio would show its last
-        chatbot = gr.Chatbot(label="问答", height="calc(100dvh - 380px)", min_height=260, sanitize_html=True,
+        chatbot = gr.Chatbot(label="问答", height="calc(100dvh - 340px)", min_height=260, sanitize_html=True,
                              elem_id="chatbot", buttons=[], autoscroll=False, show_label=False, layout="panel",
                              placeholder="请输入问题，回答将附带可点击展开的引用条款。")
         with gr.Row(elem_id="question-row"):
@@ -277,7 +275,10 @@ def _chat_column() -> SimpleNamespace:
             clear = gr.Button("新对话", size="sm", elem_id="new-chat-bottom")
         with gr.Accordion("答案纯文本（含引用）", open=False):
             plain = gr.Textbox(show_label=False, lines=6, interactive=False, buttons=["copy"], elem_id="answer-plain")
-        with gr.Accordion("版本与日期（默认按今天施行的版本回答）", open=False, elem_id="version-options"):
+        # below the question box, folded: the first screen keeps the question box in view on a phone
+        with gr.Accordion("范围、版本与日期（默认包括上级文件、按今天施行的版本回答）", open=False,
+                          elem_id="version-options"):
+            only_place = gr.Checkbox(False, label="只看本级文件（不含省级、国家级等上级文件）", elem_id="chat-only-place")
             with gr.Row():
                 as_of = gr.Textbox(label="按该日期施行的版本回答（YYYY-MM-DD，可不填）", placeholder="如 2023-09-01",
                                    max_lines=1, scale=3, min_width=160, elem_id="chat-as-of")

@@ -66,7 +66,7 @@ def test_the_chat_answers_as_of_a_day_from_the_version_then_in_force(browser, ve
         question = "中原区的集团内多久组织一次共用共享课程建设活动？"
         ask(page, question)
         assert "每学期应组织开展" in last_answer(page).inner_text()
-        page.locator("#version-options").get_by_text("版本与日期").click()
+        page.locator("#version-options").get_by_text("范围、版本与日期").click()
         page.fill("#chat-as-of input, #chat-as-of textarea", "2022-06-01")
         ask(page, question)
         answer = last_answer(page).inner_text()
