@@ -522,7 +522,7 @@ CSS = """
   .pa-wide { display: none; }
   .pa-city-cards { display: block; }
   #conv-col { order: 2; }
-  #chatbot { height: calc(100dvh - 385px) !important; }
+  #chatbot { height: calc(100dvh - 345px) !important; }
   /* the metrics as one block each: name and explanation, then the four values on a line */
   .pa-metrics { min-width: 0; }
   .pa-metrics thead { display: none; }
