@@ -37,6 +37,10 @@ class IngestError(AssistantError):
     """A file that cannot be added to the corpus; nothing was changed."""
 
 
+class VersionError(AssistantError):
+    """Two versions that cannot be compared (no newer version, the same document twice)."""
+
+
 class DocumentNotFoundError(AssistantError):
     pass
 

@@ -16,6 +16,7 @@ from assistant.answering.metadata import answer_about_document
 from assistant.answering.versions import Versions, check_export, resolve, stamp, stamped_answer
 from assistant.answering.versions import notices as version_notices
 from assistant.config import Settings
+from assistant.domain.versions import parse_day, today
 from assistant.domain.topics import TOPICS, find_topic
 from assistant.domain.values import Answer, Citation
 from assistant.errors import QuestionError
@@ -55,13 +56,14 @@ class Answerer:
 
     def at(self, as_of=None, include_outdated: bool = False) -> "Answerer":
         """The answerer for the versions in force on day `as_of` (today when None), or for every version
-        (`include_outdated`, each citation labelled). Raises QuestionError for a day before every document."""
-        versions = resolve(self.full.docs, as_of, include_outdated)
-        key = (*versions.key, versions.as_of)
-        if key == (*self.versions.key, self.versions.as_of):
+        (`include_outdated`, each citation labelled). Raises QuestionError for a day before every document.
+        Views are kept per day: the standings of every document are worked out once, not per question."""
+        key = _view_key(as_of, include_outdated)
+        if key == _view_key(self.versions.as_of, self.versions.include_outdated, self.versions.on):
             return self
         view = self._views.get(key)
         if view is None:
+            versions = resolve(self.full.docs, as_of, include_outdated)
             if len(self._views) >= self._VIEWS_KEPT:
                 self._views.clear()
             view = Answerer(self.full, self.embedder, self.settings, self.llm, self.ranker, versions, self.cross)
@@ -283,3 +285,10 @@ class Answerer:
         label = topic.label if topic is not None else text
         return Comparison(label if is_topic_name or topic else text, topic.key if topic else None, text,
                           tuple(cells), notices)
+
+
+def _view_key(as_of, include_outdated: bool, on: str | None = None) -> tuple:
+    """Which versions a request sees: its day (today when it names none), whether it named one, and whether
+    outdated versions are included."""
+    day = parse_day(as_of) if as_of else (on or today())
+    return day, bool(as_of), bool(include_outdated)

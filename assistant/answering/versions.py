@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from assistant.domain.values import Answer, Citation
-from assistant.domain.versions import (IN_FORCE, current_version, describe, parse_day, start_day, state_label,
-                                       states, today, version_date)
+from assistant.domain.versions import (IN_FORCE, current_version, describe, parse_day, start_day, state,
+                                       state_label, states, today, version_date)
 from assistant.errors import QuestionError
 
 
@@ -23,10 +23,6 @@ class Versions:
     include_outdated: bool
     forces: dict  # doc_id → its standing on `on`
     visible: frozenset  # the documents searched
-
-    @property
-    def key(self) -> tuple:
-        return self.on, self.include_outdated, self.visible
 
 
 def resolve(docs: dict[str, dict], as_of=None, include_outdated: bool = False, now: str | None = None) -> Versions:
@@ -78,7 +74,7 @@ def notices(citations: tuple[Citation, ...], docs: dict[str, dict], versions: Ve
         if successor in docs and versions.forces.get(successor) == "not_yet":
             out.append(f"[{c.n}] 所引版本将被{describe(successor, docs, versions.on)}取代（尚未施行）。")
         if versions.as_of and versions.on != now:
-            today_force = states(docs, now).get(c.doc_id)
+            today_force = state(c.doc_id, docs, now)
             live = current_version(c.doc_id, docs, now)
             if today_force not in IN_FORCE:
                 later = f"，现行版本为{describe(live, docs, now)}" if live and live != c.doc_id else ""

@@ -32,7 +32,8 @@ from assistant.corpus.plan import (DOCS_DIR, SOURCES_DIR, DocumentInfo, IngestRe
 from assistant.chunking.diff import VersionDiff, diff_texts
 from assistant.domain.values import Chunk
 from assistant.domain.versions import version_date
-from assistant.errors import AssistantError, DocumentNotFoundError, IndexLockedError, IngestError, StorageError
+from assistant.errors import (AssistantError, DocumentNotFoundError, IndexLockedError, IngestError, StorageError,
+                              VersionError)
 from assistant.files import atomic_write, ensure_free, exclusive, fsync_dir
 
 JOURNAL = ".ingest-journal.json"
@@ -95,10 +96,10 @@ class Library:
         old = self.document(old_id, None, on)
         if new_id is None:
             if not old.superseded_by:
-                raise IngestError(f"《{old.title}》（{old_id}）没有更新的版本；请同时给出要对比的新版本编号")
+                raise VersionError(f"《{old.title}》（{old_id}）没有更新的版本；请同时给出要对比的新版本编号")
             new_id = old.superseded_by
         if new_id == old_id:
-            raise IngestError("请给出两份不同的文档进行对比")
+            raise VersionError("请给出两份不同的文档进行对比")
         new = self.document(new_id, None, on)
         return VersionDiff(_side(old), _side(new), diff_texts(self.text(old_id), self.text(new_id)))
 

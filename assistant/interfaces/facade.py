@@ -340,9 +340,9 @@ class Assistant:
         question = self._check(question_or_topic)
         return self._at(as_of, include_outdated).compare(question, city_list(cities), layered=not only_place)
 
-    def compare_matrix(self, cities: list[str] | None = None, as_of=None) -> Matrix:
-        """Every catalogue topic × every city."""
-        return self._at(as_of, False).compare_matrix(city_list(cities))
+    def compare_matrix(self, cities: list[str] | None = None, as_of=None, include_outdated: bool = False) -> Matrix:
+        """Every catalogue topic × every city (versions as for `ask`)."""
+        return self._at(as_of, include_outdated).compare_matrix(city_list(cities))
 
     # ------------------------------------------------------------ charters (no index needed)
     @cached_property

@@ -168,3 +168,16 @@ def test_a_hand_edited_manifest_with_one_sided_links_is_refused(corpus_copy, tmp
     (corpus_copy / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
     with pytest.raises(AssistantError, match="版本关系不一致"):
         _library(corpus_copy, tmp_path).documents_to_index()
+
+
+def test_the_same_document_number_series_with_a_near_title_is_a_new_version(corpus_copy, tmp_path):
+    lib = _library(corpus_copy, tmp_path)
+    text = tmp_path / "长沙2023.txt"
+    text.write_text("关于进一步深化基础教育集团化办学的指导意见\n长教通〔2023〕12号\n"
+                    "一、集团化学校合作时限一般为五年。\n长沙市教育局\n2023年8月1日\n", encoding="utf-8")
+    report = lib.add(text, _apply, overrides={"city": "长沙市"})
+    assert report.action == "versioned" and report.supersedes == "changsha-jituan-2020"
+    other = tmp_path / "长沙其他.txt"
+    other.write_text("关于加强中小学课后服务管理的通知\n长教通〔2023〕30号\n一、各校应当开展课后服务。\n",
+                     encoding="utf-8")
+    assert lib.add(other, _apply, overrides={"city": "长沙市"}).action == "added"  # same series, another document

@@ -88,6 +88,19 @@ class FakeAssistant:
             raise DocumentNotFoundError(f"找不到文档：{doc_id}")
         return self.documents[doc_id]
 
+    def diff(self, old, new=None):
+        from assistant.chunking.diff import VersionDiff, diff_texts
+        from assistant.errors import VersionError
+
+        self.calls.append(("diff", old, new))
+        if new is None:
+            raise VersionError(f"（{old}）没有更新的版本；请同时给出要对比的新版本编号")
+        side = {"doc_id": old, "title": "t", "city": "长沙市", "doc_number": None, "status": "official",
+                "effective_date": None, "adopted_date": None, "date": None, "force": "amended",
+                "force_label": "已修正", "sha256": None, "version": ""}
+        return VersionDiff(side, {**side, "doc_id": new, "force": "in_force", "force_label": "现行有效"},
+                           diff_texts("第一条 合作期限为六年。", "第一条 合作期限为五年。"))
+
     def document_outline(self, doc_id):
         self.document(doc_id)
         return [CLAUSE]

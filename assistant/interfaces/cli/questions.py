@@ -80,7 +80,7 @@ def print_stream(items) -> Answer | None:
 
 def run_compare(assistant, args: argparse.Namespace) -> int:
     if args.matrix:
-        result = assistant.compare_matrix(cities=args.city, as_of=args.as_of)
+        result = assistant.compare_matrix(cities=args.city, as_of=args.as_of, include_outdated=args.include_outdated)
     elif args.question:
         result = assistant.compare(args.question, cities=args.city, only_place=args.only_place, as_of=args.as_of,
                                    include_outdated=args.include_outdated)

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from assistant.errors import (AssistantError, CharterError, DocumentNotFoundError, IndexChangedError,
-                              IndexLockedError, IngestError, QuestionError)
+                              IndexLockedError, IngestError, QuestionError, VersionError)
 
 log = logging.getLogger("assistant.http")
 
@@ -39,6 +39,7 @@ _DOMAIN = (
     (DocumentNotFoundError, 404, "document_not_found"),
     (IngestError, 422, "ingest_rejected"),
     (CharterError, 422, "charter_rejected"),
+    (VersionError, 422, "version_rejected"),
     (IndexLockedError, 503, "index_busy"),
     (IndexChangedError, 503, "index_busy"),
 )

@@ -45,6 +45,7 @@ class ChatRequest(BaseModel):
     stream: bool = False
     stream_options: dict | None = None
     cities: list[str] | None = Field(None, description="扩展字段：只在这些城市/区县的文件中查找")
+    as_of: str | None = Field(None, max_length=20, description="扩展字段：按该日期（YYYY-MM-DD）施行的版本回答")
 
 
 def model_ids(assistant) -> dict[str, str | None]:
@@ -129,7 +130,7 @@ def router(assistant) -> APIRouter:
             raise ApiError(404, "model_not_found", f"没有模型 {body.model}；可用：{'、'.join(ids)}。", "model")
         turn = conversation(assistant, body.messages, body.cities)
         scope = list(turn.cities) if (body.cities or turn.rewritten or turn.inherited) else None
-        items = assistant.ask_stream(turn.question, cities=scope, mode=ids[body.model])
+        items = assistant.ask_stream(turn.question, cities=scope, mode=ids[body.model], as_of=body.as_of or None)
         first = next(items)  # checks the question and retrieves before any byte is sent: errors stay 4xx JSON
         completion = {"id": f"chatcmpl-{uuid.uuid4().hex}", "created": int(time.time()), "model": body.model}
         if body.stream:

@@ -139,6 +139,22 @@ def preview_upload(assistant, file):
             STATUS_LABELS.get(m.status, STATUS_LABELS["official"]), gr.Button(interactive=p.action != "unchanged"))
 
 
+def version_target(assistant, file):
+    """The 取代 picker for one chosen file: every document, the one it was recognised as a new version of chosen
+    (none for a new document); nothing to choose for several files."""
+    paths = _files(file)
+    if len(paths) != 1:
+        return gr.Dropdown(choices=[], value=None, interactive=False)
+    try:
+        preview = assistant.preview(paths[0], filename=Path(paths[0]).name)  # the extraction is remembered
+    except Exception:  # noqa: BLE001 — the preview already says why the file cannot be read
+        return gr.Dropdown(choices=[], value=None, interactive=False)
+    chosen = preview.supersedes if preview.action == "version" else None
+    choices = [(f"{d.title}（{d.city}，{d.to_dict()['force_label']}，{d.doc_id}）", d.doc_id)
+               for d in assistant.list_documents()]
+    return gr.Dropdown(choices=choices, value=chosen, interactive=True)
+
+
 def _preview_many(assistant, paths: list[str]) -> tuple:
     previews = []
     for path in paths:
@@ -160,15 +176,18 @@ def _overrides(many: bool, title, city, doc_number, date, status) -> dict:
     return overrides
 
 
-def _ingest_one(assistant, path: str, overrides: dict, label: str, progress) -> tuple[str, bool, str]:
-    """(file name, imported?, what happened or why not) for one file."""
+def _ingest_one(assistant, path: str, overrides: dict, label: str, progress,
+                supersedes: str | None = None) -> tuple[str, bool, str]:
+    """(file name, imported?, what happened or why not) for one file (`supersedes`: the document it replaces as
+    a new version, chosen by the user)."""
     name = Path(path).name
     progress(0, desc=f"正在解析{label}：{name}")
 
     def step(done, total):
         progress((done, total), desc=f"{label}：正在计算条款向量", unit="条")
     try:
-        report = assistant.ingest(path, filename=name, overrides=overrides, progress=step)
+        versions = {"supersedes": supersedes} if supersedes else {}
+        report = assistant.ingest(path, filename=name, overrides=overrides, progress=step, **versions)
     except Exception as exc:  # noqa: BLE001
         return name, False, failure(exc)
     finally:
@@ -178,14 +197,16 @@ def _ingest_one(assistant, path: str, overrides: dict, label: str, progress) -> 
     return name, True, "；".join([text, *report.warnings])
 
 
-def do_ingest(assistant, file, title, city, doc_number, date, status, progress=gr.Progress()):
-    """Import each chosen file (one transaction each), then refresh every list and clear the form."""
+def do_ingest(assistant, file, title, city, doc_number, date, status, supersedes=None, progress=gr.Progress()):
+    """Import each chosen file (one transaction each), then refresh every list and clear the form. `supersedes`
+    (one file only) makes it the new version of that document; the old one is kept."""
     paths = _files(file)
     if not paths:
         return (views.message_html("请先选择要上传的文件。"),) + (gr.skip(),) * 13
     overrides = _overrides(len(paths) > 1, title, city, doc_number, date, status)
     labels = [f"第 {i}/{len(paths)} 个文件" if len(paths) > 1 else "文件" for i in range(1, len(paths) + 1)]
-    results = [_ingest_one(assistant, path, overrides, label, progress) for path, label in zip(paths, labels)]
+    target = supersedes if len(paths) == 1 else None
+    results = [_ingest_one(assistant, path, overrides, label, progress, target) for path, label in zip(paths, labels)]
     if len(results) == 1:
         _, ok, text = results[0]
         message = views.message_html(text, "ok" if ok else "error")
@@ -255,15 +276,22 @@ def build(assistant, city_filters: list, demo: gr.Blocks) -> LibraryTab:
             meta_date = gr.Textbox(label="日期", min_width=120)
             meta_status = gr.Dropdown(choices=list(STATUS_LABELS.values()), value=STATUS_LABELS["official"],
                                       label="状态", min_width=120)
+        meta_supersedes = gr.Dropdown(choices=[], value=None, interactive=False, elem_id="meta-supersedes",
+                                      label="作为哪份文档的新版本（自动识别，可修改；旧版本保留）")
         ingest_btn = gr.Button("确认导入", variant="primary", interactive=False, elem_id="ingest-button")
 
     lists = [table, doc_pick, *city_filters, meta_city]
     previewed = [upload_info, meta_title, meta_city, meta_number, meta_date, meta_status, ingest_btn]
     form = [upload, upload_info, meta_title, meta_number, meta_date, meta_status, ingest_btn]
-    upload.upload(bind(preview_upload, assistant), [upload], previewed, api_visibility="private")
-    upload.clear(_no_preview, None, previewed, api_visibility="private")
-    ingest_btn.click(bind(do_ingest, assistant), [upload, meta_title, meta_city, meta_number, meta_date, meta_status],
-                     [library_msg, *lists, *form], api_visibility="private")
+    no_target = lambda: gr.Dropdown(choices=[], value=None, interactive=False)  # noqa: E731
+    upload.upload(bind(preview_upload, assistant), [upload], previewed, api_visibility="private").then(
+        bind(version_target, assistant), [upload], [meta_supersedes], api_visibility="private")
+    upload.clear(_no_preview, None, previewed, api_visibility="private").then(
+        no_target, None, [meta_supersedes], api_visibility="private")
+    ingest_btn.click(bind(do_ingest, assistant),
+                     [upload, meta_title, meta_city, meta_number, meta_date, meta_status, meta_supersedes],
+                     [library_msg, *lists, *form], api_visibility="private").then(
+        no_target, None, [meta_supersedes], api_visibility="private")
     opener = bind(open_document, assistant)
     open_btn.click(opener, [doc_pick], [doc_view], api_visibility="private")
     doc_pick.input(opener, [doc_pick], [doc_view], api_visibility="private")

@@ -166,3 +166,11 @@ def test_as_of_and_old_versions_reach_the_assistant(client, fake):
     error = error_of(client.post("/api/v1/ask", json={"question": "合作期限", "as_of": 20230901}), 422,
                      "validation_error")
     assert "字段 as_of：类型错误" in error["message"]
+
+
+def test_the_diff_of_two_versions_and_a_document_without_a_newer_one(client, fake):
+    data = client.get("/api/v1/documents/old/diff", params={"new": "new"}).json()
+    assert data["counts"]["changed"] == 1 and data["new"]["force_label"] == "现行有效"
+    assert [s["text"] for s in data["changes"][0]["segments"] if s["op"] != "equal"] == ["六", "五"]
+    error = error_of(client.get("/api/v1/documents/old/diff"), 422, "version_rejected")
+    assert "没有更新的版本" in error["message"]

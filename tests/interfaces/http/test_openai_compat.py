@@ -93,3 +93,12 @@ def test_bad_chat_requests_are_openai_style_errors(client, fake, body, status, c
     error = response.json()["error"]
     assert error["code"] == code and error["type"] and error["message"]
     assert [c for c in fake.calls if c[1]] == []
+
+
+def test_an_as_of_day_reaches_the_assistant(client, fake):
+    body = {"model": "policy-assistant", "messages": [{"role": "user", "content": "合作期限"}], "as_of": "2023-09-01"}
+    assert client.post("/v1/chat/completions", json=body).status_code == 200
+    assert fake.versions == ("2023-09-01", False)
+    del body["as_of"]
+    assert client.post("/v1/chat/completions", json=body).status_code == 200
+    assert fake.versions == (None, False)

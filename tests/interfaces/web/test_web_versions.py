@@ -9,8 +9,8 @@ import pytest
 
 from assistant.config import Settings
 from assistant.corpus.library import Library
-from tests.conftest import save_cache
-from tests.interfaces.web.conftest import AppServer, ask, choose, last_answer, new_page, open_tab, shot
+from tests.conftest import CORPUS, save_cache
+from tests.interfaces.web.conftest import ANSWER, AppServer, ask, choose, last_answer, new_page, open_tab, shot
 from tests.support.versions import FINAL_EFFECTIVE, write_final
 
 pytestmark = pytest.mark.browser
@@ -71,5 +71,29 @@ def test_the_chat_answers_as_of_a_day_from_the_version_then_in_force(browser, ve
         ask(page, question)
         answer = last_answer(page).inner_text()
         assert "每年应组织开展" in answer and "按 2022-06-01 时施行的版本回答" in answer
+    finally:
+        page.context.close()
+
+
+def test_an_upload_names_the_version_it_supersedes_and_imports_beside_it(browser, versioned_url, tmp_path):
+    """Run last in this module: it adds a third version to the server's corpus."""
+    from tests.support.versions import final_text
+
+    revised = tmp_path / "中原区方案2024.txt"
+    # the server's corpus holds the final text: a revision of it is the newer version
+    text = final_text(CORPUS).replace("全区累计创建市级公办中小学优质教育集团不少于12个",
+                                      "全区累计创建市级公办中小学优质教育集团不少于15个")
+    revised.write_text(text, encoding="utf-8")
+    page = new_page(browser, versioned_url, "desktop")
+    try:
+        open_tab(page, "文档库")
+        page.locator("#doc-upload input[type=file]").set_input_files([str(revised)])
+        page.wait_for_function("document.querySelector('#meta-supersedes input').value.includes('现行有效')",
+                               timeout=ANSWER)
+        assert "作为新版本导入（旧版本保留）" in page.locator("#upload-info").inner_text()
+        page.click("#ingest-button")
+        page.wait_for_function("document.querySelector('#library-message').innerText.includes('已作为新版本导入')",
+                               timeout=180_000)
+        page.wait_for_function("document.querySelector('#doc-table').innerText.split('已修正').length > 1")
     finally:
         page.context.close()
