@@ -124,3 +124,42 @@ def ensure_free(path: Path, needed: int, reserve_mb: float, what: str) -> None:
 
 def _mb(n: int) -> str:
     return f"{n / 1024 / 1024:.1f} MB" if n >= 1024 * 1024 else f"{max(n, 0) / 1024:.0f} KB"
+
+
+# ---------------------------------------------------------------- exports (Markdown / JSON / Word)
+WORD_FONT = "宋体"  # East Asian font of every Word export
+NOTE_GREY = (0x59, 0x59, 0x59)
+
+
+def export_path(path: str | Path, suffixes: tuple[str, ...], what: str, error: type[Exception]) -> Path:
+    """The path an export is written to, checked: a known suffix and an existing folder, else `error` in Chinese."""
+    path = Path(path)
+    if path.suffix.lower() not in suffixes:
+        choices = "、".join(suffixes[:-1]) + f" 或 {suffixes[-1]}" if len(suffixes) > 1 else suffixes[0]
+        raise error(f"{what}只能保存为 {choices}：{path.name}")
+    if not path.parent.is_dir():
+        raise error(f"输出目录不存在：{path.parent}")
+    return path
+
+
+def word_document():
+    """A python-docx Document whose Normal style sets a Chinese font for East Asian text (Word otherwise falls
+    back to a Latin font and renders Chinese inconsistently)."""
+    import docx
+    from docx.oxml.ns import qn
+
+    document = docx.Document()
+    normal = document.styles["Normal"]
+    normal.font.name = WORD_FONT
+    normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), WORD_FONT)
+    return document
+
+
+def word_note(document, text: str, italic: bool = False) -> None:
+    """A small grey paragraph (sources, explanations) under the main text."""
+    from docx.shared import Pt, RGBColor
+
+    run = document.add_paragraph().add_run(text)
+    run.italic = italic
+    run.font.size = Pt(9)
+    run.font.color.rgb = RGBColor(*NOTE_GREY)

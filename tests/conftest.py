@@ -59,6 +59,15 @@ def fresh_index(tmp_path: Path, shared_cache: Path) -> Path:
     return index_dir
 
 
+def assistant_over_copy(root: Path, shared_cache: Path):
+    """The real assistant over a copy of the bundled corpus in `root/corpus`, its fresh index embedding from the
+    session's cache; call `save_cache(a.settings.index_dir, shared_cache)` after adding documents."""
+    from assistant import Assistant
+
+    shutil.copytree(CORPUS, root / "corpus")
+    return Assistant(corpus_dir=root / "corpus", index_dir=fresh_index(root, shared_cache))
+
+
 def save_cache(index_dir: Path, shared_cache: Path) -> None:
     src = index_dir / "cache" / "embeddings.sqlite"
     if src.exists():
@@ -108,7 +117,8 @@ def wait_for_http(url: str, proc: subprocess.Popen, seconds: float) -> None:
             return
         except OSError:
             if proc.poll() is not None:
-                raise RuntimeError(f"server exited early ({proc.returncode})")
+                output = proc.stdout.read()[-3000:] if proc.stdout is not None else ""
+                raise RuntimeError(f"server exited early ({proc.returncode}): {output}")
             time.sleep(0.3)
     proc.kill()
     raise RuntimeError(f"server at {url} did not start within {seconds:.0f} s")

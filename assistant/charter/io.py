@@ -5,14 +5,13 @@ import zipfile
 from pathlib import Path
 
 from assistant.errors import CharterError
+from assistant.files import export_path, word_document, word_note
 from assistant.domain.segment import cn_ordinal
 from assistant.charter.skeleton import Skeleton
 from assistant.charter.check import CharterReport
 
 TEXT_SUFFIXES = (".txt", ".md", ".markdown")
 SUFFIXES = (*TEXT_SUFFIXES, ".docx")
-_NOTE_GREY = (0x59, 0x59, 0x59)
-_FONT = "宋体"
 
 
 def read_draft(path: str | Path) -> str:
@@ -57,13 +56,8 @@ def _read_docx(path: Path) -> str:
 
 def write_skeleton(skeleton: Skeleton, path: str | Path) -> Path:
     """Write the skeleton as .md or .docx (chosen by the suffix)."""
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in (".md", ".docx"):
-        raise CharterError(f"框架稿只能保存为 .md 或 .docx：{path.name}")
-    if not path.parent.is_dir():
-        raise CharterError(f"输出目录不存在：{path.parent}")
-    if suffix == ".md":
+    path = export_path(path, (".md", ".docx"), "框架稿", CharterError)
+    if path.suffix.lower() == ".md":
         path.write_text(skeleton.to_markdown(), encoding="utf-8")
     else:
         skeleton_docx(skeleton).save(str(path))
@@ -72,20 +66,10 @@ def write_skeleton(skeleton: Skeleton, path: str | Path) -> Path:
 
 def skeleton_docx(skeleton: Skeleton):
     """The skeleton as a python-docx Document: chapter headings, articles, grey italic notes."""
-    import docx
-    from docx.oxml.ns import qn
-    from docx.shared import Pt, RGBColor
-
-    document = docx.Document()
-    normal = document.styles["Normal"]
-    normal.font.name = _FONT
-    normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), _FONT)
+    document = word_document()
 
     def note(text: str) -> None:
-        run = document.add_paragraph().add_run(text)
-        run.italic = True
-        run.font.size = Pt(9)
-        run.font.color.rgb = RGBColor(*_NOTE_GREY)
+        word_note(document, text, italic=True)
 
     document.add_heading(skeleton.title, level=0)
     for line in skeleton.preface:
@@ -101,13 +85,8 @@ def skeleton_docx(skeleton: Skeleton):
 
 def write_report(report: CharterReport, path: str | Path) -> Path:
     """Write a check report as .md or .docx (chosen by the suffix). Requirement ids stay in both, for tooling."""
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in (".md", ".docx"):
-        raise CharterError(f"检查报告只能保存为 .md 或 .docx：{path.name}")
-    if not path.parent.is_dir():
-        raise CharterError(f"输出目录不存在：{path.parent}")
-    if suffix == ".md":
+    path = export_path(path, (".md", ".docx"), "检查报告", CharterError)
+    if path.suffix.lower() == ".md":
         path.write_text(report.to_markdown(), encoding="utf-8")
     else:
         report_docx(report).save(str(path))
@@ -116,19 +95,10 @@ def write_report(report: CharterReport, path: str | Path) -> Path:
 
 def report_docx(report: CharterReport):
     """The check report as a python-docx Document, in the order of `CharterReport.to_markdown`."""
-    import docx
-    from docx.oxml.ns import qn
-    from docx.shared import Pt, RGBColor
-
-    document = docx.Document()
-    normal = document.styles["Normal"]
-    normal.font.name = _FONT
-    normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), _FONT)
+    document = word_document()
 
     def grey(text: str) -> None:
-        run = document.add_paragraph().add_run(text)
-        run.font.size = Pt(9)
-        run.font.color.rgb = RGBColor(*_NOTE_GREY)
+        word_note(document, text)
 
     document.add_heading(f"章程合规检查报告：{report.city}", level=0)
     document.add_paragraph(f"集团类型：{report.group_type or '未指定'}")

