@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-from assistant.domain.versions import floor_day, version_date
+from assistant.domain.versions import floor_day, lineage as chain, version_date
 from assistant.errors import DocumentNotFoundError, IngestError
 
 _VERSION_MARK = re.compile(
@@ -61,22 +61,6 @@ def related(meta, entry: dict) -> bool:
     same_series = series(meta.doc_number) and series(meta.doc_number) == series(entry.get("doc_number"))
     return bool(same_series and mine and theirs and
                 SequenceMatcher(None, mine, theirs).ratio() >= _SERIES_TITLE_RATIO)
-
-
-def chain(doc_id: str, by_id: dict[str, dict]) -> list[str]:
-    """The versions of a document in the manifest, oldest first."""
-    out, seen = [doc_id], {doc_id}
-    current = doc_id
-    while (previous := by_id.get(current, {}).get("supersedes")) in by_id and previous not in seen:
-        out.insert(0, previous)
-        seen.add(previous)
-        current = previous
-    current = doc_id
-    while (following := by_id.get(current, {}).get("superseded_by")) in by_id and following not in seen:
-        out.append(following)
-        seen.add(following)
-        current = following
-    return out
 
 
 @dataclass(frozen=True)
