@@ -3,7 +3,6 @@ or placeless file listed and the rest imported, overrides for all files, folders
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 
 import pytest
 
@@ -12,24 +11,14 @@ from assistant.corpus.batch import expand, ingest_many
 from assistant.corpus.library import Library
 from assistant.errors import IngestError
 from tests.conftest import LAWS
+from tests.support.library import NoIndex, no_index
 from tests.support.samples import XIANGTAN, ZHUZHOU
 
 pytestmark = pytest.mark.unit
 
 
-@dataclass(frozen=True)
-class _Built:
-    embedded: int = 0
-    added: int = 0
-    removed: int = 0
-
-
 def _library(corpus_dir, tmp_path) -> Library:
     return Library(Settings.from_env(corpus_dir=corpus_dir, index_dir=tmp_path / "index"))
-
-
-def _apply(documents, progress):
-    return _Built()
 
 
 def _titles(corpus_dir) -> dict[str, dict]:
@@ -54,7 +43,7 @@ def test_a_folder_is_imported_file_by_file_and_bad_files_are_listed(corpus_copy,
     (folder / "notes.csv").write_text("a,b", encoding="utf-8")
     before = _titles(corpus_copy)
 
-    report = ingest_many(_library(corpus_copy, tmp_path), [folder], _apply)
+    report = ingest_many(_library(corpus_copy, tmp_path), [folder], no_index)
 
     outcomes = {r.path.rsplit("/", 1)[-1]: r.outcome for r in report.results}
     assert outcomes == {"株洲.txt": "imported", "学前教育.md": "imported", "无地方.txt": "needs_field",
@@ -69,7 +58,7 @@ def test_a_folder_is_imported_file_by_file_and_bad_files_are_listed(corpus_copy,
     assert (qingdao["city"], qingdao["level"], qingdao["place_code"]) == ("青岛市", "city", "370200")
     assert qingdao["history"][0] == "2013-04-25 通过" and qingdao["effective_date"] == "2013-06-02"
 
-    again = ingest_many(_library(corpus_copy, tmp_path), [folder], _apply)
+    again = ingest_many(_library(corpus_copy, tmp_path), [folder], no_index)
     assert [r.outcome for r in again.results if r.outcome in ("imported", "unchanged")] == ["unchanged"] * 2
     assert _titles(corpus_copy) == after
 
@@ -82,11 +71,11 @@ def test_the_city_given_applies_to_every_file_and_per_document_values_are_refuse
     library = _library(corpus_copy, tmp_path)
     before = (corpus_copy / "manifest.json").read_bytes()
     with pytest.raises(IngestError, match="只能用于单个文件"):
-        ingest_many(library, files, _apply, {"title": "同一个标题"})
+        ingest_many(library, files, no_index, {"title": "同一个标题"})
     with pytest.raises(IngestError, match="日期无效"):
-        ingest_many(library, files, _apply, {"city": "长沙市", "effective_date": "明年"})
+        ingest_many(library, files, no_index, {"city": "长沙市", "effective_date": "明年"})
     assert (corpus_copy / "manifest.json").read_bytes() == before
-    report = ingest_many(library, files, _apply, {"city": "郑州市中原区"})
+    report = ingest_many(library, files, no_index, {"city": "郑州市中原区"})
     assert [r.outcome for r in report.results] == ["imported", "imported"] and report.ok
     cities = {(e["city"], e["level"], e["place_code"]) for e in _titles(corpus_copy).values() if e.get("sha256")}
     assert cities == {("郑州市中原区", "district", "410102")}
@@ -102,7 +91,7 @@ def test_a_failing_index_update_rolls_back_that_file_only(corpus_copy, tmp_path)
         calls.append(len(documents))
         if len(calls) == 1:
             raise OSError(28, "No space left on device")
-        return _Built()
+        return NoIndex()
 
     report = ingest_many(_library(corpus_copy, tmp_path), [first, second], flaky)
     assert [r.outcome for r in report.results] == ["failed", "imported"]
@@ -121,6 +110,6 @@ def test_expand_reports_missing_paths_and_empty_folders(tmp_path):
 
 def test_uploads_as_bytes_with_their_names(corpus_copy, tmp_path):
     uploads = [(ZHUZHOU.encode("utf-8"), "株洲.txt"), (b"", "empty.pdf")]
-    report = ingest_many(_library(corpus_copy, tmp_path), uploads, _apply)
+    report = ingest_many(_library(corpus_copy, tmp_path), uploads, no_index)
     assert [(r.path, r.outcome) for r in report.results] == [("株洲.txt", "imported"), ("empty.pdf", "failed")]
     assert "为空" in report.results[1].reason

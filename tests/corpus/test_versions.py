@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 
 import pytest
 
@@ -14,6 +13,7 @@ from assistant.corpus.library import Library
 from assistant.domain.versions import state, states
 from assistant.errors import AssistantError, DocumentNotFoundError, IngestError
 from tests.conftest import LAWS
+from tests.support.library import no_index
 from tests.support.versions import write_final
 
 pytestmark = pytest.mark.unit
@@ -22,17 +22,6 @@ FUYI_2017 = "诉讼与非诉讼程序法/行政复议法(2017-09-01).md"
 FUYI_2023 = "诉讼与非诉讼程序法/行政复议法(2023-09-01).md"
 ROAD = ("行政法规/道路运输条例(2019-03-02).md", "行政法规/道路运输条例(2022-03-29).md",
         "行政法规/道路运输条例(2023-07-20).md")
-
-
-@dataclass(frozen=True)
-class _Built:
-    embedded: int = 0
-    added: int = 0
-    removed: int = 0
-
-
-def _apply(documents, progress):
-    return _Built()
 
 
 def _library(corpus_dir, tmp_path) -> Library:
@@ -61,8 +50,8 @@ def _digest(corpus_dir) -> str:
 
 def test_a_revised_law_is_a_new_version_and_the_old_one_is_kept_as_amended(corpus_copy, tmp_path):
     lib = _library(corpus_copy, tmp_path)
-    old = lib.add(_law(FUYI_2017), _apply)
-    new = lib.add(_law(FUYI_2023), _apply)
+    old = lib.add(_law(FUYI_2017), no_index)
+    new = lib.add(_law(FUYI_2023), no_index)
 
     assert (old.action, new.action) == ("added", "versioned")
     assert new.supersedes == old.doc_id
@@ -82,9 +71,9 @@ def test_a_revised_law_is_a_new_version_and_the_old_one_is_kept_as_amended(corpu
 
 def test_three_versions_imported_out_of_order_form_one_chain_in_date_order(corpus_copy, tmp_path):
     lib = _library(corpus_copy, tmp_path)
-    middle = lib.add(_law(ROAD[1]), _apply)
-    oldest = lib.add(_law(ROAD[0]), _apply)
-    newest = lib.add(_law(ROAD[2]), _apply)
+    middle = lib.add(_law(ROAD[1]), no_index)
+    oldest = lib.add(_law(ROAD[0]), no_index)
+    newest = lib.add(_law(ROAD[2]), no_index)
 
     assert oldest.action == "versioned" and oldest.superseded_by == middle.doc_id
     assert any("早于已有的" in w for w in oldest.warnings)
@@ -97,8 +86,8 @@ def test_three_versions_imported_out_of_order_form_one_chain_in_date_order(corpu
 
 def test_removing_a_middle_version_links_its_neighbours(corpus_copy, tmp_path):
     lib = _library(corpus_copy, tmp_path)
-    ids = [lib.add(_law(name), _apply).doc_id for name in ROAD]
-    lib.remove(ids[1], _apply)
+    ids = [lib.add(_law(name), no_index).doc_id for name in ROAD]
+    lib.remove(ids[1], no_index)
     entries = _entries(corpus_copy)
     assert entries[ids[0]]["superseded_by"] == ids[2] and entries[ids[2]]["supersedes"] == ids[0]
 
@@ -107,7 +96,7 @@ def test_a_final_text_supersedes_its_draft(corpus_copy, tmp_path):
     final = write_final(corpus_copy, tmp_path)
     lib = _library(corpus_copy, tmp_path)
 
-    report = lib.add(final, _apply, overrides={"effective_date": "2023-03-01"})
+    report = lib.add(final, no_index, overrides={"effective_date": "2023-03-01"})
 
     assert report.action == "versioned" and report.supersedes == "zhongyuan-jituan-draft"
     assert report.status == "official"
@@ -121,7 +110,7 @@ def test_supersedes_names_the_predecessor_explicitly(corpus_copy, tmp_path):
     lib = _library(corpus_copy, tmp_path)
     text = tmp_path / "长沙新方案.txt"
     text.write_text("长沙市集团化办学管理办法\n一、集团化学校合作时限一般为五年。\n", encoding="utf-8")
-    report = lib.add(text, _apply, overrides={"city": "长沙市"}, supersedes_id="changsha-jituan-2020")
+    report = lib.add(text, no_index, overrides={"city": "长沙市"}, supersedes_id="changsha-jituan-2020")
     assert report.action == "versioned" and report.supersedes == "changsha-jituan-2020"
     assert _entries(corpus_copy)["changsha-jituan-2020"]["superseded_by"] == report.doc_id
 
@@ -129,21 +118,21 @@ def test_supersedes_names_the_predecessor_explicitly(corpus_copy, tmp_path):
 @pytest.mark.parametrize("case", ["missing", "taken", "self_cycle", "cycle"])
 def test_bad_lineage_input_is_refused_with_nothing_changed(corpus_copy, tmp_path, case):
     lib = _library(corpus_copy, tmp_path)
-    first = lib.add(_law(FUYI_2017), _apply).doc_id
-    second = lib.add(_law(FUYI_2023), _apply).doc_id
+    first = lib.add(_law(FUYI_2017), no_index).doc_id
+    second = lib.add(_law(FUYI_2023), no_index).doc_id
     other = tmp_path / "其他.txt"
     other.write_text("中华人民共和国行政复议法释义\n一、行政复议机关应当依法办理行政复议案件。\n", encoding="utf-8")
     before = _digest(corpus_copy)
 
     with pytest.raises(AssistantError) as raised:
         if case == "missing":
-            lib.add(other, _apply, overrides={"city": "全国"}, supersedes_id="no-such-doc")
+            lib.add(other, no_index, overrides={"city": "全国"}, supersedes_id="no-such-doc")
         elif case == "taken":  # a second version claiming a predecessor that already has one
-            lib.add(other, _apply, overrides={"city": "全国"}, supersedes_id=first)
+            lib.add(other, no_index, overrides={"city": "全国"}, supersedes_id=first)
         elif case == "self_cycle":
-            lib.link(second, second, _apply)
+            lib.link(second, second, no_index)
         else:  # the older version made the successor of the newer one
-            lib.link(first, second, _apply)
+            lib.link(first, second, no_index)
 
     message = str(raised.value)
     expected = {"missing": (DocumentNotFoundError, "要取代的文档不存在"),
@@ -158,7 +147,7 @@ def test_replace_and_supersedes_together_are_refused(corpus_copy, tmp_path):
     lib = _library(corpus_copy, tmp_path)
     before = _digest(corpus_copy)
     with pytest.raises(IngestError, match="不能同时使用"):
-        lib.add(_law(FUYI_2017), _apply, replace_id="changsha-jituan-2020", supersedes_id="changsha-jituan-2020")
+        lib.add(_law(FUYI_2017), no_index, replace_id="changsha-jituan-2020", supersedes_id="changsha-jituan-2020")
     assert _digest(corpus_copy) == before
 
 
@@ -175,9 +164,9 @@ def test_the_same_document_number_series_with_a_near_title_is_a_new_version(corp
     text = tmp_path / "长沙2023.txt"
     text.write_text("关于进一步深化基础教育集团化办学的指导意见\n长教通〔2023〕12号\n"
                     "一、集团化学校合作时限一般为五年。\n长沙市教育局\n2023年8月1日\n", encoding="utf-8")
-    report = lib.add(text, _apply, overrides={"city": "长沙市"})
+    report = lib.add(text, no_index, overrides={"city": "长沙市"})
     assert report.action == "versioned" and report.supersedes == "changsha-jituan-2020"
     other = tmp_path / "长沙其他.txt"
     other.write_text("关于加强中小学课后服务管理的通知\n长教通〔2023〕30号\n一、各校应当开展课后服务。\n",
                      encoding="utf-8")
-    assert lib.add(other, _apply, overrides={"city": "长沙市"}).action == "added"  # same series, another document
+    assert lib.add(other, no_index, overrides={"city": "长沙市"}).action == "added"  # same series, another document

@@ -7,7 +7,6 @@ import json
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
 
 import docx
 import pytest
@@ -16,16 +15,10 @@ from assistant.config import Settings
 from assistant.corpus.library import Library
 from tests.charter.test_check import DRAFTS
 from tests.conftest import CORPUS, LAWS, ROOT, run_env
+from tests.support.library import no_index
 from tests.support.versions import DRAFT_ID, FINAL_EFFECTIVE, write_final
 
 pytestmark = pytest.mark.unit
-
-
-@dataclass(frozen=True)
-class _Built:
-    embedded: int = 0
-    added: int = 0
-    removed: int = 0
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +28,7 @@ def versioned(tmp_path_factory):
     corpus = root / "corpus"
     shutil.copytree(CORPUS, corpus)
     library = Library(Settings.from_env(corpus_dir=corpus, index_dir=root / "index"))
-    apply = lambda documents, progress: _Built()  # noqa: E731
+    apply = no_index
     final = library.add(write_final(corpus, root), apply, overrides={"effective_date": FINAL_EFFECTIVE}).doc_id
     old = library.add(LAWS / "诉讼与非诉讼程序法/行政复议法(2017-09-01).md", apply).doc_id
     new = library.add(LAWS / "诉讼与非诉讼程序法/行政复议法(2023-09-01).md", apply).doc_id

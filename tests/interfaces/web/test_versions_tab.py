@@ -2,29 +2,22 @@
 final text (built in the test through the library, index update stubbed out: comparing versions needs no index)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from types import SimpleNamespace
 
 import pytest
 
 from assistant import Assistant
 from assistant.interfaces.web import library
+from tests.support.library import no_index
 from tests.support.versions import DRAFT_ID, FINAL_EFFECTIVE, write_final
 
 pytestmark = pytest.mark.unit
 
 
-@dataclass(frozen=True)
-class _Built:
-    embedded: int = 0
-    added: int = 0
-    removed: int = 0
-
-
 @pytest.fixture
 def versioned(corpus_copy, tmp_path):
     a = Assistant(corpus_dir=corpus_copy, index_dir=tmp_path / "index")
-    final = a.library.add(write_final(corpus_copy, tmp_path), lambda documents, progress: _Built(),
+    final = a.library.add(write_final(corpus_copy, tmp_path), no_index,
                           overrides={"effective_date": FINAL_EFFECTIVE})
     return a, final.doc_id
 

@@ -3,26 +3,18 @@
 date option answers from the draft as it stood before the final text took effect."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
 
 from assistant.config import Settings
 from assistant.corpus.library import Library
 from tests.conftest import CORPUS, save_cache
 from tests.interfaces.web.conftest import ANSWER, AppServer, ask, choose, last_answer, new_page, open_tab, shot
+from tests.support.library import no_index
 from tests.support.versions import FINAL_EFFECTIVE, write_final
 
 pytestmark = pytest.mark.browser
 
 DRAFT_TITLE = "中原区推进公办中小学集团化办学实施方案（征求意见稿）（郑州市中原区）"
-
-
-@dataclass(frozen=True)
-class _Built:
-    embedded: int = 0
-    added: int = 0
-    removed: int = 0
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +23,7 @@ def versioned_url(tmp_path_factory, shared_cache):
     server = AppServer(tmp, shared_cache)
     corpus = tmp / "corpus"
     Library(Settings.from_env(corpus_dir=corpus, index_dir=server.index_dir)).add(
-        write_final(corpus, tmp), lambda documents, progress: _Built(), overrides={"effective_date": FINAL_EFFECTIVE})
+        write_final(corpus, tmp), no_index, overrides={"effective_date": FINAL_EFFECTIVE})
     server.start()  # the app builds the index, final text included
     save_cache(server.index_dir, shared_cache)
     yield server.url
