@@ -38,7 +38,7 @@ def test_the_library_compares_the_draft_with_its_final_text(browser, versioned_u
         page.wait_for_function("document.querySelector('#doc-table').innerText.includes('征求意见稿（已定稿）')")
         choose(page, "doc-pick", DRAFT_TITLE)
         page.locator("#version-compare").get_by_text("版本对比").click()
-        page.wait_for_function("document.querySelector('#diff-new input').value.includes('现行有效')",
+        page.wait_for_function("document.querySelector('#diff-new input')?.value?.includes('现行有效')",
                                timeout=30_000)  # the next version is chosen by default
         page.click("#diff-button")
         page.locator("#diff-view .pa-diff").wait_for(timeout=30_000)
@@ -80,7 +80,7 @@ def test_an_upload_names_the_version_it_supersedes_and_imports_beside_it(browser
     try:
         open_tab(page, "文档库")
         page.locator("#doc-upload input[type=file]").set_input_files([str(revised)])
-        page.wait_for_function("document.querySelector('#meta-supersedes input').value.includes('现行有效')",
+        page.wait_for_function("document.querySelector('#meta-supersedes input')?.value?.includes('现行有效')",
                                timeout=ANSWER)
         assert "作为新版本导入（旧版本保留）" in page.locator("#upload-info").inner_text()
         page.click("#ingest-button")
