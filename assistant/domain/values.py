@@ -41,6 +41,15 @@ def parse_validity(value: str) -> str | None:
 IMPORT_OUTCOME_LABELS = {"imported": "已导入", "unchanged": "未变化", "needs_field": "需补充字段", "failed": "失败"}
 
 
+def metric_text(value) -> str:
+    """A metric as reports show it: shares to three decimals, larger figures (milliseconds) to one, — for none."""
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.3f}" if value <= 1.0 else f"{value:.1f}"
+    return str(value)
+
+
 def status_label(status: str) -> str:
     return STATUS_LABELS.get(status, status)
 

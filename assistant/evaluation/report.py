@@ -8,6 +8,7 @@ import tomllib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from assistant.domain.values import metric_text
 from assistant.errors import AssistantError
 from assistant.evaluation.run import TYPE_LABELS, VARIANTS, EvalRun
 
@@ -124,14 +125,6 @@ def last_run(runs_dir: Path, before: str | None = None) -> dict | None:
     return None
 
 
-def _fmt(value) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, float):
-        return f"{value:.3f}" if value <= 1.0 else f"{value:.1f}"
-    return str(value)
-
-
 def comparison_table(run: EvalRun, previous: dict | None) -> str:
     now = run.metrics["all"]["headline"]
     held = run.metrics["splits"].get("heldout", {}).get("headline", {})
@@ -144,7 +137,7 @@ def comparison_table(run: EvalRun, previous: dict | None) -> str:
             diff = value - old
             better = diff < 0 if key in LOWER_IS_BETTER else diff > 0
             delta = "持平" if abs(diff) < 1e-9 else f"{diff:+.3f} {'↑' if better else '↓'}"
-        rows.append(f"| {label} | {_fmt(value)} | {_fmt(held.get(key))} | {_fmt(old)} | {delta} |")
+        rows.append(f"| {label} | {metric_text(value)} | {metric_text(held.get(key))} | {metric_text(old)} | {delta} |")
     return "\n".join(rows)
 
 
@@ -152,7 +145,7 @@ def _retrieval_table(block: dict) -> str:
     rows = ["| 检索方式 | recall@1 | recall@3 | recall@5 | recall@10 | MRR@10 |", "|---|---|---|---|---|---|"]
     for variant, m in block["retrieval"].items():
         rows.append(f"| {VARIANTS[variant][0]} | " + " | ".join(
-            _fmt(m[k]) for k in ("recall@1", "recall@3", "recall@5", "recall@10", "mrr@10")) + " |")
+            metric_text(m[k]) for k in ("recall@1", "recall@3", "recall@5", "recall@10", "mrr@10")) + " |")
     return "\n".join(rows)
 
 
@@ -161,9 +154,9 @@ def _group_table(groups: dict[str, dict], label) -> str:
             "|---|---|---|---|---|---|---|---|"]
     for name, block in groups.items():
         h, a = block["retrieval"].get("hybrid", {}), block["answers"]
-        rows.append(f"| {label(name)} | {a['items']} | {_fmt(h.get('recall@5'))} | {_fmt(h.get('mrr@10'))} | "
-                    f"{_fmt(a['citation_precision'])} | {_fmt(a['citation_recall'])} | "
-                    f"{_fmt(a['abstention_recall'])} | {_fmt(a['ask_p50_ms'])} |")
+        rows.append(f"| {label(name)} | {a['items']} | {metric_text(h.get('recall@5'))} | {metric_text(h.get('mrr@10'))} | "
+                    f"{metric_text(a['citation_precision'])} | {metric_text(a['citation_recall'])} | "
+                    f"{metric_text(a['abstention_recall'])} | {metric_text(a['ask_p50_ms'])} |")
     return "\n".join(rows)
 
 
@@ -233,7 +226,7 @@ def _split_table(run: EvalRun) -> str:
     rows = ["| 指标 | " + " | ".join(splits) + " |", "|---|" + "---|" * len(splits)]
     for metric in _SPLIT_METRICS:
         rows.append(f"| {HEADLINE_LABELS.get(metric, metric)} | "
-                    + " | ".join(_fmt(block["headline"].get(metric)) for block in splits.values()) + " |")
+                    + " | ".join(metric_text(block["headline"].get(metric)) for block in splits.values()) + " |")
     return "\n".join(rows)
 
 

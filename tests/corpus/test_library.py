@@ -6,7 +6,6 @@ from __future__ import annotations
 import errno
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -29,6 +28,7 @@ from assistant.index.vectors import ChromaVectors
 
 from tests.conftest import CORPUS, ROOT, fresh_index, run_env, save_cache
 from tests.support import scans
+from tests.support.kill import kill_mid_write
 from tests.support.samples import XIANGTAN, ZHUZHOU, garbled_pdf, make_docx, make_pdf, make_scanned_pdf, slow_pdf
 
 pytestmark = pytest.mark.integration
@@ -300,13 +300,7 @@ def test_kill_9_mid_ingest_leaves_before_or_after_and_the_next_start_repairs(cor
     source.write_text(ZHUZHOU.replace("株洲", "衡阳").replace("株教发", "衡教发") + extra, encoding="utf-8")
     proc = subprocess.Popen([sys.executable, "-c", _INGEST_SCRIPT, str(corpus_copy), str(index_dir), str(source)],
                             cwd=ROOT, env=run_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 120
-    while not (index_dir / PENDING).exists() and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.005)
-    assert proc.poll() is None, f"ingest ended before it could be killed: {proc.stderr.read()[-500:]}"
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(30)
-    assert (index_dir / PENDING).exists()
+    kill_mid_write(proc, index_dir, 120, poll=0.005)
 
     a = Assistant(corpus_dir=corpus_copy, index_dir=index_dir).open()  # the next start
     assert not (index_dir / PENDING).exists() and not (corpus_copy / JOURNAL).exists()

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import gradio as gr
 
+from assistant.domain.values import metric_text
 from assistant.interfaces.web import views
 from assistant.interfaces.web.common import bind, Downloads, failure
 from assistant.interfaces.web.candidates import gold_candidates_jsonl
@@ -41,14 +42,6 @@ def runs_dir(assistant) -> Path:
     return Path(assistant.settings.data_dir) / "eval-runs"
 
 
-def _fmt(value) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, float):
-        return f"{value:.3f}" if value <= 1.0 else f"{value:.1f}"
-    return str(value)
-
-
 def metric_rows(metrics: dict, previous: dict | None) -> list[dict]:
     """The headline metrics of a run beside the previous run's, with the direction of each change."""
     now = metrics["all"]["headline"]
@@ -65,8 +58,8 @@ def metric_rows(metrics: dict, previous: dict | None) -> list[dict]:
             else:
                 better = diff < 0 if key in LOWER_IS_BETTER else diff > 0
                 change = f"{diff:+.3f} {'变好' if better else '变差'}"
-        rows.append({"name": name, "help": help_, "now": _fmt(value), "heldout": _fmt(held.get(key)),
-                     "before": _fmt(old), "change": change, "better": better})
+        rows.append({"name": name, "help": help_, "now": metric_text(value), "heldout": metric_text(held.get(key)),
+                     "before": metric_text(old), "change": change, "better": better})
     return rows
 
 

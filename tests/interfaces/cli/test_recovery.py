@@ -3,12 +3,9 @@ item 4; RELIABILITY 10, 28): the CLI and the web app print 恢复中… and 恢�
 state of an index that exists (never 未建索引 for it) without recovering anything itself."""
 from __future__ import annotations
 
-import os
 import shutil
-import signal
 import subprocess
 import sys
-import time
 import uuid
 
 import pytest
@@ -18,6 +15,7 @@ from assistant.index.segments import PENDING
 from assistant.interfaces.facade import Assistant
 
 from tests.conftest import CORPUS, ROOT, free_port, fresh_index, run_env, save_cache, stop_process, wait_for_http
+from tests.support.kill import kill_mid_write
 from tests.support.samples import ZHUZHOU
 
 pytestmark = pytest.mark.integration
@@ -40,13 +38,7 @@ def killed(tmp_path, shared_cache):
     env = run_env(ASSISTANT_CORPUS_DIR=str(corpus), ASSISTANT_INDEX_DIR=str(index_dir))
     proc = subprocess.Popen([sys.executable, "-m", "assistant", "ingest", str(source)], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 180
-    while not (index_dir / PENDING).exists() and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.002)
-    assert proc.poll() is None, f"the ingest ended before it could be killed: {proc.stderr.read()[-500:]}"
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(30)
-    assert (index_dir / PENDING).exists()
+    kill_mid_write(proc, index_dir, 180)
     return corpus, index_dir, env
 
 
