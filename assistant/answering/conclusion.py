@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from assistant.answering.quotes import specificity
 from assistant.domain.segment import search_terms
 from assistant.domain.values import Citation
 from assistant.retrieval.analysis import Query
@@ -13,6 +14,9 @@ from assistant.retrieval.rerank import CUES
 
 _PHRASE = re.compile(r"[^，,；;。：:！？!?]+")
 _MAX_PHRASES = 2
+_MIN_PROBABILITY = 0.9  # the second stage's probability the first cited clause needs for a conclusion line
+_NEIGHBOUR = True
+_SPECIFIC = 0.5  # weight of the words only this phrase of the quote shares with the question
 _MAX_CHARS = 70
 _MIN_PHRASE = 6  # characters a phrase needs to say something on its own
 _MIN_OVERLAP = 0.34  # share of the question's terms a phrase must carry when no intent cue is found
@@ -34,26 +38,51 @@ def phrases(quote: str) -> list[str]:
     return out
 
 
-def _score(phrase: str, terms: set[str], cue) -> float:
+def _score(phrase: str, terms: set[str], cue, specific: float) -> float:
     own = set(search_terms(phrase))
     overlap = sum(len(t) for t in terms & own) / max(sum(len(t) for t in terms), 1)
-    return overlap + (0.6 if cue is not None and cue.search(phrase) else 0.0)
+    return overlap + specific + (0.6 if cue is not None and cue.search(phrase) else 0.0)
 
 
 def _city_line(group: list[Citation], query: Query) -> str:
-    terms = set(query_terms(query.search_text))
+    terms = set(query_terms(query.lexical_text))
     cue = CUES.get(query.intent)
     first = group[0]
+    if query.intent == "lookup" or first.score < _MIN_PROBABILITY:
+        return ""  # a clause asked for by its number is its own answer; an unsure first clause gets no summary
     candidates = phrases(first.quote)
-    scored = [(_score(p, terms, cue), i, p) for i, p in enumerate(candidates)]
+    # the phrase holding the words of the question that the other phrases lack ("牵头单位", "理事长") is the
+    # one that answers it; words every phrase shares only name the topic
+    specific = specificity(candidates, query.lexical_text) if candidates else ([], [])
+    scored = [(_score(p, terms, cue, _SPECIFIC * (specific[0][i] + specific[1][i])), i, p)
+              for i, p in enumerate(candidates)]
     good = [s for s in scored if s[0] >= (0.6 if cue is not None else _MIN_OVERLAP)]
     if not good:
         return ""
-    chosen = sorted(sorted(good, reverse=True)[:_MAX_PHRASES], key=lambda s: s[1])
-    text = "，".join(p for _, _, p in chosen)
-    if len(text) > _MAX_CHARS:  # two long phrases: the better one alone, whole
-        text = max(chosen)[2]
+    if _NEIGHBOUR:
+        text = _with_neighbour(first.quote, candidates, scored, max(good)[1])
+    else:
+        chosen = sorted(sorted(good, reverse=True)[:_MAX_PHRASES], key=lambda s: s[1])
+        text = "，".join(p for _, _, p in chosen)
+        if len(text) > _MAX_CHARS:  # two long phrases: the better one alone, whole
+            text = max(chosen)[2]
     return f"{first.city}：{text}[{first.n}]"
+
+
+def _with_neighbour(quote: str, candidates: list[str], scored: list[tuple], best: int) -> str:
+    """The best phrase with the phrase next to it, as one verbatim span of the quote. A policy sentence names
+    its topic in one phrase and says what holds in the next ("理事长由……担任", "予以倾斜", "由……批复"): the
+    phrase that matches the question best is often the topic, its neighbour the answer. The neighbour after it
+    is preferred; the best phrase alone when the span would be too long to read at a glance."""
+    options = [j for j in (best + 1, best - 1) if 0 <= j < len(candidates)]
+    if not options:
+        return candidates[best]
+    other = max(options, key=lambda j: (scored[j][0] + (0.05 if j > best else 0.0)))
+    first, last = candidates[min(best, other)], candidates[max(best, other)]
+    start = quote.find(first)
+    stop = quote.find(last, start + len(first)) + len(last) if start >= 0 else -1
+    span = quote[start:stop].strip("，,；; ") if start >= 0 and stop > start else ""
+    return span if span and len(span) <= _MAX_CHARS else candidates[best]
 
 
 def conclude(citations: tuple[Citation, ...], queries: dict[int, Query]) -> str:

@@ -63,12 +63,28 @@ def answer_about_document(question: str, query: Query, docs: dict[str, dict], ci
                         doc_number=meta.get("doc_number"), clause=INFO_CLAUSE, status=meta["status"], text=text,
                         score=1.0, n=1, quote=quote)
     parts = [held[f] for f in wanted if f in held]
+    citations = (citation, *_interpreted(meta, docs, wanted))
     answer = f"《{meta['title']}》：\n" + "\n".join(f"{p}[1]" for p in parts)
+    if len(citations) > 1:
+        answer += f"\n所解读文件的信息见[2]（《{citations[1].title}》）。"
     if missing:
         answer += "\n" + "、".join(FIELD_LABELS[f] for f in missing) + "：文件信息中没有写明。"
     conclusion = f"{meta['city']}：" + "；".join(parts) + "[1]"
     notices = ()
     if meta["status"] == "draft" and "status" in wanted:
         notices = ("该文件为征求意见稿，尚未正式施行。",)
-    return Answer(question=question, answer=answer, abstained=False, citations=(citation,), notices=notices,
+    return Answer(question=question, answer=answer, abstained=False, citations=citations, notices=notices,
                   cities=(meta["city"],), conclusion=conclusion)
+
+
+def _interpreted(meta: dict, docs: dict[str, dict], wanted: list[str]) -> tuple[Citation, ...]:
+    """For "which document does this 解读 explain": that document's own information block, so the reader can
+    open the text the interpretation is about."""
+    target = meta.get("interprets")
+    if "interprets" not in wanted or not target or target not in docs:
+        return ()
+    lines = info_lines(target, docs)
+    other = docs[target]
+    return (Citation(chunk_id=f"{target}#info", doc_id=target, title=other["title"], city=other["city"],
+                     doc_number=other.get("doc_number"), clause=INFO_CLAUSE, status=other["status"],
+                     text="\n".join(line for _, line in lines), score=1.0, n=2, quote=lines[0][1]),)

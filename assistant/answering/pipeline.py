@@ -16,6 +16,7 @@ from assistant.answering.metadata import answer_about_document
 from assistant.answering.versions import Versions, check_export, resolve, stamp, stamped_answer
 from assistant.answering.versions import notices as version_notices
 from assistant.config import Settings
+from assistant.domain.bilingual import translations
 from assistant.domain.versions import parse_day, today
 from assistant.domain.topics import TOPICS, find_topic
 from assistant.domain.values import Answer, Citation
@@ -28,6 +29,7 @@ from assistant.retrieval.search import Scope, Searcher, governing_places, resolv
 
 _CANDIDATES = 20  # hybrid candidates the second stage orders
 _COMPARE_CANDIDATES = 8  # per city
+_OUTSIDE_CANDIDATES = 8  # of the places not asked about, for the refusal check's contrast
 ENGLISH_NOTICE = "问题为英文：已按其含义检索中文政策条款，回答引用中文原文。"
 
 
@@ -93,7 +95,12 @@ class Answerer:
         return list(self.snapshot.cities)
 
     def analyse(self, question: str) -> Query:
-        return analyse(question, tuple(self.snapshot.cities))
+        query = analyse(question, tuple(self.snapshot.cities))
+        if not query.english:
+            return query
+        # every English word, not only the glossary's phrases, in the Chinese words these documents use
+        found = translations(query.text, lambda word: self.snapshot.document_frequency((word,)))
+        return replace(query, terms=tuple(dict.fromkeys((*query.terms, *found))))
 
     def scope(self, query: Query, chosen: list[str] | None, layered: bool = True) -> Scope:
         scope = resolve_scope(f"{query.text} {' '.join(query.places)}", chosen, list(self.full.cities), layered)
@@ -134,7 +141,14 @@ class Answerer:
         groups = groups or tuple((c,) for c in cities)
         hits, vector = self.search(query, groups, k)
         searched = tuple(dict.fromkeys(p for g in groups for p in g))
-        return rerank(query, hits, self.snapshot, vector, self.ranker, self.cross, searched)
+        return rerank(query, hits, self.snapshot, vector, self.ranker, self.cross, searched,
+                      self.outside_hits(query, searched, vector))
+
+    def outside_hits(self, query: Query, searched: tuple[str, ...], vector) -> list[Hit]:
+        """The best candidates of every place not searched (none for an unscoped question): what the other
+        places say is the yardstick for whether the places asked about say anything."""
+        others = tuple(c for c in self.snapshot.cities if c not in searched) if searched else ()
+        return self.searcher.hits(query.search_text, _OUTSIDE_CANDIDATES, (others,), vector=vector) if others else []
 
     def retrieve(self, question: str, k: int = 5, cities: list[str] | None = None, mode: str = "hybrid",
                  detect_places: bool = True, rerank_stage: bool = True, layered: bool = True) -> list[Citation]:
@@ -238,9 +252,13 @@ class Answerer:
     def answers(self, ranked: Ranked, query: Query) -> bool:
         """Whether the documents answer: the learned gate, and a similarity floor (calibrated for Chinese
         questions on eval/gold.jsonl) that a question nothing in the corpus resembles does not pass."""
-        if ranked.answerable < self.ranker.threshold or not ranked.candidates:
+        if not ranked.candidates:
             return False
-        if query.english or ranked.candidates[0].hit.structural:  # the floor is calibrated on Chinese wording
+        if ranked.candidates[0].hit.structural:  # the question names a clause by its number, and it exists
+            return True
+        if ranked.answerable < self.ranker.threshold:
+            return False
+        if query.english:  # the floor is calibrated on Chinese wording
             return True
         return max(c.hit.dense for c in ranked.candidates[:5]) >= self.settings.min_dense_score
 

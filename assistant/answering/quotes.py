@@ -16,15 +16,59 @@ from functools import lru_cache
 import numpy as np
 
 from assistant.chunking.clauses import quote_units
-from assistant.domain.segment import search_terms
+from assistant.domain.glossary import glossary
+from assistant.domain.segment import search_terms, tagged
 from assistant.retrieval.analysis import Query
 from assistant.retrieval.query import query_terms
-from assistant.retrieval.rerank import CUES, FIGURE, WEIGHTS
+from assistant.retrieval.rerank import CUES, FIGURE, GENERIC_TERMS, WEIGHTS
 
 QUOTE_FEATURES = ("dense", "dense_gap", "lexical", "cue", "heading", "first", "first_substantive", "position",
-                  "length", "listing", "figure", "lookup_first")
+                  "length", "listing", "figure", "lookup_first", "specific_terms", "specific_bigrams")
 _MARKER = re.compile(r"^(?:[（(][一二三四五六七八九十\d]+[）)]|\d+[.．、]|[一二三四五六七八九十]是|其[一二三四五六])")
+_LOOKUP_CHARS = 200  # how much of a clause asked for by its number is quoted
 _LISTING = re.compile(r"、.*、|是指|包括|即|分为|主要有|如下")
+
+
+@lru_cache(maxsize=256)
+def question_focus(text: str) -> tuple[tuple[str, ...], frozenset[str]]:
+    """The words and character pairs of a question that can tell one sentence of a clause from another: not
+    the place it names (jieba's "ns" words: which city is asked is settled before quoting), not the words every
+    question in this field shares. Character pairs catch what word segmentation splits differently in the
+    question and the text (拨 / 拨付, 学校之间 / 学校间)."""
+    places = {w for w, flag in tagged(text) if flag == "ns"}
+    for place in places:
+        text = text.replace(place, " ")
+    terms = tuple(dict.fromkeys(t for t in search_terms(text) if t not in GENERIC_TERMS and not t.isdigit()))
+    return terms, frozenset(_bigrams(text))
+
+
+def _bigrams(text: str) -> set[str]:
+    runs = re.findall(r"[\u4e00-\u9fffA-Za-z0-9+]+", text)
+    return {run[i:i + 2] for run in runs for i in range(len(run) - 1)}
+
+
+def specificity(units: list[str], text: str) -> tuple[list[float], list[float]]:
+    """Per sentence, the share of the question's focus words and character pairs it holds, each weighted by
+    how few sentences of this clause hold it (IDF within the clause): a word every sentence shares says
+    nothing about which one answers, the word only one sentence has says a lot."""
+    terms, pairs = question_focus(text)
+    g = glossary()
+    unit_terms = [set(search_terms(u)) for u in units]
+    unit_pairs = [_bigrams(u) for u in units]
+
+    def holds(term: str, i: int) -> bool:
+        return any(v in unit_terms[i] or (len(v) >= 2 and v in units[i]) for v in g.variants(term))
+
+    n = len(units)
+    term_rows = [[holds(t, i) for t in terms] for i in range(n)]
+    term_w = [math.log(1 + n / df) if (df := sum(row[j] for row in term_rows)) else 0.0 for j in range(len(terms))]
+    pair_list = sorted(pairs)
+    pair_rows = [[p in unit_pairs[i] for p in pair_list] for i in range(n)]
+    pair_w = [math.log(1 + n / df) if (df := sum(row[j] for row in pair_rows)) else 0.0
+              for j in range(len(pair_list))]
+    term_total, pair_total = sum(term_w) or 1.0, sum(pair_w) or 1.0
+    return ([sum(w for w, h in zip(term_w, row) if h) / term_total for row in term_rows],
+            [sum(w for w, h in zip(pair_w, row) if h) / pair_total for row in pair_rows])
 
 
 def heading_like(unit: str) -> bool:
@@ -34,12 +78,13 @@ def heading_like(unit: str) -> bool:
 
 
 def unit_features(units: list[str], query: Query | None, question: str, dense: np.ndarray | None) -> np.ndarray:
-    terms = set(query_terms(query.search_text if query else question))
+    terms = set(query_terms(query.lexical_text if query else question))
     total = max(sum(len(t) for t in terms), 1)
     cue = CUES.get(query.intent) if query else None
     lookup = query is not None and query.intent == "lookup"
     best_dense = float(dense.max()) if dense is not None and len(dense) else 0.0
     substantive = next((i for i, u in enumerate(units) if not heading_like(u)), 0)
+    specific_terms, specific_pairs = specificity(units, query.lexical_text if query else question)
     rows = []
     for i, unit in enumerate(units):
         d = float(dense[i]) if dense is not None else 0.0
@@ -47,7 +92,8 @@ def unit_features(units: list[str], query: Query | None, question: str, dense: n
         rows.append((d, d - best_dense, lexical, float(bool(cue and cue.search(unit))), float(heading_like(unit)),
                      float(i == 0), float(i == substantive), i / max(len(units) - 1, 1),
                      math.log(len(unit) + 1) / 5, float(bool(_LISTING.search(unit))),
-                     float(bool(FIGURE.search(unit))), float(lookup and i == substantive)))
+                     float(bool(FIGURE.search(unit))), float(lookup and i == substantive),
+                     specific_terms[i], specific_pairs[i]))
     return np.asarray(rows, dtype=np.float32)
 
 
@@ -61,7 +107,7 @@ class QuoteModel:
 
 
 # hand-set: similarity, the question's words, what it asks for; headings down; a looked-up clause's beginning up
-DEFAULT_QUOTE_WEIGHTS = (1.0, 0.0, 0.35, 0.08, -0.3, 0, 0, 0, 0, 0, 0, 0.5)
+DEFAULT_QUOTE_WEIGHTS = (1.0, 0.0, 0.35, 0.08, -0.3, 0, 0, 0, 0, 0, 0, 0.5, 0.7, 0.7)
 _FALLBACK = QuoteModel(np.asarray(DEFAULT_QUOTE_WEIGHTS, dtype=np.float32), 0.0)
 
 
@@ -82,6 +128,8 @@ def best_quote(text: str, question: str, query: Query | None = None,
     units = quote_units(text)
     if not units:
         return text.strip()
+    if query is not None and query.intent == "lookup":
+        return _opening(text, units)
     dense = sentence_scores if sentence_scores is not None and len(sentence_scores) == len(units) else None
     scores = quote_model().scores(unit_features(units, query, question, dense))
     best = max(range(len(units)), key=lambda i: (scores[i], -i))
@@ -89,6 +137,16 @@ def best_quote(text: str, question: str, query: Query | None = None,
     while end < len(units) and end - best < 4 and _continues(units[end - 1], units[end], query, end - 1 == best):
         end += 1
     return "".join(units[best:end]) if "\n" not in text else _join(text, units[best:end])
+
+
+def _opening(text: str, units: list[str]) -> str:
+    """"第三部分第5条讲什么": the clause itself answers, so it is quoted from its first sentence on, whole when
+    short, else as many sentences as fit in _LOOKUP_CHARS (at least one), past a heading sentence it opens with."""
+    start = 1 if len(units) > 1 and heading_like(units[0]) else 0
+    end = start + 1
+    while end < len(units) and sum(len(u) for u in units[start:end + 1]) <= _LOOKUP_CHARS:
+        end += 1
+    return "".join(units[start:end]) if "\n" not in text else _join(text, units[start:end])
 
 
 def _join(text: str, units: list[str]) -> str:

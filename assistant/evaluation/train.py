@@ -16,9 +16,11 @@ import numpy as np
 
 from assistant.evaluation.run import UNANSWERABLE, _is_gold
 from assistant.retrieval.rerank import (ANSWERABLE_FEATURES, FEATURES, WEIGHTS, Candidate, Ranker,
-                                       answerable_features, features)
+                                       answerable_features, features, outside_evidence)
 
 _COMPARE_CANDIDATES = 8
+_GATE_C = 1.0
+_GATE_DROP: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,8 @@ class Group:
     query: object
     hits: list
     scope: tuple = ()
+    sentence_scores: list = ()
+    outside: tuple | None = None  # hits of the places not asked about
 
 
 def groups_for(assistant, items: list[dict]) -> list[Group]:
@@ -45,6 +49,8 @@ def groups_for(assistant, items: list[dict]) -> list[Group]:
         if query.intent == "meta" or any("field" in e for e in item["expected"]):
             continue
         scope = answerer.scope(query, None)
+        if scope.refusal:  # refused for its place before any ranking: nothing for the gate to learn from it
+            continue
         expected = [e for e in item["expected"] if "clause" in e]
         refuse = item["type"] in UNANSWERABLE
         cities = scope.cities
@@ -55,12 +61,14 @@ def groups_for(assistant, items: list[dict]) -> list[Group]:
             hits, vector = answerer.search(query, tuple((c,) for c in target), k)
             if not hits:
                 continue
-            matrix, _ = features(query, hits, answerer.snapshot, vector, target)
+            matrix, sentence_scores = features(query, hits, answerer.snapshot, vector, target)
+            outside = answerer.outside_hits(query, tuple(target), vector)
             labels = np.asarray([any(_is_gold(records[h.row].doc_id, records[h.row].clause, records[h.row].text, e)
                                      for e in expected) for h in hits], dtype=np.int8)
             city_refuses = refuse or (per_city and not labels.any() and
                                       not any(e["doc_id"] in {records[h.row].doc_id for h in hits} for e in expected))
-            out.append(Group(item["id"], matrix, labels, city_refuses, query, hits, target))
+            out.append(Group(item["id"], matrix, labels, city_refuses, query, hits, target, sentence_scores,
+                             (outside, vector)))
     return out
 
 
@@ -86,12 +94,16 @@ def fit(groups: list[Group], snapshot) -> dict:
     for g in decisive:
         probabilities = ranker.probabilities(g.matrix)
         order = np.argsort(-probabilities, kind="stable")
-        candidates = [Candidate(g.hits[i], float(probabilities[i]), np.zeros(0), g.matrix[i]) for i in order]
+        candidates = [Candidate(g.hits[i], float(probabilities[i]), g.sentence_scores[i], g.matrix[i])
+                      for i in order]
+        outside_hits, vector = g.outside
+        outside = outside_evidence(g.query, outside_hits, snapshot, vector, ranker, g.scope)
         evidence.append(answerable_features(g.query, candidates, snapshot,
-                                           {c.hit.row: c.features for c in candidates}, g.scope))
+                                           {c.hit.row: c.features for c in candidates}, g.scope, outside))
         answerable.append(0 if g.must_refuse else 1)
     E, a = np.asarray(evidence), np.asarray(answerable)
-    gate = LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000).fit(E, a)
+    E[:, [ANSWERABLE_FEATURES.index(f) for f in _GATE_DROP]] = 0.0
+    gate = LogisticRegression(C=_GATE_C, class_weight="balanced", max_iter=2000).fit(E, a)
     p = gate.predict_proba(E)[:, 1]
     grid = np.linspace(0.05, 0.95, 91)
     accuracy = [float(np.mean((p >= t) == (a == 1))) for t in grid]

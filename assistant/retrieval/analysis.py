@@ -23,8 +23,9 @@ _META = {
     "date": re.compile(r"(什么时候|何时|哪(一)?年|哪天|哪个月)[^？?]{0,6}(发|印发|出台|发布|施行|生效|实施|成文)|"
                        r"(发布|印发|成文|施行)(时间|日期)"),
     "interprets": re.compile(r"解读的是|解读(哪|什么)"),
-    "status": re.compile(r"(正式)?(生效|施行|有效)了?(吗|没|没有)|是不是(正式|草案|征求意见稿)|征求意见稿(吗|还是)|"
-                         r"现行有效|还有效|已经废止|正式文件(吗|还是)"),
+    "status": re.compile(r"(正式)?(生效|施行|有效|实施)(了|的)?(吗|没|没有|么|与否)|是不是(正式|草案|征求意见稿)|"
+                         r"征求意见稿(吗|还是)|现行有效|还有效|(已经|是否)?废止|正式文件(吗|还是)|草案(吗|还是)|"
+                         r"(是|属于)(正式|草案|征求意见稿)"),
 }
 _DOCUMENT_WORDS = re.compile(r"文件|意见|方案|通知|办法|解读|政策|规定|条例|细则")
 _WHICH_CITY = re.compile(r"哪(个|些|座)(城市|地方|地区|市|区县|区)|哪里(有|提出|规定|要求)|哪(个|些)地|"
@@ -56,6 +57,12 @@ class Query:
         """What the embedder and BM25 read: the question plus the Chinese terms and place names it stands for."""
         extra = " ".join((*self.places, *self.terms))
         return f"{self.text} {extra}".strip()
+
+    @property
+    def lexical_text(self) -> str:
+        """What the checks that count words read: an English question's words match no Chinese clause, so
+        only the Chinese terms and place names it stands for."""
+        return " ".join((*self.places, *self.terms)) if self.english else self.search_text
 
 
 @lru_cache(maxsize=1)
@@ -105,7 +112,8 @@ def pinyin_places(text: str, cities: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(sorted(found, key=found.get))
 
 
-_LOOKUP = re.compile(r"讲(的)?(是)?(什么|啥)|说(的)?(是)?什么|是什么内容|什么内容|规定了什么|写了什么|内容是")
+_LOOKUP = re.compile(r"(讲|说|写|规定|提)(了|的)?(是)?(些)?(什么|啥)|是什么内容|什么内容|内容是|(是)?关于(什么|啥)|"
+                     r"(讲|说|写)(了)?(哪些|啥子)|(是|指)(什么|啥|哪些)[？?]?$")
 
 
 def intent_of(text: str) -> tuple[str, tuple[str, ...]]:

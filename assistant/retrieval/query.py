@@ -22,7 +22,7 @@ def _as_int(token: str) -> int | None:
 def clause_refs(question: str) -> list[tuple[str, ...]]:
     """Clause numbers a question points at, outermost first; each as alternative path-segment prefixes.
 
-    "长沙意见第三部分第5条" → [("三、",), ("5.", "（五）", "第五条")]."""
+    "长沙意见第三部分第5条" → [("三、",), ("5.", "5．", "（五）", "第五条", "五、")]."""
     q = fold(question).replace("(", "（").replace(")", "）")
     refs: list[tuple[int, tuple[str, ...]]] = []
     for m in _PART_REF.finditer(q):
@@ -36,7 +36,9 @@ def clause_refs(question: str) -> list[tuple[str, ...]]:
     for m in _ITEM_REF.finditer(q):
         n = _as_int(m.group(1))
         if n:
-            refs.append((m.start(), (f"{n}.", f"{n}．", f"（{cn_ordinal(n)}）", f"第{cn_ordinal(n)}条")))
+            # documents without articles number their parts "五、": "第五条" is how a reader names one of them
+            refs.append((m.start(), (f"{n}.", f"{n}．", f"（{cn_ordinal(n)}）", f"第{cn_ordinal(n)}条",
+                                     f"{cn_ordinal(n)}、")))
     return [alternatives for _, alternatives in sorted(refs)]
 
 
@@ -68,8 +70,12 @@ def structural_matches(question: str, records, rows) -> list[int]:
             position += 1
         if ok:
             score = sum(1 for h in hints if h in record.title)
-            matched.append((-score, record.ordinal, row))
-    return [row for *_, row in sorted(matched)]
+            # "第五条" may be the part "五、" or the item "5." inside another part: the shallower reading first
+            matched.append((-score, position, record.ordinal, row))
+    if not matched:
+        return []
+    best = min(matched)[:2]
+    return [row for *key, _, row in sorted(matched) if tuple(key) == best]
 
 
 def number_variants(text: str) -> list[str]:

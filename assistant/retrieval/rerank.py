@@ -34,7 +34,8 @@ FEATURES = ("fused_rank", "fused_gap", "dense", "dense_gap", "bm25", "sentence",
 GENERIC_TERMS = frozenset(
     "集团 集团化 办学 集团化办学 教育 教育集团 学校 规定 要求 政策 文件 意见 方案 我们 学校 能 "
     "可以 怎么 哪些 什么 是否 多少 有 没有 吗 呢 请问 介绍 一下 内容 部分 讲 条 第 中小 中小学 "
-    "我 你 这个 那个 现在 目前 如果 已经 还 想 问 成员 成员校 核心 核心校".split())
+    "我 你 这个 那个 现在 目前 如果 已经 还 想 问 成员 成员校 核心 核心校 不能 能不能 可不可以 "
+    "很多 一些 一下 一下子 怎么办 怎样 如何 需要 应该 得 要 会 啊 吧 呀 么 嘛 啥 咋 咱们 咱 他们 自己".split())
 
 FIGURE = re.compile(r"[零〇一二两三四五六七八九十百半\d]+\s*(?:个月|%|％|年|所|个|次|学期|名|人|天|周|课时|节)|"
                     r"百分之|比例|不超过|不少于|至少|以上|以内|左右")
@@ -75,7 +76,9 @@ def informative_terms(text: str, cities: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _coverage(terms, weights, vocabulary) -> float:
-    total = sum(weights) or 1.0
+    total = sum(weights)
+    if not total:
+        return 0.0
     g = glossary()
     return sum(w for t, w in zip(terms, weights) if any(v in vocabulary for v in g.variants(t))) / total
 
@@ -96,8 +99,11 @@ def features(query: Query, hits: list[Hit], snapshot, vector: np.ndarray | None,
     if not hits:
         return np.zeros((0, len(FEATURES)), dtype=np.float32), []
     cities = tuple(snapshot.cities)
-    terms = informative_terms(query.search_text, cities)
-    weights, _ = _weights(terms, snapshot, scope)
+    terms = informative_terms(query.lexical_text, cities)
+    weights, dfs = _weights(terms, snapshot, scope)
+    # a word no clause in the scope uses cannot tell one candidate from another: it only shrank every
+    # candidate's coverage (colloquial questions most), blurring how coverage weighs against the other features
+    weights = [w if df else 0.0 for w, df in zip(weights, dfs)]
     cue = CUES.get(query.intent)
     best_fused = max(h.score for h in hits) or 1.0
     best_dense = max(h.dense for h in hits)
@@ -133,23 +139,24 @@ def _best_unit(text: str, scores: np.ndarray) -> str:
 
 ANSWERABLE_FEATURES = ("top_probability", "second_probability", "top_dense", "top_sentence", "top_coverage",
                        "pool_coverage", "unknown_share", "terms", "top_structural", "sentence_coverage",
-                       "key_missing", "known_coverage")
+                       "key_missing", "known_coverage", "dense_contrast", "sentence_contrast", "outside_gap",
+                       "outside_coverage_gap")
 
 
 def answerable_features(query: Query, candidates: list["Candidate"], snapshot, matrix_of: dict,
-                        scope: tuple[str, ...] = ()) -> np.ndarray:
+                        scope: tuple[str, ...] = (), outside: tuple[float, float] | None = None) -> np.ndarray:
     """Question-level evidence that the documents (of the scope) answer at all: the best candidates'
     probability, similarity and vocabulary coverage, and how much of the question's vocabulary they never use."""
     cities = tuple(snapshot.cities)
-    terms = informative_terms(query.search_text, cities)
+    terms = informative_terms(query.lexical_text, cities)
     g = glossary()
     weights, _ = _weights(terms, snapshot, scope)
     # whether the corpus uses a word at all is a property of the language of the documents, not of one city
     dfs = [snapshot.document_frequency(g.variants(t)) for t in terms]
     unknown = sum(w for w, df in zip(weights, dfs) if not df)
     if not candidates:
-        return np.asarray([0, 0, 0, 0, 0, 0, unknown / (sum(weights) or 1.0), math.log(len(terms) + 1), 0, 0, 1, 0],
-                          dtype=np.float32)
+        return np.asarray([0, 0, 0, 0, 0, 0, unknown / (sum(weights) or 1.0), math.log(len(terms) + 1), 0, 0, 1, 0,
+                           0, 0, -(outside or (0.0, 0.0))[0], -(outside or (0.0, 0.0))[1]], dtype=np.float32)
     top = candidates[0]
     row = matrix_of[top.hit.row]
     pool: set[str] = set()
@@ -168,7 +175,42 @@ def answerable_features(query: Query, candidates: list["Candidate"], snapshot, m
         math.log(len(terms) + 1), row[FEATURES.index("structural")],
         _coverage(terms, weights, set(search_terms(unit))) if terms and unit else 0.0,
         max(missing, default=0.0) / (max((w for _, w in known), default=0.0) or 1.0),
-        1.0 - sum(missing) / known_total if known else 0.0], dtype=np.float32)
+        1.0 - sum(missing) / known_total if known else 0.0, *_contrast(candidates, matrix_of),
+        *_outside_gap(top, row, outside)], dtype=np.float32)
+
+
+def _outside_gap(top: "Candidate", row: np.ndarray, outside: tuple[float, float] | None) -> tuple[float, float]:
+    """How much better the places asked about answer than every other place: a city whose best clause is
+    far weaker than another city's on the same question most likely does not address it (0 without others)."""
+    if outside is None:
+        return 0.0, 0.0
+    return top.probability - outside[0], float(row[FEATURES.index("coverage")]) - outside[1]
+
+
+def outside_evidence(query: Query, hits: list[Hit], snapshot, vector, ranker: "Ranker",
+                     scope: tuple[str, ...]) -> tuple[float, float] | None:
+    """The best probability and vocabulary coverage among the candidates outside the scope (None without any)."""
+    if not hits:
+        return None
+    matrix, _ = features(query, hits, snapshot, vector, scope)
+    probabilities = ranker.probabilities(matrix)
+    best = int(np.argmax(probabilities))
+    return float(probabilities[best]), float(matrix[:, FEATURES.index("coverage")].max())
+
+
+def _contrast(candidates: list["Candidate"], matrix_of: dict) -> tuple[float, float]:
+    """How far the best clause and the best sentence stand out from the rest of the candidate pool. Absolute
+    similarities move with the question's wording and language (English, colloquial speech); a clause that
+    stands out from its neighbours for this question does not."""
+    dense = np.asarray([c.hit.dense for c in candidates if c.hit.dense > 0], dtype=np.float32)
+    sentence = np.asarray([matrix_of[c.hit.row][FEATURES.index("sentence")] for c in candidates], dtype=np.float32)
+    if len(dense) < 3:
+        return 0.0, 0.0
+    top = candidates[:5]
+    best_dense = max(c.hit.dense for c in top)
+    best_sentence = max(float(matrix_of[c.hit.row][FEATURES.index("sentence")]) for c in top)
+    scale = 10.0  # cosine gaps of e5-style embedders are hundredths
+    return (scale * float(best_dense - np.median(dense)), scale * float(best_sentence - np.median(sentence)))
 
 
 def _logistic(x: np.ndarray, coef: np.ndarray, intercept: float) -> np.ndarray:
@@ -244,15 +286,19 @@ class CrossEncoderReranker:
 
 
 def rerank(query: Query, hits: list[Hit], snapshot, vector, ranker: Ranker,
-           cross: CrossEncoderReranker | None = None, scope: tuple[str, ...] = ()) -> Ranked:
+           cross: CrossEncoderReranker | None = None, scope: tuple[str, ...] = (),
+           outside_hits: list[Hit] | None = None) -> Ranked:
     """The hits ordered by probability of answering (a cross-encoder, when configured, orders them instead),
-    with the question-level probability that the documents of the scope answer at all."""
+    with the question-level probability that the documents of the scope answer at all (`outside_hits`: the
+    best candidates of the places not asked about, for contrast)."""
     matrix, sentence_scores = features(query, hits, snapshot, vector, scope)
     probabilities = ranker.probabilities(matrix)
     candidates = sorted((Candidate(h, float(p), s, m) for h, p, s, m in zip(hits, probabilities, sentence_scores,
                                                                                matrix)),
                         key=lambda c: -c.probability)
-    evidence = answerable_features(query, candidates, snapshot, {c.hit.row: c.features for c in candidates}, scope)
+    outside = outside_evidence(query, outside_hits or [], snapshot, vector, ranker, scope)
+    evidence = answerable_features(query, candidates, snapshot, {c.hit.row: c.features for c in candidates}, scope,
+                                   outside)
     if cross is not None and candidates:
         order = cross.scores(query.text, [snapshot.records[c.hit.row].text for c in candidates])
         candidates = [candidates[i] for i in np.argsort(-order, kind="stable")]
