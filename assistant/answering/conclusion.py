@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.answering.quotes import specificity
+from assistant.retrieval.focus import specificity
 from assistant.domain.segment import search_terms
 from assistant.domain.values import Citation
 from assistant.retrieval.analysis import Query

@@ -16,59 +16,17 @@ from functools import lru_cache
 import numpy as np
 
 from assistant.chunking.clauses import quote_units
-from assistant.domain.glossary import glossary
-from assistant.domain.segment import search_terms, tagged
+from assistant.domain.segment import search_terms
 from assistant.retrieval.analysis import Query
 from assistant.retrieval.query import query_terms
-from assistant.retrieval.rerank import CUES, FIGURE, GENERIC_TERMS, WEIGHTS
+from assistant.retrieval.focus import specificity
+from assistant.retrieval.rerank import CUES, FIGURE, WEIGHTS
 
 QUOTE_FEATURES = ("dense", "dense_gap", "lexical", "cue", "heading", "first", "first_substantive", "position",
                   "length", "listing", "figure", "lookup_first", "specific_terms", "specific_bigrams")
 _MARKER = re.compile(r"^(?:[（(][一二三四五六七八九十\d]+[）)]|\d+[.．、]|[一二三四五六七八九十]是|其[一二三四五六])")
 _LOOKUP_CHARS = 200  # how much of a clause asked for by its number is quoted
 _LISTING = re.compile(r"、.*、|是指|包括|即|分为|主要有|如下")
-
-
-@lru_cache(maxsize=256)
-def question_focus(text: str) -> tuple[tuple[str, ...], frozenset[str]]:
-    """The words and character pairs of a question that can tell one sentence of a clause from another: not
-    the place it names (jieba's "ns" words: which city is asked is settled before quoting), not the words every
-    question in this field shares. Character pairs catch what word segmentation splits differently in the
-    question and the text (拨 / 拨付, 学校之间 / 学校间)."""
-    places = {w for w, flag in tagged(text) if flag == "ns"}
-    for place in places:
-        text = text.replace(place, " ")
-    terms = tuple(dict.fromkeys(t for t in search_terms(text) if t not in GENERIC_TERMS and not t.isdigit()))
-    return terms, frozenset(_bigrams(text))
-
-
-def _bigrams(text: str) -> set[str]:
-    runs = re.findall(r"[\u4e00-\u9fffA-Za-z0-9+]+", text)
-    return {run[i:i + 2] for run in runs for i in range(len(run) - 1)}
-
-
-def specificity(units: list[str], text: str) -> tuple[list[float], list[float]]:
-    """Per sentence, the share of the question's focus words and character pairs it holds, each weighted by
-    how few sentences of this clause hold it (IDF within the clause): a word every sentence shares says
-    nothing about which one answers, the word only one sentence has says a lot."""
-    terms, pairs = question_focus(text)
-    g = glossary()
-    unit_terms = [set(search_terms(u)) for u in units]
-    unit_pairs = [_bigrams(u) for u in units]
-
-    def holds(term: str, i: int) -> bool:
-        return any(v in unit_terms[i] or (len(v) >= 2 and v in units[i]) for v in g.variants(term))
-
-    n = len(units)
-    term_rows = [[holds(t, i) for t in terms] for i in range(n)]
-    term_w = [math.log(1 + n / df) if (df := sum(row[j] for row in term_rows)) else 0.0 for j in range(len(terms))]
-    pair_list = sorted(pairs)
-    pair_rows = [[p in unit_pairs[i] for p in pair_list] for i in range(n)]
-    pair_w = [math.log(1 + n / df) if (df := sum(row[j] for row in pair_rows)) else 0.0
-              for j in range(len(pair_list))]
-    term_total, pair_total = sum(term_w) or 1.0, sum(pair_w) or 1.0
-    return ([sum(w for w, h in zip(term_w, row) if h) / term_total for row in term_rows],
-            [sum(w for w, h in zip(pair_w, row) if h) / pair_total for row in pair_rows])
 
 
 def heading_like(unit: str) -> bool:

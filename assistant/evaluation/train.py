@@ -21,6 +21,8 @@ from assistant.retrieval.rerank import (ANSWERABLE_FEATURES, FEATURES, WEIGHTS, 
 _COMPARE_CANDIDATES = 8
 _GATE_C = 1.0
 _GATE_DROP: tuple[str, ...] = ()
+_RANK_DROP: tuple[str, ...] = ()
+_RANK_C = 0.1  # strong regularisation: on held-out wording the weaker fit generalised better (cross-split)
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,10 @@ def groups_for(assistant, items: list[dict]) -> list[Group]:
 def fit(groups: list[Group], snapshot) -> dict:
     from sklearn.linear_model import LogisticRegression
 
+    if _RANK_DROP:
+        drop = [FEATURES.index(f) for f in _RANK_DROP]
+        for g in groups:
+            g.matrix[:, drop] = 0.0
     X = np.concatenate([g.matrix for g in groups])
     y = np.concatenate([g.labels for g in groups])
     # the order within each question is learned pairwise (what counts is which candidate comes first: on a
@@ -82,7 +88,7 @@ def fit(groups: list[Group], snapshot) -> dict:
     # per-candidate fit); a one-feature logistic fit then turns the scores into probabilities
     ranked = [g for g in groups if g.labels.any()]
     D, pair_labels = pairwise([g.matrix for g in ranked], [g.labels for g in ranked])
-    direction = LogisticRegression(C=1.0, fit_intercept=False, max_iter=3000).fit(D, pair_labels).coef_[0]
+    direction = LogisticRegression(C=_RANK_C, fit_intercept=False, max_iter=3000).fit(D, pair_labels).coef_[0]
     calibration = LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000).fit((X @ direction)[:, None], y)
     scale, offset = float(calibration.coef_[0][0]), float(calibration.intercept_[0])
     ranker = Ranker((direction * scale).astype(np.float32), offset, 0.5)

@@ -23,19 +23,13 @@ from assistant.domain.glossary import glossary
 from assistant.domain.places import aliases
 from assistant.domain.segment import search_terms
 from assistant.domain.values import PATH_SEPARATOR
+from assistant.retrieval.focus import GENERIC_TERMS, specificity
 from assistant.retrieval.analysis import Query
 from assistant.retrieval.hybrid import Hit
 
 WEIGHTS = Path(__file__).resolve().parent / "ranker.json"
 FEATURES = ("fused_rank", "fused_gap", "dense", "dense_gap", "bm25", "sentence", "sentence_gap", "coverage",
-            "heading", "cue", "cue_sentence", "structural", "interpretation", "length")
-
-# Words every question in this field shares; they say nothing about whether a clause answers it.
-GENERIC_TERMS = frozenset(
-    "集团 集团化 办学 集团化办学 教育 教育集团 学校 规定 要求 政策 文件 意见 方案 我们 学校 能 "
-    "可以 怎么 哪些 什么 是否 多少 有 没有 吗 呢 请问 介绍 一下 内容 部分 讲 条 第 中小 中小学 "
-    "我 你 这个 那个 现在 目前 如果 已经 还 想 问 成员 成员校 核心 核心校 不能 能不能 可不可以 "
-    "很多 一些 一下 一下子 怎么办 怎样 如何 需要 应该 得 要 会 啊 吧 呀 么 嘛 啥 咋 咱们 咱 他们 自己".split())
+            "heading", "cue", "cue_sentence", "structural", "interpretation", "length", "pool_terms", "pool_pairs")
 
 FIGURE = re.compile(r"[零〇一二两三四五六七八九十百半\d]+\s*(?:个月|%|％|年|所|个|次|学期|名|人|天|周|课时|节)|"
                     r"百分之|比例|不超过|不少于|至少|以上|以内|左右")
@@ -112,6 +106,10 @@ def features(query: Query, hits: list[Hit], snapshot, vector: np.ndarray | None,
                        for h in hits]
     best_sentence = [float(s.max()) if len(s) else h.dense for s, h in zip(sentence_scores, hits)]
     top_sentence = max(best_sentence)
+    # how specific each candidate's text is to the question among the candidates themselves: the
+    # words every candidate has name the field, the words few have pick the clause (IDF within the pool)
+    records = [snapshot.records[h.row] for h in hits]
+    pool_terms, pool_pairs = specificity([r.text for r in records], query.lexical_text)
     rows = []
     for i, (h, sentence) in enumerate(zip(hits, best_sentence)):
         record = snapshot.records[h.row]
@@ -124,6 +122,7 @@ def features(query: Query, hits: list[Hit], snapshot, vector: np.ndarray | None,
             _coverage(terms, weights, heading) if terms else 0.0,
             float(bool(cue and cue.search(record.text))), float(bool(cue and best_unit and cue.search(best_unit))),
             float(h.structural), float(record.status == "interpretation"), math.log(len(record.text) + 1) / 6,
+            pool_terms[i], pool_pairs[i],
         ))
     return np.asarray(rows, dtype=np.float32), sentence_scores
 
