@@ -21,13 +21,15 @@ def cite(record: ChunkRecord, score: float, n: int, quote: str) -> Citation:
 
 
 def select(candidates: list[Candidate], records: list[ChunkRecord]) -> list[Candidate]:
-    """The candidates worth citing: each city's most probable one, and a second nearly as probable."""
+    """The candidates worth citing, in the order given (the ranking stage's: a clause named by its number
+    first, a cross-encoder's order when one is configured): each city's first, and a second nearly as probable."""
     chosen: list[Candidate] = []
     best: dict[str, float] = {}
-    for c in sorted(candidates, key=lambda c: -c.probability):
+    for c in candidates:
         city = records[c.hit.row].city
         if city not in best:
-            best[city] = c.probability
+            # the clause a question names by its number is the whole answer: nothing beside it
+            best[city] = float("inf") if c.hit.structural else c.probability
             chosen.append(c)
         elif c.probability >= _SECOND_RATIO * best[city] and sum(
                 records[x.hit.row].city == city for x in chosen) < _MAX_PER_CITY:

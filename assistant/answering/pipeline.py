@@ -29,7 +29,7 @@ from assistant.retrieval.search import Scope, Searcher, governing_places, resolv
 
 _CANDIDATES = 20  # hybrid candidates the second stage orders
 _COMPARE_CANDIDATES = 8  # per city
-_OUTSIDE_CANDIDATES = 8  # of the places not asked about, for the refusal check's contrast
+_OUTSIDE_CANDIDATES = 5  # of the places not asked about, for the refusal check's contrast
 ENGLISH_NOTICE = "问题为英文：已按其含义检索中文政策条款，回答引用中文原文。"
 
 

@@ -89,6 +89,7 @@ class LexicalIndex:
 
     def __init__(self, rows: TermRows):
         self.rows = rows
+        self._row_terms: dict[int, frozenset[str]] = {}
         self.vocab = {t: i for i, t in enumerate(rows.vocab)}
         n = rows.rows
         self.df = np.bincount(rows.term_ids, minlength=len(rows.vocab)).astype(np.int64)
@@ -161,6 +162,9 @@ class LexicalIndex:
         return max(found) if found else 0
 
     def row_terms(self, row: int) -> frozenset[str]:
-        ids = self.rows.term_ids[self.rows.indptr[row]:self.rows.indptr[row + 1]]
-        vocab = self.rows.vocab
-        return frozenset(vocab[i] for i in ids.tolist())
+        found = self._row_terms.get(row)  # the index never changes: each row's set is made once
+        if found is None:
+            ids = self.rows.term_ids[self.rows.indptr[row]:self.rows.indptr[row + 1]]
+            vocab = self.rows.vocab
+            found = self._row_terms[row] = frozenset(vocab[i] for i in ids.tolist())
+        return found

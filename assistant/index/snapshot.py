@@ -50,6 +50,7 @@ class Snapshot:
         records: list[ChunkRecord] = []
         self._parts = []  # (vectors of the segment, physical rows that are live, in order)
         self._sentences = []  # per row: (sentence vectors of its segment, start, end)
+        self._unit_sentences: dict[int, np.ndarray] = {}  # per row read so far: its sentence vectors, unit length
         term_parts = []
         for segment in segments:
             live = np.asarray([i for i, r in enumerate(segment.records)
@@ -153,12 +154,15 @@ class Snapshot:
     def sentence_scores(self, row: int, vector: np.ndarray) -> np.ndarray:
         """Cosine similarity of each of the row's sentences (chunking.quote_units order) to `vector`; empty
         when the index has no sentence vectors."""
-        vectors, start, end = self._sentences[row]
-        if end <= start:
+        block = self._unit_sentences.get(row)
+        if block is None:  # normalised once per row: the snapshot never changes
+            vectors, start, end = self._sentences[row]
+            block = np.asarray(vectors[start:end], dtype=np.float32)
+            norms = np.linalg.norm(block, axis=1)
+            block = self._unit_sentences[row] = block / np.where(norms > 0, norms, 1.0)[:, None]
+        if not len(block):
             return np.zeros(0, dtype=np.float32)
-        block = np.asarray(vectors[start:end], dtype=np.float32)
-        norms = np.linalg.norm(block, axis=1) * (np.linalg.norm(vector) or 1.0)
-        return block @ np.asarray(vector, dtype=np.float32) / np.where(norms > 0, norms, 1.0)
+        return block @ np.asarray(vector, dtype=np.float32) / (np.linalg.norm(vector) or 1.0)
 
     @cached_property
     def _norms(self) -> list[np.ndarray]:

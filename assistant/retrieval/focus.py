@@ -40,23 +40,30 @@ def bigrams(text: str) -> set[str]:
     return {run[i:i + 2] for run in runs for i in range(len(run) - 1)}
 
 
+@lru_cache(maxsize=16384)
+def _profile(unit: str) -> tuple[frozenset[str], frozenset[str]]:
+    """A unit's words and character pairs; clauses and sentences recur from question to question."""
+    return frozenset(search_terms(unit)), frozenset(bigrams(unit))
+
+
 def specificity(units: list[str], text: str) -> tuple[list[float], list[float]]:
     """Per sentence, the share of the question's focus words and character pairs it holds, each weighted by
     how few sentences of this clause hold it (IDF within the clause): a word every sentence shares says
     nothing about which one answers, the word only one sentence has says a lot."""
     terms, pairs = question_focus(text)
     g = glossary()
-    unit_terms = [set(search_terms(u)) for u in units]
-    unit_pairs = [bigrams(u) for u in units]
+    profiles = [_profile(u) for u in units]
+    variants = [g.variants(t) for t in terms]
 
-    def holds(term: str, i: int) -> bool:
-        return any(v in unit_terms[i] or (len(v) >= 2 and v in units[i]) for v in g.variants(term))
+    def holds(options: tuple[str, ...], i: int) -> bool:
+        own = profiles[i][0]
+        return any(v in own or (len(v) >= 2 and v in units[i]) for v in options)
 
     n = len(units)
-    term_rows = [[holds(t, i) for t in terms] for i in range(n)]
+    term_rows = [[holds(v, i) for v in variants] for i in range(n)]
     term_w = [math.log(1 + n / df) if (df := sum(row[j] for row in term_rows)) else 0.0 for j in range(len(terms))]
     pair_list = sorted(pairs)
-    pair_rows = [[p in unit_pairs[i] for p in pair_list] for i in range(n)]
+    pair_rows = [[p in profiles[i][1] for p in pair_list] for i in range(n)]
     pair_w = [math.log(1 + n / df) if (df := sum(row[j] for row in pair_rows)) else 0.0
               for j in range(len(pair_list))]
     term_total, pair_total = sum(term_w) or 1.0, sum(pair_w) or 1.0

@@ -73,8 +73,14 @@ def _coverage(terms, weights, vocabulary) -> float:
     total = sum(weights)
     if not total:
         return 0.0
+    variants = _variants(tuple(terms))
+    return sum(w for options, w in zip(variants, weights) if any(v in vocabulary for v in options)) / total
+
+
+@lru_cache(maxsize=512)
+def _variants(terms: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
     g = glossary()
-    return sum(w for t, w in zip(terms, weights) if any(v in vocabulary for v in g.variants(t))) / total
+    return tuple(g.variants(t) for t in terms)
 
 
 def _weights(terms, snapshot, scope: tuple[str, ...]) -> tuple[list[float], list[int]]:
@@ -127,10 +133,15 @@ def features(query: Query, hits: list[Hit], snapshot, vector: np.ndarray | None,
     return np.asarray(rows, dtype=np.float32), sentence_scores
 
 
-def _best_unit(text: str, scores: np.ndarray) -> str:
+@lru_cache(maxsize=16384)
+def _units(text: str) -> tuple[str, ...]:
     from assistant.chunking.clauses import quote_units
 
-    units = quote_units(text)
+    return tuple(quote_units(text))
+
+
+def _best_unit(text: str, scores: np.ndarray) -> str:
+    units = _units(text)
     if not len(scores) or len(units) != len(scores):
         return ""
     return units[int(np.argmax(scores))]
@@ -292,9 +303,10 @@ def rerank(query: Query, hits: list[Hit], snapshot, vector, ranker: Ranker,
     best candidates of the places not asked about, for contrast)."""
     matrix, sentence_scores = features(query, hits, snapshot, vector, scope)
     probabilities = ranker.probabilities(matrix)
+    # a clause the question names by its number comes first, whatever similarity says
     candidates = sorted((Candidate(h, float(p), s, m) for h, p, s, m in zip(hits, probabilities, sentence_scores,
                                                                                matrix)),
-                        key=lambda c: -c.probability)
+                        key=lambda c: (not c.hit.structural, -c.probability))
     outside = outside_evidence(query, outside_hits or [], snapshot, vector, ranker, scope)
     evidence = answerable_features(query, candidates, snapshot, {c.hit.row: c.features for c in candidates}, scope,
                                    outside)

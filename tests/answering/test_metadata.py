@@ -42,3 +42,7 @@ def test_the_interpretation_is_picked_when_asked_about_and_names_what_it_explain
     assert pick_document(analyse("青岛那份解读解读的是哪份文件？", ()), DOCS, ("青岛市",)) == "qdj"
     answer = _ask("青岛那份解读解读的是哪份文件？", ("青岛市",))
     assert "《关于推进中小学集团化办学的意见》" in answer.conclusion
+    # the explained document is cited too, so the reader can open it
+    assert [c.doc_id for c in answer.citations] == ["qdj", "qd"] and answer.citations[1].n == 2
+    assert answer.citations[1].quote in answer.citations[1].text and "[2]" in answer.answer
+    assert [c.doc_id for c in _ask("长沙集团化办学指导意见的文号是多少？", ("长沙市",)).citations] == ["cs"]

@@ -50,3 +50,33 @@ def test_the_conclusion_is_made_of_the_quotes_own_phrases_with_their_number():
 def test_no_conclusion_when_no_phrase_carries_the_answer():
     q = analyse("长沙对集团校服颜色有什么规定？", CITIES)
     assert conclude((_citation(1, "长沙市", "加强宣传引导，营造良好氛围。"),), {1: q}) == ""
+
+
+def test_a_clause_asked_for_by_its_number_is_quoted_from_its_opening():
+    text = "（三）加强考核督导。构建集团化办学考核评估体系。将提升成员校教育质量作为业绩考核的重要内容。"
+    q = analyse("中原区实施方案六、保障机制第（三）条讲什么？", CITIES)
+    assert q.intent == "lookup"
+    assert best_quote(text, q.text, q) == "构建集团化办学考核评估体系。将提升成员校教育质量作为业绩考核的重要内容。"
+    long_text = "（一）总则。" + "这是一个很长的句子，" * 30 + "结束。第二句。"
+    assert best_quote(long_text, q.text, q) == long_text[len("（一）总则。"):-len("第二句。")], "at least one sentence"
+
+
+def test_the_sentence_specific_to_the_question_wins_over_the_one_naming_its_topic():
+    text = "鼓励各区市在集团化办学模式、管理体制、支持保障等方面进行创新。改革创新项目应向市教育局提前报备，稳妥实施。"
+    q = analyse("青岛各区市集团化办学的改革创新项目要向谁报备", CITIES)
+    assert best_quote(text, q.text, q) == "改革创新项目应向市教育局提前报备，稳妥实施。"
+
+
+def test_the_conclusion_takes_the_phrase_that_says_what_holds_next_to_the_one_naming_the_topic():
+    quote = "引领型教育集团要成立理事会，理事长由引领学校校长担任，负责集团发展规划。"
+    q = analyse("中原区引领型教育集团成立理事会的话，理事长是谁来担任？", CITIES)
+    line = conclude((_citation(1, "长沙市", quote),), {1: q})
+    assert "理事长由引领学校校长担任" in line and line[len("长沙市："):-len("[1]")] in quote
+
+
+def test_no_conclusion_for_a_clause_lookup_or_an_unsure_first_clause():
+    q = analyse("长沙指导意见第二部分第3条讲的什么？", CITIES)
+    assert conclude((_citation(1, "长沙市", "集团化学校合作时限一般为六年。"),), {1: q}) == ""
+    unsure = Citation(chunk_id="c1", doc_id="d", title="t", city="长沙市", doc_number=None, clause="x",
+                      status="official", text=TERM, score=0.3, n=1, quote="集团化学校合作时限一般为六年。")
+    assert conclude((unsure,), {1: analyse("长沙合作期限多久", CITIES)}) == ""

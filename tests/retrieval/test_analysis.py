@@ -38,6 +38,9 @@ def test_places_in_pinyin_are_found_for_any_covered_city_and_district():
     ("哪个城市的意见是四个部门联合印发的", "which_city"),
     ("哪些地方规定了合作时限", "which_city"),
     ("长沙指导意见第二部分第3条讲的什么？", "lookup"),
+    ("长沙那份指导意见，第五条写的是啥", "lookup"),
+    ("青岛意见第三部分里的第（二）类是什么？", "lookup"),
+    ("中原区的集团化办学实施方案现在是正式生效的吗？", "meta"),
     ("一所优质学校最多能带多少所学校？", "numeric"),
     ("青岛的集团化办学分成哪几种类型", "list"),
     ("合同没批下来，学校可以先签吗？", "prohibition"),
@@ -58,3 +61,15 @@ def test_several_questions_in_one_message_are_split_and_a_short_tail_stays_with_
     assert split_parts("成员校能退出吗？为什么？") == ["成员校能退出吗？为什么？"], "a short tail is no second question"
     assert split_parts("合作期限一般多长") == ["合作期限一般多长"]
     assert is_english("Who approves a new member school?") and not is_english("谁批准？OK")
+
+
+def test_a_clause_number_reads_as_the_shallowest_clause_carrying_it():
+    from types import SimpleNamespace
+
+    from assistant.retrieval.query import clause_refs, structural_matches
+
+    assert "五、" in clause_refs("第五条写的是啥")[0], "documents without articles number their parts 五、"
+    rows = [SimpleNamespace(clause=c, title="指导意见", ordinal=i) for i, c in enumerate(
+        ["三、主要举措 › 5. 构建退出机制", "五、本文件自2021年1月1日起施行", "三、主要举措 › 4. 激发办学活力"])]
+    assert structural_matches("指导意见第五条写的是啥", rows, range(3)) == [1]
+    assert structural_matches("第三部分第5条讲什么", rows, range(3)) == [0]

@@ -1,0 +1,32 @@
+"""Which sentence (or candidate) is specific to a question: words and character pairs weighted by how few
+of the units hold them."""
+from __future__ import annotations
+
+import pytest
+
+from assistant.retrieval.focus import bigrams, question_focus, specificity
+
+pytestmark = pytest.mark.unit
+
+
+def test_the_place_and_the_fields_common_words_are_not_focus():
+    terms, pairs = question_focus("青岛各区市集团化办学的改革创新项目要向谁报备")
+    assert "报备" in terms and "青岛" not in terms and "集团化办学" not in terms
+    assert "报备" in pairs
+
+
+def test_the_unit_holding_the_words_the_others_lack_is_the_most_specific():
+    units = ["鼓励各区市在集团化办学模式、管理体制、支持保障等方面进行创新。", "改革创新项目应向市教育局提前报备，稳妥实施。"]
+    terms, pairs = specificity(units, "各区市集团化办学的改革创新项目要向哪里报备")
+    assert terms[1] > terms[0] and terms[1] + pairs[1] > terms[0] + pairs[0]
+
+
+def test_character_pairs_match_what_segmentation_splits_differently():
+    units = ["核心校发挥引领作用。", "每增加1所成员校，由所属教育行政部门每年向核心校拨付专项奖补经费。"]
+    _, pairs = specificity(units, "局里会给我们拨经费吗")
+    assert pairs[1] > pairs[0]
+    assert bigrams("拨付经费") == {"拨付", "付经", "经费"}
+
+
+def test_no_shared_word_gives_zero_not_an_error():
+    assert specificity(["甲。", "乙。"], "完全无关的问题") == ([0.0, 0.0], [0.0, 0.0])
