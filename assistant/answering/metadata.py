@@ -3,13 +3,16 @@ answered from the document's catalogued metadata, cited as the document's inform
 catalogue does not hold is not guessed: the answer says the document does not state it."""
 from __future__ import annotations
 
+import re
+
 from assistant.domain.segment import search_terms
 from assistant.domain.values import Answer, Citation, status_label
 from assistant.retrieval.analysis import Query
 
 INFO_CLAUSE = "文件信息"
 FIELD_LABELS = {"title": "标题", "doc_number": "文号", "issuer": "发文机关", "date": "日期", "status": "状态",
-                "interprets": "解读的文件"}
+                "interprets": "解读的文件", "effective_date": "施行日期"}
+_IN_FORCE_WORDS = re.compile(r"施行|生效|实施|起效")
 _KIND_WORDS = ("解读", "征求意见稿", "共同体", "指导意见", "实施意见", "实施方案", "方案", "意见")
 
 
@@ -34,7 +37,7 @@ def info_lines(doc_id: str, docs: dict[str, dict]) -> list[tuple[str, str]]:
     """(field, line) of the document's information block, as the catalogue holds it."""
     meta = docs[doc_id]
     lines = [("title", f"标题：{meta['title']}")]
-    for field in ("doc_number", "issuer", "date"):
+    for field in ("doc_number", "issuer", "date", "effective_date"):
         if meta.get(field):
             lines.append((field, f"{FIELD_LABELS[field]}：{meta[field]}"))
     lines.append(("status", f"状态：{status_label(meta['status'])}"))
@@ -45,7 +48,9 @@ def info_lines(doc_id: str, docs: dict[str, dict]) -> list[tuple[str, str]]:
 
 
 def answer_about_document(question: str, query: Query, docs: dict[str, dict], cities: tuple[str, ...],
-                          abstain) -> Answer:
+                          abstain) -> Answer | None:
+    """The answer from the document's information block; None when the text itself must answer: the day a
+    document takes effect is often written only in its last article ("本文件自2021年1月1日起施行")."""
     doc_id = pick_document(query, docs, cities)
     if doc_id is None:
         return abstain("没有找到问题所说的文件。")
@@ -53,6 +58,10 @@ def answer_about_document(question: str, query: Query, docs: dict[str, dict], ci
     lines = info_lines(doc_id, docs)
     held = {field: line for field, line in lines}
     wanted = [f for f in query.meta_fields if f in FIELD_LABELS]
+    if "date" in wanted and _IN_FORCE_WORDS.search(query.text):  # asked when it takes effect, not when issued
+        if "effective_date" not in held:
+            return None
+        wanted = ["effective_date" if f == "date" else f for f in wanted]
     missing = [f for f in wanted if f not in held]
     if missing and len(missing) == len(wanted):
         names = "、".join(FIELD_LABELS[f] for f in missing)

@@ -213,7 +213,10 @@ class Answerer:
         clause answers, which stay extractive)."""
         if query.intent == "meta":
             refuse = lambda reason: abstain(question, reason, self.cities, scope.cities, notices)  # noqa: E731
-            return answer_about_document(question, query, self.snapshot.docs, scope.cities, refuse), []
+            about = answer_about_document(question, query, self.snapshot.docs, scope.cities, refuse)
+            if about is not None:
+                return about, []
+            query = replace(query, intent="fact", meta_fields=())  # the document's own text says it
         if query.intent == "which_city" or is_comparison(query.text, scope.cities):
             which = query.intent == "which_city" and len(scope.cities) != 1
             if which or len(scope.cities) != 1:

@@ -33,7 +33,7 @@ _WHICH_CITY = re.compile(r"哪(个|些|座)(城市|地方|地区|市|区县|区)
 _NUMERIC = re.compile(r"多少|几(年|所|个|次|成|天|周|月|名|人)|多久|多长|比例|百分之|占比|最多|最少|上限|下限|"
                       r"不超过|不少于|至少|how (long|many|much)", re.IGNORECASE)
 _LIST = re.compile(r"哪些|包括|包含|有什么(内容|方面|要求|措施)|哪几(种|类|个方面)|分为|分成|几种|几类|what are")
-_APPROVAL = re.compile(r"谁(来)?(批|审批|同意|点头|拍板|说了算)|报(给)?(谁|哪|哪个部门|哪里)|向(谁|哪)|审批|批准|批复|"
+_APPROVAL = re.compile(r"谁(来)?(批|审批|同意|点头|拍板|说了算)|报(给|到|送)?(谁|哪|哪个部门|哪里)|向(谁|哪)|审批|批准|批复|"
                        r"备案|报备|同意|who (approve|decide)", re.IGNORECASE)
 _PROHIBITION = re.compile(r"能不能|可不可以|能否|是否(可以|允许|能)|可以[^？?]{0,12}吗|能[^？?]{0,10}吗|允许|禁止|不得|"
                           r"行不行|行吗|\bcan\b|allowed", re.IGNORECASE)

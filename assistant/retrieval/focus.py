@@ -23,14 +23,22 @@ GENERIC_TERMS = frozenset(
 
 
 @lru_cache(maxsize=256)
+def without_places(text: str) -> str:
+    """The text without the place names it holds (jieba's "ns" words): which place is asked is settled before
+    sentences and candidates are told apart, so a place name says nothing about which one answers."""
+    places = {w for w, flag in tagged(text) if flag == "ns"}
+    for place in sorted(places, key=len, reverse=True):
+        text = text.replace(place, " ")
+    return text
+
+
+@lru_cache(maxsize=256)
 def question_focus(text: str) -> tuple[tuple[str, ...], frozenset[str]]:
     """The words and character pairs of a question that can tell one sentence of a clause from another: not
     the place it names (jieba's "ns" words: which city is asked is settled before quoting), not the words every
     question in this field shares. Character pairs catch what word segmentation splits differently in the
     question and the text (拨 / 拨付, 学校之间 / 学校间)."""
-    places = {w for w, flag in tagged(text) if flag == "ns"}
-    for place in places:
-        text = text.replace(place, " ")
+    text = without_places(text)
     terms = tuple(dict.fromkeys(t for t in search_terms(text) if t not in GENERIC_TERMS and not t.isdigit()))
     return terms, frozenset(bigrams(text))
 

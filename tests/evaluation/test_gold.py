@@ -1,6 +1,7 @@
 """The developers' gold set: trustworthy keys, retrieval recall and correct abstention."""
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 import pytest
@@ -49,3 +50,26 @@ def test_every_key_phrase_is_verbatim_in_an_existing_clause(item):
 def test_out_of_scope_questions_abstain(assistant, item):
     answer = assistant.ask(item["question"])
     assert answer.abstained and not answer.citations
+
+
+BLIND = [(path.stem, json.loads(line)) for path in sorted((CORPUS.parent / "eval").glob("blind-*.jsonl"))
+         for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+MANIFEST = {d.doc_id: d for d in load_corpus(CORPUS)}
+
+
+def test_the_blind_splits_are_separate_and_each_names_its_own_split():
+    assert {name for name, _ in BLIND} >= {"blind-dev", "blind-dev2", "blind-dev3", "blind-heldout"}
+    assert all(item["split"] == name for name, item in BLIND)
+    assert len({item["id"] for _, item in BLIND}) == len(BLIND)
+
+
+@pytest.mark.parametrize("item", [i for _, i in BLIND], ids=[i["id"] for _, i in BLIND])
+def test_every_blind_key_is_verbatim_in_its_clause_or_its_documents_information(item):
+    for e in item["expected"]:
+        assert e["doc_id"] in MANIFEST, e["doc_id"]
+        if "field" in e:
+            continue  # a document's catalogue value (文号, issuer, status…): checked against answers by eval
+        clause_texts = [c.text for c in CHUNKS[e["doc_id"]] if c.clause == e["clause"]]
+        assert clause_texts, f"no clause {e['clause']} in {e['doc_id']}"
+        assert any(e["key_phrase"] in t for t in clause_texts), e["key_phrase"]
+    assert bool(item["expected"]) != (item["type"] in ("not_in_city", "out_of_scope"))

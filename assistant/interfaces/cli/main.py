@@ -75,7 +75,7 @@ def _parser() -> argparse.ArgumentParser:
 
     evaluate = sub.add_parser("eval", help="在评测集上评测检索、引用与拒答，写出报告")
     evaluate.add_argument("--gold", action="append", default=None,
-                          help="评测集 JSONL，可重复（默认 eval/ 下的 gold.jsonl、blind-dev.jsonl、blind-dev2.jsonl、blind-heldout.jsonl）")
+                          help="评测集 JSONL，可重复（默认 eval/ 下的 gold.jsonl、blind-dev*.jsonl、blind-heldout.jsonl）")
     evaluate.add_argument("--runs-dir", default=None, help="报告目录（默认 eval/runs）")
     evaluate.add_argument("--thresholds", default=None, help="阈值文件（默认 eval/thresholds.toml）")
     evaluate.add_argument("--check", action="store_true", help="任一指标低于阈值时以退出码 1 结束")
