@@ -10,6 +10,7 @@ from assistant.retrieval.rerank import Candidate
 
 _MAX_PER_CITY = 2
 _SECOND_RATIO = 0.85  # a second clause of the same city is cited when nearly as probable as the best
+_OTHER_PLACE_RATIO = 0.2  # another place is cited when its best clause is at least this share as probable
 
 
 def cite(record: ChunkRecord, score: float, n: int, quote: str) -> Citation:
@@ -25,8 +26,11 @@ def select(candidates: list[Candidate], records: list[ChunkRecord]) -> list[Cand
     first, a cross-encoder's order when one is configured): each city's first, and a second nearly as probable."""
     chosen: list[Candidate] = []
     best: dict[str, float] = {}
+    top = max((c.probability for c in candidates), default=0.0)
     for c in candidates:
         city = records[c.hit.row].city
+        if city not in best and best and c.probability < _OTHER_PLACE_RATIO * top:
+            continue  # a question over several places: one whose best clause is far weaker does not address it
         if city not in best:
             # the clause a question names by its number is the whole answer: nothing beside it
             best[city] = float("inf") if c.hit.structural else c.probability

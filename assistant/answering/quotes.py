@@ -94,9 +94,7 @@ def best_quote(text: str, question: str, query: Query | None = None,
     end = best + 1
     while end < len(units) and end - best < 4 and _continues(units[end - 1], units[end], query, end - 1 == best):
         end += 1
-    # the clause's own short heading ("融合特色型。") says what the first sentence is about: it stays with it
-    start = 0 if best == 1 and heading_like(units[0]) and len(_MARKER.sub("", units[0]).strip()) <= 9 else best
-    return "".join(units[start:end]) if "\n" not in text else _join(text, units[start:end])
+    return "".join(units[best:end]) if "\n" not in text else _join(text, units[best:end])
 
 
 def _opening(text: str, units: list[str]) -> str:

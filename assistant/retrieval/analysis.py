@@ -60,9 +60,10 @@ class Query:
 
     @property
     def lexical_text(self) -> str:
-        """What the checks that count words read: an English question's words match no Chinese clause, so
-        only the Chinese terms and place names it stands for."""
-        return " ".join((*self.places, *self.terms)) if self.english else self.search_text
+        """What the checks that count words read: a Chinese question as asked (they match each of its words
+        through the glossary's variants, so "加入" and the "纳新" it stands for count once, not twice); an
+        English question's words match no Chinese clause, so only the Chinese terms and places it stands for."""
+        return " ".join((*self.places, *self.terms)) if self.english else self.text
 
 
 @lru_cache(maxsize=1)
