@@ -21,16 +21,18 @@ def cite(record: ChunkRecord, score: float, n: int, quote: str) -> Citation:
                     level=record.level)
 
 
-def select(candidates: list[Candidate], records: list[ChunkRecord]) -> list[Candidate]:
+def select(candidates: list[Candidate], records: list[ChunkRecord], across_places: bool = False) -> list[Candidate]:
     """The candidates worth citing, in the order given (the ranking stage's: a clause named by its number
-    first, a cross-encoder's order when one is configured): each city's first, and a second nearly as probable."""
+    first, a cross-encoder's order when one is configured): each city's first, and a second nearly as probable.
+    `across_places`: the question names no place, so the places are alternatives, and one far weaker than the
+    best is left out; the layers of one place (city, province, nation) are not alternatives and are all kept."""
     chosen: list[Candidate] = []
     best: dict[str, float] = {}
     top = max((c.probability for c in candidates), default=0.0)
     for c in candidates:
         city = records[c.hit.row].city
-        if city not in best and best and c.probability < _OTHER_PLACE_RATIO * top:
-            continue  # a question over several places: one whose best clause is far weaker does not address it
+        if across_places and city not in best and best and c.probability < _OTHER_PLACE_RATIO * top:
+            continue  # a question naming no place: a place whose best clause is far weaker does not address it
         if city not in best:
             # the clause a question names by its number is the whole answer: nothing beside it
             best[city] = float("inf") if c.hit.structural else c.probability

@@ -244,7 +244,8 @@ class Answerer:
         for part in parts:
             part_query = query if len(parts) == 1 else self.analyse(part)
             ranked = self.candidates(part_query, scope.cities, groups=scope.groups() if scope.cities else None)
-            picked = select(ranked.candidates, self.snapshot.records) if self.answers(ranked, part_query) else []
+            picked = select(ranked.candidates, self.snapshot.records, across_places=not scope.cities) \
+                if self.answers(ranked, part_query) else []
             if len(parts) > 1:
                 picked = picked[:1]  # one clause per part keeps a multi-part answer readable
             if not picked:

@@ -27,8 +27,10 @@ def test_each_place_first_and_a_second_nearly_as_probable_in_the_order_given():
 
 
 def test_a_place_whose_best_clause_is_far_weaker_is_not_cited():
-    chosen = select([_candidate(0, 0.99), _candidate(3, 0.45), _candidate(4, 0.05)], RECORDS)
-    assert [c.hit.row for c in chosen] == [0, 3], "郑州市中原区 at 0.05 against 0.99 does not address it"
+    ranked = [_candidate(0, 0.99), _candidate(3, 0.45), _candidate(4, 0.05)]
+    assert [c.hit.row for c in select(ranked, RECORDS, across_places=True)] == [0, 3], \
+        "郑州市中原区 at 0.05 against 0.99 does not address it"
+    assert [c.hit.row for c in select(ranked, RECORDS)] == [0, 3, 4], "layers of one place are all kept"
 
 
 def test_a_clause_named_by_its_number_stands_alone_even_when_not_the_most_probable():
