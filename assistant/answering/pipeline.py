@@ -146,10 +146,14 @@ class Answerer:
                       self.outside_hits(query, searched, vector))
 
     def outside_hits(self, query: Query, searched: tuple[str, ...], vector) -> list[Hit]:
-        """The best candidates of every place not searched (none for an unscoped question): what the other
-        places say is the yardstick for whether the places asked about say anything."""
-        others = tuple(c for c in self.snapshot.cities if c not in searched) if searched else ()
-        return self.searcher.hits(query.search_text, _OUTSIDE_CANDIDATES, (others,), vector=vector) if others else []
+        """The best candidates of the places not searched (none for an unscoped question): what the other
+        places say is the yardstick for whether the places asked about say anything. Taken from one search of
+        the whole corpus, not a filter listing every other place (thousands of them in a large corpus)."""
+        if not searched:
+            return []
+        records = self.snapshot.records
+        hits = self.searcher.hits(query.search_text, 4 * _OUTSIDE_CANDIDATES, (), vector=vector)
+        return [h for h in hits if records[h.row].city not in searched][:_OUTSIDE_CANDIDATES]
 
     def retrieve(self, question: str, k: int = 5, cities: list[str] | None = None, mode: str = "hybrid",
                  detect_places: bool = True, rerank_stage: bool = True, layered: bool = True) -> list[Citation]:
