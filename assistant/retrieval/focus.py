@@ -1,8 +1,7 @@
 """The words of a question that can tell candidates apart, and how specific each candidate is to them.
 
-Used at two grains: the sentences of one clause (which sentence answers) and the phrases of one quote (which
-phrase concludes), and over the candidate clauses of a question (which clause's heading and text are specific
-to it). Character pairs stand beside words because word segmentation splits the question and the documents
+Used at three grains: the sentences of one clause (which sentence answers), the phrases of one quote (which
+phrase concludes), and the candidate clauses of a question (which clause's text is specific to it). Character pairs stand beside words because word segmentation splits the question and the documents
 differently (拨 / 拨付, 学校之间 / 学校间)."""
 from __future__ import annotations
 
