@@ -4,9 +4,9 @@ answers the question, and its probability decides refusal.
 Features per candidate: the fused rank and scores, the best sentence's similarity (sentence vectors are made
 at index time), how much of the question's vocabulary (glossary variants included, IDF-weighted) the clause
 and its heading contain, and intent cues (a figure for "how many", an approving body for "who approves", 不得/
-可以 for "may we", an enumeration for "which ones"). The weights are learned with scikit-learn on the
-development splits (`policy-assistant eval train-ranker`) and shipped in ranker.json beside this module; the
-learned weights are applied with numpy, so answering never imports scikit-learn. An optional cross-encoder
+可以 for "may we", an enumeration for "which ones"). The ranking model (LightGBM boosted trees, a
+learning-to-rank objective) and the refusal gate are learned on the development splits (`policy-assistant eval
+--train-ranker`) and shipped in ranker.json beside this module; the gate is applied with numpy. An optional cross-encoder
 (sentence-transformers CrossEncoder, e.g. a local bge-reranker) can reorder the candidates on top."""
 from __future__ import annotations
 
@@ -229,8 +229,10 @@ def _logistic(x: np.ndarray, coef: np.ndarray, intercept: float) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Ranker:
-    """Learned weights: a logistic model over FEATURES orders candidates; a second one over
-    ANSWERABLE_FEATURES decides whether the documents answer at all (below `threshold`: refuse)."""
+    """Learned weights: boosted trees (LightGBM, a learning-to-rank objective) order the candidates, and a
+    logistic calibration of their score gives each a probability of answering; a logistic model over
+    ANSWERABLE_FEATURES decides whether the documents answer at all (below `threshold`: refuse). Without
+    trees, a linear score `coef` stands in (the untrained fallback)."""
 
     coef: np.ndarray
     intercept: float
@@ -238,11 +240,18 @@ class Ranker:
     answerable_coef: np.ndarray | None = None
     answerable_intercept: float = 0.0
     version: str = "untrained"
+    trees: object | None = None  # lightgbm.Booster
+    scale: float = 1.0
+
+    def scores(self, matrix: np.ndarray) -> np.ndarray:
+        if self.trees is not None:
+            return np.asarray(self.trees.predict(matrix, num_threads=1), dtype=np.float32)
+        return matrix @ self.coef
 
     def probabilities(self, matrix: np.ndarray) -> np.ndarray:
         if not len(matrix):
             return np.zeros(0, dtype=np.float32)
-        return _logistic(matrix, self.coef, self.intercept)
+        return 1.0 / (1.0 + np.exp(-(self.scale * self.scores(matrix) + self.intercept)))
 
     def answerable(self, evidence: np.ndarray) -> float:
         """Probability that the documents answer the question (the best candidate's, without a trained model)."""
@@ -261,9 +270,11 @@ class Ranker:
         gate = data.get("answerable") or {}
         gate_coef = np.asarray(gate["coef"], dtype=np.float32) \
             if gate.get("features") == list(ANSWERABLE_FEATURES) else None
-        return cls(np.asarray(data["coef"], dtype=np.float32), float(data["intercept"]),
-                   float(gate.get("threshold", data["threshold"])), gate_coef, float(gate.get("intercept", 0.0)),
-                   str(data.get("version", "")))
+        trees = _booster(data["trees"]) if data.get("trees") else None
+        coef = np.asarray(data.get("coef") or np.zeros(len(FEATURES)), dtype=np.float32)
+        return cls(coef, float(data["intercept"]), float(gate.get("threshold", data["threshold"])), gate_coef,
+                   float(gate.get("intercept", 0.0)), str(data.get("version", "")), trees,
+                   float(data.get("scale", 1.0)))
 
     @classmethod
     def fallback(cls) -> "Ranker":
@@ -272,6 +283,12 @@ class Ranker:
         coef[FEATURES.index("fused_rank")] = 4.0
         coef[FEATURES.index("coverage")] = 2.0
         return cls(coef, -2.5, 0.3)
+
+
+def _booster(model: str):
+    import lightgbm
+
+    return lightgbm.Booster(model_str=model)
 
 
 @lru_cache(maxsize=1)

@@ -21,7 +21,7 @@ def run(args: argparse.Namespace) -> int:
     if args.train_ranker:
         weights = assistant().train_ranker([Path(g) for g in args.gold] if args.gold else None)
         fit = weights["fit"]
-        print(f"二次排序权重已更新（{weights['items']} 道开发题，{fit['rows']} 个候选）：首位正确率 {fit['top1']}，"
+        print(f"二次排序权重已更新（{weights['items']} 道开发题，{fit['rows']} 个候选）：首位正确率（未见过的题，交叉验证）{fit['top1_held_out']}，"
               f"拒答判断正确率 {fit['refusal_accuracy']}，拒答阈值 {weights['threshold']}")
         return 0
 
