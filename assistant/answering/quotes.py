@@ -26,6 +26,7 @@ QUOTE_FEATURES = ("dense", "dense_gap", "lexical", "cue", "heading", "first", "f
                   "length", "listing", "figure", "lookup_first", "specific_terms", "specific_bigrams")
 _MARKER = re.compile(r"^(?:[（(][一二三四五六七八九十\d]+[）)]|\d+[.．、]|[一二三四五六七八九十]是|其[一二三四五六])")
 _LOOKUP_CHARS = 200  # how much of a clause asked for by its number is quoted
+_SURE = 0.68  # below this probability that the best sentence beats its neighbour, both are quoted
 _LISTING = re.compile(r"、.*、|是指|包括|即|分为|主要有|如下")
 
 
@@ -91,10 +92,25 @@ def best_quote(text: str, question: str, query: Query | None = None,
     dense = sentence_scores if sentence_scores is not None and len(sentence_scores) == len(units) else None
     scores = quote_model().scores(unit_features(units, query, question, dense))
     best = max(range(len(units)), key=lambda i: (scores[i], -i))
-    end = best + 1
+    start, end = _with_close_neighbour(scores, best)
     while end < len(units) and end - best < 4 and _continues(units[end - 1], units[end], query, end - 1 == best):
         end += 1
-    return "".join(units[best:end]) if "\n" not in text else _join(text, units[best:end])
+    return "".join(units[start:end]) if "\n" not in text else _join(text, units[start:end])
+
+
+def _with_close_neighbour(scores: np.ndarray, best: int) -> tuple[int, int]:
+    """The best sentence, and the sentence beside it when that is the runner-up and the model is not sure which
+    of the two answers (the weights are learned on pairs of sentences, so σ(score difference) is the probability
+    that the best really is the better one). Quoting both keeps the quote one verbatim span; across the
+    development splits, each decided by weights learned on the others, the answering sentence was in the quote
+    0.934 of the time against 0.901 for the best sentence alone, with one quote in ten two sentences long."""
+    if len(scores) < 2:
+        return best, best + 1
+    runner = max((i for i in range(len(scores)) if i != best), key=lambda i: (scores[i], -i))
+    sure = 1.0 / (1.0 + math.exp(-float(scores[best] - scores[runner])))
+    if abs(runner - best) != 1 or sure >= _SURE:
+        return best, best + 1
+    return min(best, runner), max(best, runner) + 1
 
 
 def _opening(text: str, units: list[str]) -> str:

@@ -2,6 +2,7 @@
 continues; and the one-line conclusion made only of the cited sentence's own phrases."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from assistant.answering.conclusion import conclude, phrases
@@ -80,3 +81,13 @@ def test_no_conclusion_for_a_clause_lookup_or_an_unsure_first_clause():
     unsure = Citation(chunk_id="c1", doc_id="d", title="t", city="长沙市", doc_number=None, clause="x",
                       status="official", text=TERM, score=0.3, n=1, quote="集团化学校合作时限一般为六年。")
     assert conclude((unsure,), {1: analyse("长沙合作期限多久", CITIES)}) == ""
+
+
+def test_an_unsure_choice_between_neighbouring_sentences_quotes_both():
+    from assistant.answering.quotes import _with_close_neighbour
+
+    assert _with_close_neighbour(np.asarray([0.1, 2.0, 1.8, -1.0]), 1) == (1, 3)  # σ(0.2) ≈ 0.55: both
+    assert _with_close_neighbour(np.asarray([1.7, 2.0, 0.1, -1.0]), 1) == (0, 2)  # the one before it too
+    assert _with_close_neighbour(np.asarray([0.1, 2.0, -1.0]), 1) == (1, 2)  # sure: the best alone
+    assert _with_close_neighbour(np.asarray([1.9, 0.0, 2.0]), 2) == (2, 3)  # runner-up not beside it
+    assert _with_close_neighbour(np.asarray([2.0]), 0) == (0, 1)
