@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import re
 
+from assistant.answering.extractive import cite
+from assistant.chunking.clauses import quote_units
 from assistant.domain.segment import search_terms
 from assistant.domain.values import Answer, Citation, status_label
+from assistant.index.records import ChunkRecord
 from assistant.retrieval.analysis import Query
 
 INFO_CLAUSE = "文件信息"
 FIELD_LABELS = {"title": "标题", "doc_number": "文号", "issuer": "发文机关", "date": "日期", "status": "状态",
                 "interprets": "解读的文件", "effective_date": "施行日期"}
 _IN_FORCE_WORDS = re.compile(r"施行|生效|实施|起效")
+# "本办法自2021年1月1日起施行", "自印发之日起实施", "本条例自公布之日起生效"
+_TAKES_EFFECT = re.compile(r"自[^。；，]{0,30}?起(?:施行|实施|生效|执行)")
 _KIND_WORDS = ("解读", "征求意见稿", "共同体", "指导意见", "实施意见", "实施方案", "方案", "意见")
 
 
@@ -48,9 +53,9 @@ def info_lines(doc_id: str, docs: dict[str, dict]) -> list[tuple[str, str]]:
 
 
 def answer_about_document(question: str, query: Query, docs: dict[str, dict], cities: tuple[str, ...],
-                          abstain) -> Answer | None:
-    """The answer from the document's information block; None when the text itself must answer: the day a
-    document takes effect is often written only in its last article ("本文件自2021年1月1日起施行")."""
+                          abstain, records: tuple[ChunkRecord, ...] = ()) -> Answer | None:
+    """The answer from the document's information block; the day a document takes effect is often written only
+    in its own last article ("本文件自2021年1月1日起施行"), which then answers; when neither says it, the answer says so. None without the records to read."""
     doc_id = pick_document(query, docs, cities)
     if doc_id is None:
         return abstain("没有找到问题所说的文件。")
@@ -58,10 +63,19 @@ def answer_about_document(question: str, query: Query, docs: dict[str, dict], ci
     lines = info_lines(doc_id, docs)
     held = {field: line for field, line in lines}
     wanted = [f for f in query.meta_fields if f in FIELD_LABELS]
+    notes: tuple[str, ...] = ()
     if "date" in wanted and _IN_FORCE_WORDS.search(query.text):  # asked when it takes effect, not when issued
         if "effective_date" not in held:
-            return None
-        wanted = ["effective_date" if f == "date" else f for f in wanted]
+            article = _in_force_article(question, doc_id, meta, records) if records else None
+            if article is not None or not records:
+                return article
+            # neither the catalogue nor the text says from when it applies: say so (with the date it bears), rather
+            # than quote a clause that happens to share the question's words
+            if "date" not in held:
+                return abstain(f"《{meta['title']}》的文件信息和正文中都没有写明施行日期。")
+            wanted, notes = ["date"], ("施行日期：文件信息和正文中都没有写明，以上为文件所署日期。",)
+        else:
+            wanted = ["effective_date" if f == "date" else f for f in wanted]
     missing = [f for f in wanted if f not in held]
     if missing and len(missing) == len(wanted):
         names = "、".join(FIELD_LABELS[f] for f in missing)
@@ -78,12 +92,28 @@ def answer_about_document(question: str, query: Query, docs: dict[str, dict], ci
         answer += f"\n所解读文件的信息见[2]（《{citations[1].title}》）。"
     if missing:
         answer += "\n" + "、".join(FIELD_LABELS[f] for f in missing) + "：文件信息中没有写明。"
-    conclusion = f"{meta['city']}：" + "；".join(parts) + "[1]"
+    answer += "".join(f"\n{note}" for note in notes)
+    # no one-line conclusion when the date shown is not the one asked for
+    conclusion = "" if notes else f"{meta['city']}：" + "；".join(parts) + "[1]"
     notices = ()
     if meta["status"] == "draft" and "status" in wanted:
         notices = ("该文件为征求意见稿，尚未正式施行。",)
     return Answer(question=question, answer=answer, abstained=False, citations=citations, notices=notices,
                   cities=(meta["city"],), conclusion=conclusion)
+
+
+def _in_force_article(question: str, doc_id: str, meta: dict, records: tuple[ChunkRecord, ...]) -> Answer | None:
+    """The sentence of the document saying from when it applies, quoted and cited (its last such sentence: the
+    closing article; an earlier one may speak of another text)."""
+    for record in reversed([r for r in records if r.doc_id == doc_id]):
+        sentence = next((u for u in reversed(quote_units(record.text)) if _TAKES_EFFECT.search(u)), None)
+        if sentence is None:
+            continue
+        citation = cite(record, 1.0, 1, sentence)
+        return Answer(question=question, answer=f"《{meta['title']}》：\n「{sentence}」[1]", abstained=False,
+                      citations=(citation,), cities=(meta["city"],),
+                      conclusion=f"{meta['city']}：{sentence.rstrip('。；;')}[1]")
+    return None
 
 
 def _interpreted(meta: dict, docs: dict[str, dict], wanted: list[str]) -> tuple[Citation, ...]:

@@ -218,7 +218,8 @@ class Answerer:
         clause answers, which stay extractive)."""
         if query.intent == "meta":
             refuse = lambda reason: abstain(question, reason, self.cities, scope.cities, notices)  # noqa: E731
-            about = answer_about_document(question, query, self.snapshot.docs, scope.cities, refuse)
+            about = answer_about_document(question, query, self.snapshot.docs, scope.cities, refuse,
+                                          self.snapshot.records)
             if about is not None:
                 return about, []
             query = replace(query, intent="fact", meta_fields=())  # the document's own text says it

@@ -115,9 +115,10 @@ def _with_close_neighbour(scores: np.ndarray, best: int) -> tuple[int, int]:
 
 def _opening(text: str, units: list[str]) -> str:
     """"第三部分第5条讲什么": the clause itself answers, so it is quoted from its first sentence on, whole when
-    short, else as many sentences as fit in _LOOKUP_CHARS (at least one), past a heading sentence it opens with."""
-    start = 1 if len(units) > 1 and heading_like(units[0]) else 0
-    end = start + 1
+    short, else as many sentences as fit in _LOOKUP_CHARS (at least one past a heading sentence it opens with).
+    The heading sentence is kept: "是关于什么的" is answered by it first of all."""
+    start = 0
+    end = 2 if len(units) > 1 and heading_like(units[0]) else 1
     while end < len(units) and sum(len(u) for u in units[start:end + 1]) <= _LOOKUP_CHARS:
         end += 1
     return "".join(units[start:end]) if "\n" not in text else _join(text, units[start:end])

@@ -46,3 +46,33 @@ def test_the_interpretation_is_picked_when_asked_about_and_names_what_it_explain
     assert [c.doc_id for c in answer.citations] == ["qdj", "qd"] and answer.citations[1].n == 2
     assert answer.citations[1].quote in answer.citations[1].text and "[2]" in answer.answer
     assert [c.doc_id for c in _ask("长沙集团化办学指导意见的文号是多少？", ("长沙市",)).citations] == ["cs"]
+
+
+def _record(doc_id, clause, text, ordinal):
+    from assistant.index.records import ChunkRecord
+
+    meta = DOCS[doc_id]
+    return ChunkRecord(f"{doc_id}#{ordinal}", doc_id, meta["city"], meta["title"], meta["doc_number"], meta["status"],
+                       clause, text, ordinal, 0, 1)
+
+
+def test_when_it_takes_effect_is_read_from_the_documents_own_closing_article():
+    records = (_record("cs", "一、总体要求", "自2021年起，各区县要逐步推进集团化办学。", 0),
+               _record("cs", "五、附则", "本意见由市教育局负责解释。本文件自2021年1月1日起施行。", 1),
+               _record("qd", "五、附则", "本意见由市教育局负责解释。", 0))
+    question = "长沙集团化办学指导意见从哪天起施行？"
+    answer = answer_about_document(question, analyse(question, ("长沙市", "青岛市")), DOCS, ("长沙市",), _refuse,
+                                   records)
+    assert not answer.abstained and [c.clause for c in answer.citations] == ["五、附则"]
+    assert answer.citations[0].quote == "本文件自2021年1月1日起施行。" and "2021年1月1日起施行[1]" in answer.conclusion
+    # neither the catalogue nor the text says it: said so, never a clause that merely shares the words
+    question = "青岛集团化办学意见什么时候生效？"
+    answer = answer_about_document(question, analyse(question, ("长沙市", "青岛市")), DOCS, ("青岛市",), _refuse,
+                                   records)
+    assert answer.abstained and "都没有写明施行日期" in answer.answer
+    # with an issue date on file, that date is shown and labelled as such, without a conclusion line
+    dated = {**DOCS, "qd": {**DOCS["qd"], "date": "2019-06-01"}}
+    answer = answer_about_document(question, analyse(question, ("长沙市", "青岛市")), dated, ("青岛市",), _refuse,
+                                   records)
+    assert not answer.abstained and "2019-06-01[1]" in answer.answer and "以上为文件所署日期" in answer.answer
+    assert answer.conclusion == ""

@@ -57,9 +57,9 @@ def test_a_clause_asked_for_by_its_number_is_quoted_from_its_opening():
     text = "（三）加强考核督导。构建集团化办学考核评估体系。将提升成员校教育质量作为业绩考核的重要内容。"
     q = analyse("中原区实施方案六、保障机制第（三）条讲什么？", CITIES)
     assert q.intent == "lookup"
-    assert best_quote(text, q.text, q) == "构建集团化办学考核评估体系。将提升成员校教育质量作为业绩考核的重要内容。"
+    assert best_quote(text, q.text, q) == text, "its heading sentence says what it is about"
     long_text = "（一）总则。" + "这是一个很长的句子，" * 30 + "结束。第二句。"
-    assert best_quote(long_text, q.text, q) == long_text[len("（一）总则。"):-len("第二句。")], "at least one sentence"
+    assert best_quote(long_text, q.text, q) == long_text[:-len("第二句。")], "at least one sentence past the heading"
 
 
 def test_the_sentence_specific_to_the_question_wins_over_the_one_naming_its_topic():
