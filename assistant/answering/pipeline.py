@@ -16,7 +16,7 @@ from assistant.answering.metadata import answer_about_document
 from assistant.answering.versions import Versions, check_export, resolve, stamp, stamped_answer
 from assistant.answering.versions import notices as version_notices
 from assistant.config import Settings
-from assistant.domain.bilingual import translations
+from assistant.domain.bilingual import literals, translations
 from assistant.domain.versions import parse_day, today
 from assistant.domain.topics import TOPICS, find_topic
 from assistant.domain.values import Answer, Citation
@@ -100,7 +100,8 @@ class Answerer:
         if not query.english:
             return query
         # every English word, not only the glossary's phrases, in the Chinese words these documents use
-        found = translations(query.text, lambda word: self.snapshot.document_frequency((word,)))
+        used = lambda word: self.snapshot.document_frequency((word,))  # noqa: E731
+        found = (*translations(query.text, used), *literals(query.text, used))
         return replace(query, terms=tuple(dict.fromkeys((*query.terms, *found))))
 
     def scope(self, query: Query, chosen: list[str] | None, layered: bool = True) -> Scope:

@@ -11,6 +11,8 @@ import re
 from collections.abc import Callable
 from functools import lru_cache
 
+from assistant.domain.segment import search_terms
+
 _WORD = re.compile(r"[a-z]+(?:-[a-z]+)*")
 _PAREN = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 # words that carry no content of their own, or that the question analysis reads as intent already
@@ -71,6 +73,17 @@ def _forms(word: str) -> tuple[str, ...]:
 
 def content_words(text: str) -> list[str]:
     return [w for w in _WORD.findall(text.lower()) if w not in _STOP and len(w) > 2]
+
+
+# what an English question names in the documents' own script: a formula or figure ("1+N+X", "2024") or a quoted
+# letter or code ('X'); Chinese documents write these as they are
+_LITERAL = re.compile(r"[A-Za-z0-9]*[0-9+][A-Za-z0-9+]*|(?<=['\"‘“])[A-Za-z]{1,3}(?=['\"’”])")
+
+
+def literals(text: str, used: Callable[[str], int]) -> tuple[str, ...]:
+    """The tokens of `text` the corpus writes as they are, in the form its word index holds them."""
+    found = [t for m in _LITERAL.findall(text) for t in search_terms(m)]
+    return tuple(dict.fromkeys(t for t in found if used(t)))
 
 
 def translations(text: str, used: Callable[[str], int]) -> tuple[str, ...]:

@@ -28,3 +28,13 @@ def test_inflections_find_their_dictionary_form():
 
 def test_question_words_and_the_fields_own_words_are_not_translated():
     assert content_words("How can the school of a group do what it wants?") == ["wants"]
+
+
+def test_formulas_figures_and_quoted_codes_are_kept_as_the_documents_write_them():
+    from assistant.domain.bilingual import literals
+
+    corpus = {"1", "n", "x", "2024"}
+    used = lambda word: int(word in corpus)  # noqa: E731
+    assert literals("What does the 'X' in Qingdao's '1+N+X' model stand for, by 2024?", used) == ("x", "1", "n", "2024")
+    assert literals("What does the 'Y' stand for in 2030?", used) == ()  # not in the documents: nothing added
+    assert literals("X-ray schools and Tom's experience", used) == ()
