@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.evaluation.run import UNANSWERABLE, _is_gold
-from assistant.retrieval.rerank import (ANSWERABLE_FEATURES, FEATURES, WEIGHTS, Candidate, Ranker,
+from assistant.retrieval.rerank import (ANSWERABLE_FEATURES, FEATURES, WEIGHTS, Candidate, Forest, Ranker,
                                        answerable_features, features, outside_evidence)
 
 _COMPARE_CANDIDATES = 8
@@ -107,7 +107,8 @@ def fit(groups: list[Group], snapshot) -> dict:
         np.concatenate(held_out)[:, None], np.concatenate([g.labels for g in groups]))
     scale, offset = float(calibration.coef_[0][0]), float(calibration.intercept_[0])
     zero = np.zeros(len(FEATURES), dtype=np.float32)
-    fold_rankers = [Ranker(zero, offset, 0.5, trees=b, scale=scale) for b in boosters]
+    fold_rankers = [Ranker(zero, offset, 0.5, trees=Forest.from_lightgbm(b.dump_model()), scale=scale)
+                    for b in boosters]
     top1 = np.mean([g.labels[int(np.argmax(s))] for g, s in zip(groups, held_out) if g.labels.any()])
 
     # the answerable gate: question-level evidence → do the documents answer at all?
@@ -130,7 +131,8 @@ def fit(groups: list[Group], snapshot) -> dict:
     grid = np.linspace(0.05, 0.95, 91)
     accuracy = [float(np.mean((p >= t) == (a == 1))) for t in grid]
     threshold = float(grid[int(np.argmax(accuracy))])
-    return {"features": list(FEATURES), "model": "lightgbm", "trees": _boost(ranked).model_to_string(),
+    return {"features": list(FEATURES), "model": "lightgbm",
+            "trees": Forest.from_lightgbm(_boost(ranked).dump_model()).to_json(),
             "scale": round(scale, 6), "intercept": round(offset, 6), "threshold": round(threshold, 3),
             "answerable": {"features": list(ANSWERABLE_FEATURES),
                            "coef": [round(float(c), 6) for c in gate.coef_[0]],

@@ -6,7 +6,7 @@ at index time), how much of the question's vocabulary (glossary variants include
 and its heading contain, and intent cues (a figure for "how many", an approving body for "who approves", 不得/
 可以 for "may we", an enumeration for "which ones"). The ranking model (LightGBM boosted trees, a
 learning-to-rank objective) and the refusal gate are learned on the development splits (`policy-assistant eval
---train-ranker`) and shipped in ranker.json beside this module; the gate is applied with numpy. An optional cross-encoder
+--train-ranker`) and shipped in ranker.json beside this module; both are applied with numpy. An optional cross-encoder
 (sentence-transformers CrossEncoder, e.g. a local bge-reranker) can reorder the candidates on top."""
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import json
 import math
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -228,6 +228,78 @@ def _logistic(x: np.ndarray, coef: np.ndarray, intercept: float) -> np.ndarray:
 
 
 @dataclass(frozen=True)
+class Forest:
+    """Boosted regression trees (trained with LightGBM, see evaluation/train.py) as flat arrays, evaluated with
+    numpy: answering then needs neither LightGBM nor the scikit-learn it imports, a second of start-up saved.
+    Node i splits on feature[i] (x <= threshold[i] goes left) or, where feature[i] < 0, is a leaf worth
+    value[i]; a row's score is the sum of the leaves it reaches, one per tree."""
+
+    feature: np.ndarray
+    threshold: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+    value: np.ndarray
+    roots: np.ndarray
+
+    def predict(self, matrix: np.ndarray) -> np.ndarray:
+        feature, threshold, children, depth = self._walk
+        x = np.asarray(matrix, dtype=np.float64)
+        flat, offsets = x.ravel(), (np.arange(len(x)) * x.shape[1])[:, None]
+        node = np.repeat(self.roots[None, :], len(x), axis=0)
+        for _ in range(depth):
+            left = flat[offsets + feature[node]] <= threshold[node]
+            node = children[node, left.astype(np.intp)]
+        return self.value[node].sum(axis=1)
+
+    @cached_property
+    def _walk(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+        """The arrays a walk reads: a leaf is its own child, reached whatever it is compared with, so every row
+        takes the same number of steps (the deepest tree's depth) with no test for having arrived."""
+        leaf = self.feature < 0
+        index = np.arange(len(self.feature))
+        children = np.stack([np.where(leaf, index, self.right), np.where(leaf, index, self.left)], axis=1)
+        deepest, level = 0, {int(r): 0 for r in self.roots}
+        while level:
+            deepest = max(deepest, max(level.values()))
+            level = {int(c): d + 1 for n, d in level.items() if not leaf[n] for c in (self.left[n], self.right[n])}
+        return np.where(leaf, 0, self.feature), np.where(leaf, np.inf, self.threshold), children, deepest
+
+    def to_json(self) -> dict:
+        return {"feature": self.feature.tolist(), "threshold": self.threshold.tolist(), "left": self.left.tolist(),
+                "right": self.right.tolist(), "value": self.value.tolist(), "roots": self.roots.tolist()}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Forest":
+        ints = {k: np.asarray(data[k], dtype=np.int32) for k in ("feature", "left", "right", "roots")}
+        return cls(ints["feature"], np.asarray(data["threshold"], dtype=np.float64), ints["left"], ints["right"],
+                   np.asarray(data["value"], dtype=np.float64), ints["roots"])
+
+    @classmethod
+    def from_lightgbm(cls, model: dict) -> "Forest":
+        """From `Booster.dump_model()`: numeric splits only, and no missing values (the features never are)."""
+        feature, threshold, left, right, value, roots = [], [], [], [], [], []
+
+        def add(node: dict) -> int:
+            i = len(feature)
+            for column, blank in ((feature, -1), (threshold, 0.0), (left, -1), (right, -1), (value, 0.0)):
+                column.append(blank)
+            if "leaf_value" in node:
+                value[i] = float(node["leaf_value"])
+                return i
+            if node["decision_type"] != "<=" or node["missing_type"] != "None":
+                raise ValueError(f"unsupported split: {node['decision_type']} / missing {node['missing_type']}")
+            feature[i], threshold[i] = int(node["split_feature"]), float(node["threshold"])
+            left[i] = add(node["left_child"])
+            right[i] = add(node["right_child"])
+            return i
+
+        for tree in model["tree_info"]:
+            roots.append(add(tree["tree_structure"]))
+        return cls.from_json({"feature": feature, "threshold": threshold, "left": left, "right": right,
+                              "value": value, "roots": roots})
+
+
+@dataclass(frozen=True)
 class Ranker:
     """Learned weights: boosted trees (LightGBM, a learning-to-rank objective) order the candidates, and a
     logistic calibration of their score gives each a probability of answering; a logistic model over
@@ -240,12 +312,12 @@ class Ranker:
     answerable_coef: np.ndarray | None = None
     answerable_intercept: float = 0.0
     version: str = "untrained"
-    trees: object | None = None  # lightgbm.Booster
+    trees: Forest | None = None
     scale: float = 1.0
 
     def scores(self, matrix: np.ndarray) -> np.ndarray:
         if self.trees is not None:
-            return np.asarray(self.trees.predict(matrix, num_threads=1), dtype=np.float32)
+            return self.trees.predict(matrix).astype(np.float32)
         return matrix @ self.coef
 
     def probabilities(self, matrix: np.ndarray) -> np.ndarray:
@@ -267,11 +339,14 @@ class Ranker:
             return cls.fallback()
         if data.get("features") != list(FEATURES):
             return cls.fallback()  # weights for another feature set would be read wrongly
-        gate = data.get("answerable") or {}
-        gate_coef = np.asarray(gate["coef"], dtype=np.float32) \
-            if gate.get("features") == list(ANSWERABLE_FEATURES) else None
-        trees = _booster(data["trees"]) if data.get("trees") else None
-        coef = np.asarray(data.get("coef") or np.zeros(len(FEATURES)), dtype=np.float32)
+        try:
+            gate = data.get("answerable") or {}
+            gate_coef = np.asarray(gate["coef"], dtype=np.float32) \
+                if gate.get("features") == list(ANSWERABLE_FEATURES) else None
+            trees = Forest.from_json(data["trees"]) if data.get("trees") else None
+            coef = np.asarray(data.get("coef") or np.zeros(len(FEATURES)), dtype=np.float32)
+        except (KeyError, TypeError, ValueError):
+            return cls.fallback()  # a weights file of another format: the untrained order rather than a crash
         return cls(coef, float(data["intercept"]), float(gate.get("threshold", data["threshold"])), gate_coef,
                    float(gate.get("intercept", 0.0)), str(data.get("version", "")), trees,
                    float(data.get("scale", 1.0)))
@@ -283,12 +358,6 @@ class Ranker:
         coef[FEATURES.index("fused_rank")] = 4.0
         coef[FEATURES.index("coverage")] = 2.0
         return cls(coef, -2.5, 0.3)
-
-
-def _booster(model: str):
-    import lightgbm
-
-    return lightgbm.Booster(model_str=model)
 
 
 @lru_cache(maxsize=1)

@@ -58,3 +58,20 @@ def test_folds_keep_a_question_together():
     folds = T._folds(groups)
     assert set(folds.values()) == set(range(T._FOLDS))
     assert len(folds) == 23 and max(list(folds.values()).count(k) for k in range(T._FOLDS)) <= 5
+
+
+@pytest.mark.unit
+def test_the_numpy_forest_scores_exactly_as_lightgbm_does():
+    import lightgbm
+
+    from assistant.retrieval.rerank import Forest
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(600, 6)).astype(np.float32)
+    y = (X[:, 0] + 0.5 * X[:, 3] * X[:, 1] > 0.8).astype(int)
+    booster = lightgbm.LGBMRanker(n_estimators=40, num_leaves=6, min_child_samples=5, verbose=-1).fit(
+        X, y, group=[20] * 30).booster_
+    forest = Forest.from_json(Forest.from_lightgbm(booster.dump_model()).to_json())  # through the weights file
+    unseen = rng.normal(size=(200, 6)).astype(np.float32)
+    np.testing.assert_allclose(forest.predict(unseen), booster.predict(unseen), rtol=1e-6, atol=1e-9)
+    assert len(forest.roots) == 40 and forest.predict(unseen[:0]).shape == (0,)
