@@ -70,19 +70,31 @@ def _city_line(group: list[Citation], query: Query) -> str:
 
 
 def _with_neighbour(quote: str, candidates: list[str], scored: list[tuple], best: int) -> str:
-    """The best phrase with the phrase next to it, as one verbatim span of the quote. A policy sentence names
+    """The best phrase with the phrases next to it, as one verbatim span of the quote. A policy sentence names
     its topic in one phrase and says what holds in the next ("理事长由……担任", "予以倾斜", "由……批复"): the
-    phrase that matches the question best is often the topic, its neighbour the answer. The neighbour after it
-    is preferred; the best phrase alone when the span would be too long to read at a glance."""
+    phrase that matches the question best is often the topic, its neighbour the answer, and a figure is often
+    qualified in the phrase after ("合作时限一般为六年，根据需要可适当延长，延长时间原则上不超过六年"). So three
+    phrases around the best one when they are short enough to read at a glance (on the development splits,
+    conclusions correct 0.87 → 0.92, 0.85 → 0.92, 0.71 → 0.82 against two), else the best with its better
+    neighbour, the one after preferred; the best phrase alone when even that would be too long."""
     options = [j for j in (best + 1, best - 1) if 0 <= j < len(candidates)]
     if not options:
         return candidates[best]
+    if len(candidates) >= 3:
+        lo = min(max(best - 1, 0), len(candidates) - 3)
+        three = _span(quote, candidates[lo], candidates[lo + 2])
+        if three and len(three) <= _MAX_CHARS:
+            return three
     other = max(options, key=lambda j: (scored[j][0] + (0.05 if j > best else 0.0)))
-    first, last = candidates[min(best, other)], candidates[max(best, other)]
+    span = _span(quote, candidates[min(best, other)], candidates[max(best, other)])
+    return span if span and len(span) <= _MAX_CHARS else candidates[best]
+
+
+def _span(quote: str, first: str, last: str) -> str:
+    """The verbatim text of `quote` from phrase `first` through phrase `last` ("" when not found in order)."""
     start = quote.find(first)
     stop = quote.find(last, start + len(first)) + len(last) if start >= 0 else -1
-    span = quote[start:stop].strip("，,；; ") if start >= 0 and stop > start else ""
-    return span if span and len(span) <= _MAX_CHARS else candidates[best]
+    return quote[start:stop].strip("，,；; ") if start >= 0 and stop > start else ""
 
 
 def conclude(citations: tuple[Citation, ...], queries: dict[int, Query]) -> str:

@@ -91,3 +91,10 @@ def test_an_unsure_choice_between_neighbouring_sentences_quotes_both():
     assert _with_close_neighbour(np.asarray([0.1, 2.0, -1.0]), 1) == (1, 2)  # sure: the best alone
     assert _with_close_neighbour(np.asarray([1.9, 0.0, 2.0]), 2) == (2, 3)  # runner-up not beside it
     assert _with_close_neighbour(np.asarray([2.0]), 0) == (0, 1)
+
+
+def test_a_short_conclusion_keeps_both_neighbours_of_the_best_phrase():
+    quote = "集团化学校合作时限一般为六年，根据需要可适当延长，延长时间原则上不超过六年。"
+    q = analyse("长沙集团化学校合作期满后还可以延长多久？", CITIES)
+    line = conclude((_citation(1, "长沙市", quote),), {1: q})
+    assert line == "长沙市：集团化学校合作时限一般为六年，根据需要可适当延长，延长时间原则上不超过六年[1]"
