@@ -50,3 +50,5 @@ def test_answered_elsewhere_and_not_here_only_when_both_gaps_are_large():
     assert not _elsewhere(_evidence(-0.2, 0.0)), "another place more probable, but not about more of the question"
     assert not _elsewhere(_evidence(0.0, -0.4))
     assert not _elsewhere(_evidence(0.0, 0.0)), "no other place: no contrast"
+    assert _elsewhere(_evidence(-0.06, -0.21)) and not _elsewhere(_evidence(-0.04, -0.4))
+    assert not _elsewhere(_evidence(-0.5, -0.19))
