@@ -130,7 +130,9 @@ def fit(groups: list[Group], snapshot) -> dict:
     p = gate.predict_proba(E)[:, 1]
     grid = np.linspace(0.05, 0.95, 91)
     accuracy = [float(np.mean((p >= t) == (a == 1))) for t in grid]
-    threshold = float(grid[int(np.argmax(accuracy))])
+    # the middle of the thresholds that do best, not the lowest: a flat optimum's edge moves with every retraining
+    best = np.flatnonzero(np.asarray(accuracy) >= max(accuracy) - 1e-9)
+    threshold = float(grid[best[len(best) // 2]])
     return {"features": list(FEATURES), "model": "lightgbm",
             "trees": Forest.from_lightgbm(_boost(ranked).dump_model()).to_json(),
             "scale": round(scale, 6), "intercept": round(offset, 6), "threshold": round(threshold, 3),
