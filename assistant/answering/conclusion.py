@@ -74,9 +74,10 @@ def _with_neighbour(quote: str, candidates: list[str], scored: list[tuple], best
     its topic in one phrase and says what holds in the next ("理事长由……担任", "予以倾斜", "由……批复"): the
     phrase that matches the question best is often the topic, its neighbour the answer, and a figure is often
     qualified in the phrase after ("合作时限一般为六年，根据需要可适当延长，延长时间原则上不超过六年"). So three
-    phrases around the best one when they are short enough to read at a glance (on the development splits,
-    conclusions correct 0.87 → 0.92, 0.85 → 0.92, 0.71 → 0.82 against two), else the best with its better
-    neighbour, the one after preferred; the best phrase alone when even that would be too long."""
+    phrases around the best one when they are short enough to read at a glance (blind-dev, blind-dev2 and
+    blind-dev3 with the trained ranking: conclusions correct 0.87 → 0.92, 0.85 → 0.92, 0.71 → 0.82 against
+    two), else the best with its better neighbour, the one after preferred; the best phrase alone when even that
+    would be too long."""
     options = [j for j in (best + 1, best - 1) if 0 <= j < len(candidates)]
     if not options:
         return candidates[best]

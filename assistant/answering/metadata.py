@@ -54,8 +54,9 @@ def info_lines(doc_id: str, docs: dict[str, dict]) -> list[tuple[str, str]]:
 
 def answer_about_document(question: str, query: Query, docs: dict[str, dict], cities: tuple[str, ...],
                           abstain, records: tuple[ChunkRecord, ...] = ()) -> Answer | None:
-    """The answer from the document's information block; the day a document takes effect is often written only
-    in its own last article ("本文件自2021年1月1日起施行"), which then answers; when neither says it, the answer says so. None without the records to read."""
+    """The answer from the document's information block. The day a document takes effect is often written only
+    in its own last article ("本文件自2021年1月1日起施行"), which then answers; when neither says it, the answer
+    says so. None (answer from the text as any question) when no records are given to read."""
     doc_id = pick_document(query, docs, cities)
     if doc_id is None:
         return abstain("没有找到问题所说的文件。")
@@ -66,8 +67,10 @@ def answer_about_document(question: str, query: Query, docs: dict[str, dict], ci
     notes: tuple[str, ...] = ()
     if "date" in wanted and _IN_FORCE_WORDS.search(query.text):  # asked when it takes effect, not when issued
         if "effective_date" not in held:
-            article = _in_force_article(question, doc_id, meta, records) if records else None
-            if article is not None or not records:
+            if not records:
+                return None
+            article = _in_force_article(question, doc_id, meta, records)
+            if article is not None:
                 return article
             # neither the catalogue nor the text says from when it applies: say so (with the date it bears), rather
             # than quote a clause that happens to share the question's words

@@ -4,8 +4,8 @@ For every development question, the candidates the pipeline would rank are label
 (document, clause path, verbatim key phrase); boosted trees (LightGBM, lambdarank) learn to put the right clause
 first, their scores are calibrated into probabilities on questions each fold's trees never saw, and a logistic
 regression (scikit-learn) over question-level evidence decides refusal, at the threshold that best separates
-questions the documents answer from those they do not. The weights are written beside the ranking code (retrieval/ranker.json) with what they were
-trained on, so an answer can be traced to the weights that ranked it."""
+questions the documents answer from those they do not. The weights are written beside the ranking code
+(retrieval/ranker.json) with what they were trained on, so an answer can be traced to the weights that ranked it."""
 from __future__ import annotations
 
 import json

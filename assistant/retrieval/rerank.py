@@ -343,13 +343,12 @@ class Ranker:
             gate = data.get("answerable") or {}
             gate_coef = np.asarray(gate["coef"], dtype=np.float32) \
                 if gate.get("features") == list(ANSWERABLE_FEATURES) else None
-            trees = Forest.from_json(data["trees"]) if data.get("trees") else None
-            coef = np.asarray(data.get("coef") or np.zeros(len(FEATURES)), dtype=np.float32)
-        except (KeyError, TypeError, ValueError):
+            return cls(np.asarray(data.get("coef") or np.zeros(len(FEATURES)), dtype=np.float32),
+                       float(data["intercept"]), float(gate.get("threshold", data["threshold"])), gate_coef,
+                       float(gate.get("intercept", 0.0)), str(data.get("version", "")),
+                       Forest.from_json(data["trees"]) if data.get("trees") else None, float(data.get("scale", 1.0)))
+        except (KeyError, TypeError, ValueError, AttributeError):
             return cls.fallback()  # a weights file of another format: the untrained order rather than a crash
-        return cls(coef, float(data["intercept"]), float(gate.get("threshold", data["threshold"])), gate_coef,
-                   float(gate.get("intercept", 0.0)), str(data.get("version", "")), trees,
-                   float(data.get("scale", 1.0)))
 
     @classmethod
     def fallback(cls) -> "Ranker":

@@ -75,3 +75,15 @@ def test_the_numpy_forest_scores_exactly_as_lightgbm_does():
     unseen = rng.normal(size=(200, 6)).astype(np.float32)
     np.testing.assert_allclose(forest.predict(unseen), booster.predict(unseen), rtol=1e-6, atol=1e-9)
     assert len(forest.roots) == 40 and forest.predict(unseen[:0]).shape == (0,)
+
+
+@pytest.mark.unit
+def test_a_weights_file_of_another_format_falls_back_to_the_search_order(tmp_path):
+    path = tmp_path / "ranker.json"
+    for broken in ({"features": list(FEATURES), "trees": "a LightGBM model string", "intercept": 0.0,
+                    "threshold": 0.3},
+                   {"features": list(FEATURES), "coef": [1.0] * len(FEATURES)}):  # no intercept
+        path.write_text(json.dumps(broken), encoding="utf-8")
+        ranker = Ranker.load(path)
+        assert ranker.trees is None and ranker.version == "untrained"
+        assert ranker.coef[FEATURES.index("fused_rank")] > 0
