@@ -8,6 +8,7 @@ ingest said, what changed on disk, and whether the next start works once space i
 write (the case of an estimate that was wrong, or of another program filling the disk meanwhile)."""
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -47,6 +48,9 @@ def one_level(source: Path, mount: Path, free_kb: int) -> dict:
     from chromadb.api.shared_system_client import SharedSystemClient
 
     SharedSystemClient.clear_system_cache()  # Chroma caches clients by path: each level gets fresh ones
+    # the previous level's clients and SQLite connections close only when collected; until then the files they
+    # hold stay allocated on the small disk after being removed, and a later level's copy can run out of space
+    gc.collect()
     for child in mount.iterdir():
         shutil.rmtree(child) if child.is_dir() else child.unlink()
     corpus, index = mount / f"level-{free_kb}" / "corpus", mount / f"level-{free_kb}" / "index"
