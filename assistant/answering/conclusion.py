@@ -13,9 +13,7 @@ from assistant.retrieval.query import query_terms
 from assistant.retrieval.rerank import CUES
 
 _PHRASE = re.compile(r"[^，,；;。：:！？!?]+")
-_MAX_PHRASES = 2
 _MIN_PROBABILITY = 0.9  # the second stage's probability the first cited clause needs for a conclusion line
-_NEIGHBOUR = True
 _SPECIFIC = 0.5  # weight of the words only this phrase of the quote shares with the question
 _MAX_CHARS = 70
 _MIN_PHRASE = 6  # characters a phrase needs to say something on its own
@@ -59,13 +57,7 @@ def _city_line(group: list[Citation], query: Query) -> str:
     good = [s for s in scored if s[0] >= (0.6 if cue is not None else _MIN_OVERLAP)]
     if not good:
         return ""
-    if _NEIGHBOUR:
-        text = _with_neighbour(first.quote, candidates, scored, max(good)[1])
-    else:
-        chosen = sorted(sorted(good, reverse=True)[:_MAX_PHRASES], key=lambda s: s[1])
-        text = "，".join(p for _, _, p in chosen)
-        if len(text) > _MAX_CHARS:  # two long phrases: the better one alone, whole
-            text = max(chosen)[2]
+    text = _with_neighbour(first.quote, candidates, scored, max(good)[1])
     return f"{first.city}：{text}[{first.n}]"
 
 
