@@ -19,11 +19,12 @@ from assistant.chunking.clauses import quote_units
 from assistant.domain.segment import search_terms
 from assistant.retrieval.analysis import Query
 from assistant.retrieval.query import query_terms
-from assistant.retrieval.focus import specificity
+from assistant.retrieval.focus import asking_text, specificity
 from assistant.retrieval.rerank import CUES, FIGURE, WEIGHTS
 
 QUOTE_FEATURES = ("dense", "dense_gap", "lexical", "cue", "heading", "first", "first_substantive", "position",
-                  "length", "listing", "figure", "lookup_first", "specific_terms", "specific_bigrams")
+                  "length", "listing", "figure", "lookup_first", "specific_terms", "specific_bigrams", "asked_terms",
+                  "asked_bigrams")
 _MARKER = re.compile(r"^(?:[（(][一二三四五六七八九十\d]+[）)]|\d+[.．、]|[一二三四五六七八九十]是|其[一二三四五六])")
 _LOOKUP_CHARS = 200  # how much of a clause asked for by its number is quoted
 _SURE = 0.68  # below this probability that the best sentence beats its neighbour, both are quoted
@@ -43,7 +44,9 @@ def unit_features(units: list[str], query: Query | None, question: str, dense: n
     lookup = query is not None and query.intent == "lookup"
     best_dense = float(dense.max()) if dense is not None and len(dense) else 0.0
     substantive = next((i for i, u in enumerate(units) if not heading_like(u)), 0)
-    specific_terms, specific_pairs = specificity(units, query.lexical_text if query else question)
+    text = query.lexical_text if query else question
+    specific_terms, specific_pairs = specificity(units, text)
+    asked_terms, asked_pairs = specificity(units, asking_text(text))
     rows = []
     for i, unit in enumerate(units):
         d = float(dense[i]) if dense is not None else 0.0
@@ -52,7 +55,7 @@ def unit_features(units: list[str], query: Query | None, question: str, dense: n
                      float(i == 0), float(i == substantive), i / max(len(units) - 1, 1),
                      math.log(len(unit) + 1) / 5, float(bool(_LISTING.search(unit))),
                      float(bool(FIGURE.search(unit))), float(lookup and i == substantive),
-                     specific_terms[i], specific_pairs[i]))
+                     specific_terms[i], specific_pairs[i], asked_terms[i], asked_pairs[i]))
     return np.asarray(rows, dtype=np.float32)
 
 
@@ -66,7 +69,7 @@ class QuoteModel:
 
 
 # hand-set: similarity, the question's words, what it asks for; headings down; a looked-up clause's beginning up
-DEFAULT_QUOTE_WEIGHTS = (1.0, 0.0, 0.35, 0.08, -0.3, 0, 0, 0, 0, 0, 0, 0.5, 0.7, 0.7)
+DEFAULT_QUOTE_WEIGHTS = (1.0, 0.0, 0.35, 0.08, -0.3, 0, 0, 0, 0, 0, 0, 0.5, 0.7, 0.7, 0, 0)
 _FALLBACK = QuoteModel(np.asarray(DEFAULT_QUOTE_WEIGHTS, dtype=np.float32), 0.0)
 
 

@@ -21,6 +21,30 @@ GENERIC_TERMS = frozenset(
     "会 啊 吧 呀 么 嘛 啥 咋 咱们 咱 他们 自己".split())
 
 
+# a clause of a question that asks ("…要开什么票据？"), as opposed to one that sets the scene ("我们集团…，")
+_ASKING = re.compile(r"吗|什么|啥|怎么|怎样|如何|哪|谁|多少|多久|多长|几|能不能|能否|可不可以|可否|是否|有没有|"
+                     r"要不要|需不需要|该不该|行不行|算不算|[？?]")
+_CLAUSE_END = re.compile(r"(?<=[，,。；;！!？?：:])")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_BARE_ASK = 8  # an asking clause with fewer characters than this besides its question words asks about the one before
+
+
+@lru_cache(maxsize=256)
+def asking_text(text: str) -> str:
+    """The clauses of a question that ask, without the ones that set the scene: "我们是聚合型集团里的成员校，
+    自己还是独立法人。核心校能不能直接派个执行校长过来？" asks about 执行校长, not about 独立法人, although a
+    sentence on 独立法人 shares more of its words. A bare "真是这么回事吗？" asks about the clause before it.
+    The whole text when no clause asks."""
+    pieces = _CLAUSE_END.split(text)
+    chosen: set[int] = set()
+    for i, piece in enumerate(pieces):
+        if _ASKING.search(piece):
+            chosen.add(i)
+            if i and len(_CJK.findall(_ASKING.sub("", piece))) < _BARE_ASK:
+                chosen.add(i - 1)
+    return "".join(pieces[i] for i in sorted(chosen)) or text
+
+
 @lru_cache(maxsize=256)
 def without_places(text: str) -> str:
     """The text without the place names it holds (jieba's "ns" words): which place is asked is settled before

@@ -23,13 +23,14 @@ from assistant.domain.glossary import glossary
 from assistant.domain.places import aliases
 from assistant.domain.segment import search_terms
 from assistant.domain.values import PATH_SEPARATOR
-from assistant.retrieval.focus import GENERIC_TERMS, specificity
+from assistant.retrieval.focus import GENERIC_TERMS, asking_text, specificity
 from assistant.retrieval.analysis import Query
 from assistant.retrieval.hybrid import Hit
 
 WEIGHTS = Path(__file__).resolve().parent / "ranker.json"
 FEATURES = ("fused_rank", "fused_gap", "dense", "dense_gap", "bm25", "sentence", "sentence_gap", "coverage",
-            "heading", "cue", "cue_sentence", "structural", "interpretation", "length", "pool_terms", "pool_pairs")
+            "heading", "cue", "cue_sentence", "structural", "interpretation", "length", "pool_terms", "pool_pairs",
+            "asked_terms", "asked_pairs")
 
 FIGURE = re.compile(r"[零〇一二两三四五六七八九十百半\d]+\s*(?:个月|%|％|年|所|个|次|学期|名|人|天|周|课时|节)|"
                     r"百分之|比例|不超过|不少于|至少|以上|以内|左右")
@@ -116,6 +117,8 @@ def features(query: Query, hits: list[Hit], snapshot, vector: np.ndarray | None,
     # words every candidate has name the field, the words few have pick the clause (IDF within the pool)
     records = [snapshot.records[h.row] for h in hits]
     pool_terms, pool_pairs = specificity([r.text for r in records], query.lexical_text)
+    # the same for the clauses of the question that ask: a principal's scene-setting matches many clauses
+    asked_terms, asked_pairs = specificity([r.text for r in records], asking_text(query.lexical_text))
     rows = []
     for i, (h, sentence) in enumerate(zip(hits, best_sentence)):
         record = snapshot.records[h.row]
@@ -128,7 +131,7 @@ def features(query: Query, hits: list[Hit], snapshot, vector: np.ndarray | None,
             _coverage(terms, weights, heading) if terms else 0.0,
             float(bool(cue and cue.search(record.text))), float(bool(cue and best_unit and cue.search(best_unit))),
             float(h.structural), float(record.status == "interpretation"), math.log(len(record.text) + 1) / 6,
-            pool_terms[i], pool_pairs[i],
+            pool_terms[i], pool_pairs[i], asked_terms[i], asked_pairs[i],
         ))
     return np.asarray(rows, dtype=np.float32), sentence_scores
 

@@ -98,3 +98,17 @@ def test_a_short_conclusion_keeps_both_neighbours_of_the_best_phrase():
     q = analyse("长沙集团化学校合作期满后还可以延长多久？", CITIES)
     line = conclude((_citation(1, "长沙市", quote),), {1: q})
     assert line == "长沙市：集团化学校合作时限一般为六年，根据需要可适当延长，延长时间原则上不超过六年[1]"
+
+
+
+@pytest.mark.parametrize("text, question, answer", [
+    ("核心校与成员校建立紧密的合作关系，成员校保持独立法人、实施独立管理。核心校可派出执行校长和骨干教师到成员校任职。",
+     "我们是青岛一个集团里的成员校，跟核心校合作挺紧密，自己还是独立法人、独立管理。核心校能不能派个执行校长过来？",
+     "核心校可派出执行校长和骨干教师到成员校任职。"),
+    ("成员校退出。办学质量优的成员校、按照合作协议约定时间到期学校，可以向核心校提出申请。成员校更名。集团学校在合作期内不得随意更改校名。",
+     "我们成员校合作协议还没到期，新班子想改校名，自己能定吗？", "集团学校在合作期内不得随意更改校名。"),
+])
+def test_the_sentence_answering_what_is_asked_wins_over_the_one_matching_the_scene(text, question, answer):
+    # the scene a principal sets shares more words with another sentence than the clause that asks does
+    q = analyse(question, CITIES)
+    assert best_quote(text, q.text, q) == answer

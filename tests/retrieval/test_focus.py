@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.retrieval.focus import bigrams, question_focus, specificity
+from assistant.retrieval.focus import asking_text, bigrams, question_focus, specificity
 
 pytestmark = pytest.mark.unit
 
@@ -30,3 +30,22 @@ def test_character_pairs_match_what_segmentation_splits_differently():
 
 def test_no_shared_word_gives_zero_not_an_error():
     assert specificity(["甲。", "乙。"], "完全无关的问题") == ([0.0, 0.0], [0.0, 0.0])
+
+
+def test_the_clauses_that_ask_are_told_from_the_ones_that_set_the_scene():
+    question = "我们是集团里的成员校，自己还是独立法人。核心校能不能派个执行校长过来？"
+    assert asking_text(question) == "核心校能不能派个执行校长过来？"
+    # a bare "是真的吗？" asks about the clause before it
+    assert "人事关系" in asking_text("听说以后人事关系都要并到城里去，是真的吗？")
+    assert "听说" not in asking_text("我们是成员校，听说了一件事。以后人事关系都要并到城里去，是真的吗？")
+    # nothing asks: the whole question
+    assert asking_text("集团章程的主要内容") == "集团章程的主要内容"
+
+
+def test_the_sentence_holding_the_asked_words_is_the_specific_one_for_the_asking_clause():
+    units = ["成员校保持独立法人、实施独立管理。", "核心校可派出执行校长和骨干教师到成员校任职。"]
+    question = "我们是集团里的成员校，自己还是独立法人。核心校能不能派个执行校长过来？"
+    whole, _ = specificity(units, question)
+    asked, _ = specificity(units, asking_text(question))
+    assert asked[1] > asked[0] and asked[0] == 0.0
+    assert whole[0] > 0.0  # the scene's words make the other sentence look relevant on the whole question
