@@ -68,7 +68,7 @@ def test_a_front_end_style_conversation(live):
         history.append({"role": "assistant", "content": reply.content})
         return reply
 
-    first = say("青岛成员校退出集团需要谁批准？")
+    first = say("青岛组建教育集团需要谁审批？")
     assert cities_of(first.citations) == {"青岛市"}
     second = say("那长沙呢？")
     assert second.content.startswith("（按上文理解为：长沙") and cities_of(second.citations) == {"长沙市"}

@@ -38,7 +38,7 @@ def test_the_question_box_is_in_view_on_load_and_gradio_speaks_chinese(page):
 
 
 def test_the_answer_starts_in_view_with_its_cards_and_copy(page):
-    ask(page, "青岛成员校退出集团需要谁批准？")  # an earlier answer above, so the chat has to scroll
+    ask(page, "青岛组建教育集团需要谁审批？")  # an earlier answer above, so the chat has to scroll
     ask(page, QUESTION)
     page.wait_for_timeout(400)  # the scroll runs on the next frame
     answer = last_answer(page)
@@ -69,10 +69,10 @@ def test_the_answer_starts_in_view_with_its_cards_and_copy(page):
 
 @pytest.mark.parametrize("size", ["desktop"], indirect=True)
 def test_follow_ups_refusals_and_html_in_questions(page):
-    ask(page, "青岛成员校退出集团需要谁批准？")
+    ask(page, "青岛组建教育集团需要谁审批？")
     ask(page, "那长沙呢？")
     answer = last_answer(page)
-    assert "按上文理解为：长沙市成员校退出集团需要谁批准？" in answer.locator(".pa-note").inner_text()
+    assert "按上文理解为：长沙市组建教育集团需要谁审批？" in answer.locator(".pa-note").inner_text()
     assert set(answer.locator("details.pa-card .pa-city").all_inner_texts()) == {"长沙市"}
     ask(page, '<img src=x onerror="alert(1)"><script>alert(2)</script> 北京的集团化办学有什么规定？')
     assert page.locator("#chatbot img[src=x], #chatbot script").count() == 0
