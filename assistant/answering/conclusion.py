@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.retrieval.focus import asking_text, specificity
+from assistant.retrieval.focus import with_asked
 from assistant.domain.segment import search_terms
 from assistant.domain.values import Citation
 from assistant.retrieval.analysis import Query
@@ -51,8 +51,7 @@ def _city_line(group: list[Citation], query: Query) -> str:
     candidates = phrases(first.quote)
     # the phrase holding the words of the question that the other phrases lack ("牵头单位", "理事长") is the
     # one that answers it; words every phrase shares only name the topic
-    specific = specificity(candidates, query.lexical_text) if candidates else ([], [])
-    asked = specificity(candidates, asking_text(query.lexical_text)) if candidates else ([], [])
+    specific, asked = with_asked(candidates, query.lexical_text) if candidates else (([], []), ([], []))
     scored = [(_score(p, terms, cue, _SPECIFIC * (specific[0][i] + specific[1][i] + asked[0][i] + asked[1][i])), i, p)
               for i, p in enumerate(candidates)]
     good = [s for s in scored if s[0] >= (0.6 if cue is not None else _MIN_OVERLAP)]

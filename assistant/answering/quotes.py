@@ -19,7 +19,7 @@ from assistant.chunking.clauses import quote_units
 from assistant.domain.segment import search_terms
 from assistant.retrieval.analysis import Query
 from assistant.retrieval.query import query_terms
-from assistant.retrieval.focus import asking_text, specificity
+from assistant.retrieval.focus import with_asked
 from assistant.retrieval.rerank import CUES, FIGURE, WEIGHTS
 
 QUOTE_FEATURES = ("dense", "dense_gap", "lexical", "cue", "heading", "first", "first_substantive", "position",
@@ -45,8 +45,7 @@ def unit_features(units: list[str], query: Query | None, question: str, dense: n
     best_dense = float(dense.max()) if dense is not None and len(dense) else 0.0
     substantive = next((i for i, u in enumerate(units) if not heading_like(u)), 0)
     text = query.lexical_text if query else question
-    specific_terms, specific_pairs = specificity(units, text)
-    asked_terms, asked_pairs = specificity(units, asking_text(text))
+    (specific_terms, specific_pairs), (asked_terms, asked_pairs) = with_asked(units, text)
     rows = []
     for i, unit in enumerate(units):
         d = float(dense[i]) if dense is not None else 0.0

@@ -66,6 +66,17 @@ def question_focus(text: str) -> tuple[tuple[str, ...], frozenset[str]]:
     return terms, frozenset(bigrams(text))
 
 
+Specificity = tuple[list[float], list[float]]  # per unit: (words, character pairs)
+
+
+def with_asked(units: list[str], text: str) -> tuple[Specificity, Specificity]:
+    """specificity() for the whole question and for its asking clauses (the same, computed once, when every
+    clause asks or none does)."""
+    whole = specificity(units, text)
+    asking = asking_text(text)
+    return whole, (whole if asking == text else specificity(units, asking))
+
+
 def bigrams(text: str) -> set[str]:
     runs = re.findall(r"[\u4e00-\u9fffA-Za-z0-9+]+", text)
     return {run[i:i + 2] for run in runs for i in range(len(run) - 1)}

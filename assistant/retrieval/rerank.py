@@ -23,7 +23,7 @@ from assistant.domain.glossary import glossary
 from assistant.domain.places import aliases
 from assistant.domain.segment import search_terms
 from assistant.domain.values import PATH_SEPARATOR
-from assistant.retrieval.focus import GENERIC_TERMS, asking_text, specificity
+from assistant.retrieval.focus import GENERIC_TERMS, with_asked
 from assistant.retrieval.analysis import Query
 from assistant.retrieval.hybrid import Hit
 
@@ -116,9 +116,8 @@ def features(query: Query, hits: list[Hit], snapshot, vector: np.ndarray | None,
     # how specific each candidate's text is to the question among the candidates themselves: the
     # words every candidate has name the field, the words few have pick the clause (IDF within the pool)
     records = [snapshot.records[h.row] for h in hits]
-    pool_terms, pool_pairs = specificity([r.text for r in records], query.lexical_text)
-    # the same for the clauses of the question that ask: a principal's scene-setting matches many clauses
-    asked_terms, asked_pairs = specificity([r.text for r in records], asking_text(query.lexical_text))
+    # and the same for the clauses of the question that ask: a principal's scene-setting matches many clauses
+    (pool_terms, pool_pairs), (asked_terms, asked_pairs) = with_asked([r.text for r in records], query.lexical_text)
     rows = []
     for i, (h, sentence) in enumerate(zip(hits, best_sentence)):
         record = snapshot.records[h.row]
