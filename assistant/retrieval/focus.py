@@ -60,10 +60,11 @@ def question_focus(text: str) -> tuple[tuple[str, ...], frozenset[str]]:
     """The words and character pairs of a question that can tell one sentence of a clause from another: not
     the place it names (jieba's "ns" words: which city is asked is settled before quoting), not the words every
     question in this field shares. Character pairs catch what word segmentation splits differently in the
-    question and the text (拨 / 拨付, 学校之间 / 学校间)."""
+    question and the text (拨 / 拨付, 学校之间 / 学校间), and pairs one character apart catch what the documents
+    contract (直接升 / 直升)."""
     text = without_places(text)
     terms = tuple(dict.fromkeys(t for t in search_terms(text) if t not in GENERIC_TERMS and not t.isdigit()))
-    return terms, frozenset(bigrams(text))
+    return terms, frozenset(bigrams(text) | skip_bigrams(text))
 
 
 Specificity = tuple[list[float], list[float]]  # per unit: (words, character pairs)
@@ -80,6 +81,13 @@ def with_asked(units: list[str], text: str) -> tuple[Specificity, Specificity]:
 def bigrams(text: str) -> set[str]:
     runs = re.findall(r"[\u4e00-\u9fffA-Za-z0-9+]+", text)
     return {run[i:i + 2] for run in runs for i in range(len(run) - 1)}
+
+
+def skip_bigrams(text: str) -> set[str]:
+    """Pairs of characters one apart: the documents' contracted forms of what a question spells out (直接升 /
+    直升, 负总责 / 负责, 学校之间 / 校间). Only the question's side: a sentence's own pairs stay contiguous."""
+    runs = re.findall(r"[\u4e00-\u9fff]+", text)
+    return {run[i] + run[i + 2] for run in runs for i in range(len(run) - 2)}
 
 
 @lru_cache(maxsize=16384)
@@ -104,7 +112,8 @@ def specificity(units: list[str], text: str) -> tuple[list[float], list[float]]:
     n = len(units)
     term_rows = [[holds(v, i) for v in variants] for i in range(n)]
     term_w = [math.log(1 + n / df) if (df := sum(row[j] for row in term_rows)) else 0.0 for j in range(len(terms))]
-    pair_list = sorted(pairs)
+    # a pair no unit holds weighs nothing: only the ones some unit holds are counted
+    pair_list = sorted(pairs & frozenset().union(*(p[1] for p in profiles)))
     pair_rows = [[p in profiles[i][1] for p in pair_list] for i in range(n)]
     pair_w = [math.log(1 + n / df) if (df := sum(row[j] for row in pair_rows)) else 0.0
               for j in range(len(pair_list))]

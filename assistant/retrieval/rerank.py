@@ -21,9 +21,9 @@ import numpy as np
 
 from assistant.domain.glossary import glossary
 from assistant.domain.places import aliases
-from assistant.domain.segment import search_terms
+from assistant.domain.segment import search_terms, tagged
 from assistant.domain.values import PATH_SEPARATOR
-from assistant.retrieval.focus import GENERIC_TERMS, with_asked
+from assistant.retrieval.focus import GENERIC_TERMS, asking_text, with_asked
 from assistant.retrieval.analysis import Query
 from assistant.retrieval.hybrid import Hit
 
@@ -152,7 +152,7 @@ def _best_unit(text: str, scores: np.ndarray) -> str:
 ANSWERABLE_FEATURES = ("top_probability", "second_probability", "top_dense", "top_sentence", "top_coverage",
                        "pool_coverage", "unknown_share", "terms", "top_structural", "sentence_coverage",
                        "key_missing", "known_coverage", "dense_contrast", "sentence_contrast", "outside_gap",
-                       "outside_coverage_gap")
+                       "outside_coverage_gap", "asked_unknown")
 
 
 def answerable_features(query: Query, candidates: list["Candidate"], snapshot, matrix_of: dict,
@@ -166,9 +166,11 @@ def answerable_features(query: Query, candidates: list["Candidate"], snapshot, m
     # whether the corpus uses a word at all is a property of the language of the documents, not of one city
     dfs = [snapshot.document_frequency(g.variants(t)) for t in terms]
     unknown = sum(w for w, df in zip(weights, dfs) if not df)
+    asked_unknown = asked_unknown_share(query.lexical_text, snapshot)
     if not candidates:
         return np.asarray([0, 0, 0, 0, 0, 0, unknown / (sum(weights) or 1.0), math.log(len(terms) + 1), 0, 0, 1, 0,
-                           0, 0, -(outside or (0.0, 0.0))[0], -(outside or (0.0, 0.0))[1]], dtype=np.float32)
+                           0, 0, -(outside or (0.0, 0.0))[0], -(outside or (0.0, 0.0))[1], asked_unknown],
+                          dtype=np.float32)
     top = candidates[0]
     row = matrix_of[top.hit.row]
     pool: set[str] = set()
@@ -188,7 +190,30 @@ def answerable_features(query: Query, candidates: list["Candidate"], snapshot, m
         _coverage(terms, weights, set(search_terms(unit))) if terms and unit else 0.0,
         max(missing, default=0.0) / (max((w for _, w in known), default=0.0) or 1.0),
         1.0 - sum(missing) / known_total if known else 0.0, *_contrast(candidates, matrix_of),
-        *_outside_gap(top, row, outside)], dtype=np.float32)
+        *_outside_gap(top, row, outside), asked_unknown], dtype=np.float32)
+
+
+_NOUNS = frozenset(("n", "nz", "vn", "nt", "ng"))
+_UNKNOWN_CAP = 3
+
+
+def asked_unknown_share(text: str, snapshot) -> float:
+    """How many things the asking clauses name that the documents never mention (nouns of two characters or
+    more, glossary variants included): "学生意外伤害保险由谁来买？" asks about 保险, a topic the corpus lacks,
+    whereas a principal's slang (掏钱, 单干) is mostly verbs the glossary maps. A share of three: beyond
+    that, more unknown topics say nothing more."""
+    g = glossary()
+    asked = asking_text(text)
+    unknown = {t for t in informative_terms(asked, tuple(snapshot.cities))
+               if len(t) >= 2 and not snapshot.document_frequency(g.variants(t))}
+    if not unknown:
+        return 0.0  # the tagger (a millisecond) only runs when there is something to tag
+    return min(len(_nouns(asked) & unknown), _UNKNOWN_CAP) / _UNKNOWN_CAP
+
+
+@lru_cache(maxsize=256)
+def _nouns(text: str) -> frozenset[str]:
+    return frozenset(w for w, flag in tagged(text) if flag in _NOUNS)
 
 
 def _outside_gap(top: "Candidate", row: np.ndarray, outside: tuple[float, float] | None) -> tuple[float, float]:

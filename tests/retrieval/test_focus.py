@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.retrieval.focus import asking_text, bigrams, question_focus, specificity
+from assistant.retrieval.focus import asking_text, bigrams, question_focus, skip_bigrams, specificity
 
 pytestmark = pytest.mark.unit
 
@@ -49,3 +49,10 @@ def test_the_sentence_holding_the_asked_words_is_the_specific_one_for_the_asking
     asked, _ = specificity(units, asking_text(question))
     assert asked[1] > asked[0] and asked[0] == 0.0
     assert whole[0] > 0.0  # the scene's words make the other sentence look relevant on the whole question
+
+
+def test_pairs_one_character_apart_match_what_the_documents_contract():
+    assert "直升" in skip_bigrams("能不能直接升到本部高中") and "直升" not in bigrams("能不能直接升到本部高中")
+    units = ["调整指标生招生办法，优质普通高中的指标生招生计划可适当倾斜。", "从2021年起，取消集团办学对口直升生计划。"]
+    _, pairs = specificity(units, "孩子以后能不能直接升到本部去")
+    assert pairs[1] > pairs[0]
