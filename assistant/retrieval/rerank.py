@@ -200,8 +200,8 @@ _UNKNOWN_CAP = 3
 def asked_unknown_share(text: str, snapshot) -> float:
     """How many things the asking clauses name that the documents never mention (nouns of two characters or
     more, glossary variants included): "学生意外伤害保险由谁来买？" asks about 保险, a topic the corpus lacks,
-    whereas a principal's slang (掏钱, 单干) is mostly verbs the glossary maps. A share of three: beyond
-    that, more unknown topics say nothing more."""
+    whereas a principal's slang (掏钱, 单干) is mostly verbs the glossary maps. Counted up to three (as a
+    share of three): more unknown topics say nothing more."""
     g = glossary()
     asked = asking_text(text)
     unknown = {t for t in informative_terms(asked, tuple(snapshot.cities))
