@@ -20,7 +20,7 @@ from assistant.domain.segment import search_terms
 from assistant.retrieval.analysis import Query
 from assistant.retrieval.query import query_terms
 from assistant.retrieval.focus import with_asked
-from assistant.retrieval.rerank import CUES, FIGURE, WEIGHTS
+from assistant.retrieval.rerank import CUES, FIGURE, WEIGHTS, Forest
 
 QUOTE_FEATURES = ("dense", "dense_gap", "lexical", "cue", "heading", "first", "first_substantive", "position",
                   "length", "listing", "figure", "lookup_first", "specific_terms", "specific_bigrams", "asked_terms",
@@ -60,11 +60,33 @@ def unit_features(units: list[str], query: Query | None, question: str, dense: n
 
 @dataclass(frozen=True)
 class QuoteModel:
+    """Scores each sentence of a clause; a difference of two scores is the log-odds that one answers rather
+    than the other (trees' scores are scaled to that at training). Trees when trained, else a linear score."""
+
     coef: np.ndarray
     intercept: float
+    trees: Forest | None = None
+    scale: float = 1.0
 
-    def scores(self, matrix: np.ndarray) -> np.ndarray:
+    def scores(self, matrix: np.ndarray, with_vectors: bool = True) -> np.ndarray:
+        """`with_vectors`: the rows hold the sentences' similarities to the question. The trees learned with
+        them and split on them first, so without them (a comparison topic's sentences) the linear score,
+        which only adds them, answers instead."""
+        if self.trees is not None and with_vectors:
+            return self.scale * self.trees.predict(matrix)
         return matrix @ self.coef + self.intercept
+
+    @classmethod
+    def from_weights(cls, data: dict) -> "QuoteModel":
+        """From ranker.json's "quote" entry; the hand-set fallback for weights of another feature set."""
+        if data.get("features") != list(QUOTE_FEATURES):
+            return _FALLBACK
+        try:
+            trees = Forest.from_json(data["trees"]) if data.get("trees") else None
+            return cls(np.asarray(data["coef"], dtype=np.float32), float(data["intercept"]), trees,
+                       float(data.get("scale", 1.0)))
+        except (KeyError, TypeError, ValueError):
+            return _FALLBACK
 
 
 # hand-set: similarity, the question's words, what it asks for; headings down; a looked-up clause's beginning up
@@ -78,9 +100,7 @@ def quote_model() -> QuoteModel:
         data = json.loads(WEIGHTS.read_text(encoding="utf-8")).get("quote") or {}
     except (OSError, json.JSONDecodeError):
         data = {}
-    if data.get("features") != list(QUOTE_FEATURES):
-        return _FALLBACK
-    return QuoteModel(np.asarray(data["coef"], dtype=np.float32), float(data["intercept"]))
+    return QuoteModel.from_weights(data)
 
 
 def best_quote(text: str, question: str, query: Query | None = None,
@@ -92,7 +112,7 @@ def best_quote(text: str, question: str, query: Query | None = None,
     if query is not None and query.intent == "lookup":
         return _opening(text, units)
     dense = sentence_scores if sentence_scores is not None and len(sentence_scores) == len(units) else None
-    scores = quote_model().scores(unit_features(units, query, question, dense))
+    scores = quote_model().scores(unit_features(units, query, question, dense), dense is not None)
     best = max(range(len(units)), key=lambda i: (scores[i], -i))
     start, end = _with_close_neighbour(scores, best)
     while end < len(units) and end - best < 4 and _continues(units[end - 1], units[end], query, end - 1 == best):

@@ -87,3 +87,24 @@ def test_a_weights_file_of_another_format_falls_back_to_the_search_order(tmp_pat
         ranker = Ranker.load(path)
         assert ranker.trees is None and ranker.version == "untrained"
         assert ranker.coef[FEATURES.index("fused_rank")] > 0
+
+
+@pytest.mark.unit
+def test_sentence_trees_are_kept_when_they_beat_the_linear_weights_on_unseen_clauses():
+    from assistant.answering.quotes import QUOTE_FEATURES, QuoteModel
+
+    # the answering sentence is the one where two features agree (an interaction no linear score can express)
+    rng = np.random.default_rng(3)
+    groups_X, groups_y = [], []
+    for _ in range(300):
+        X = rng.integers(0, 2, size=(4, len(QUOTE_FEATURES))).astype(np.float32)
+        y = (X[:, 0] == X[:, 1]).astype(float) * (X[:, 2] > 0)
+        if 0 < y.sum() < len(y):
+            groups_X.append(X)
+            groups_y.append(y)
+    weights = T.fit_quotes(groups_X, groups_y)
+    assert weights["source"] == "lightgbm" and weights["scale"] > 0
+    model = QuoteModel.from_weights(json.loads(json.dumps(weights)))  # through the weights file
+    assert model.trees is not None
+    top1 = np.mean([y[int(np.argmax(model.scores(X)))] for X, y in zip(groups_X, groups_y)])
+    assert top1 > weights["top1"]  # better than the linear weights it was compared with

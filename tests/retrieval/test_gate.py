@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.retrieval.rerank import asked_unknown_share
+from assistant.retrieval.rerank import asked_elsewhere_share, asked_unknown_share
 
 pytestmark = pytest.mark.integration
 
@@ -25,3 +25,23 @@ def test_an_asked_topic_the_documents_never_mention_counts(assistant, question):
 ])
 def test_colloquial_words_and_the_scene_do_not_count(assistant, question):
     assert asked_unknown_share(question, assistant.snapshot) == 0
+
+
+# written for this test from the documents: only Qingdao's mention 黄牌预警、红牌淘汰, and 城乡 and 结对 are
+# Nanchang's words that Zhongyuan's plan never uses
+@pytest.mark.parametrize("question, city", [
+    ("长沙对不履行协议的合作学校有没有黄牌预警、红牌淘汰？", "长沙市"),
+    ("郑州中原区的城乡共同体怎么结对？", "郑州市中原区"),
+])
+def test_what_only_another_city_mentions_counts_for_the_city_asked(assistant, question, city):
+    share = asked_elsewhere_share(question, assistant.snapshot, (city,))
+    assert share > 0.3
+    assert asked_elsewhere_share(question, assistant.snapshot, ()) == 0  # no place asked: no "elsewhere"
+
+
+@pytest.mark.parametrize("question, city", [
+    ("长沙合作学校能不能提前退出集团？", "长沙市"),
+    ("青岛的黄牌预警、红牌淘汰是怎么回事？", "青岛市"),
+])
+def test_what_the_city_asked_mentions_does_not_count(assistant, question, city):
+    assert asked_elsewhere_share(question, assistant.snapshot, (city,)) == 0
