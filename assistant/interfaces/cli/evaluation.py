@@ -23,6 +23,10 @@ def run(args: argparse.Namespace) -> int:
         fit = weights["fit"]
         print(f"二次排序权重已更新（{weights['items']} 道开发题，{fit['rows']} 个候选）：首位正确率（未见过的题，交叉验证）{fit['top1_held_out']}，"
               f"拒答判断正确率 {fit['refusal_accuracy']}，拒答阈值 {weights['threshold']}")
+        quote = weights["quote"]
+        scorer = "提升树" if quote["source"] == "lightgbm" else "线性权重"
+        print(f"选句：{scorer}（回答句排第一：提升树在没见过的条款上 {quote['trees_top1_held_out']}，"
+              f"线性权重在训练条款上 {quote['top1']}）")
         return 0
 
     if args.laws:
