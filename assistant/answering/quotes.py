@@ -70,8 +70,8 @@ class QuoteModel:
 
     def scores(self, matrix: np.ndarray, with_vectors: bool = True) -> np.ndarray:
         """`with_vectors`: the rows hold the sentences' similarities to the question. The trees learned with
-        them and split on them first, so without them (a comparison topic's sentences) the linear score,
-        which only adds them, answers instead."""
+        them and split on them often (after length, the similarity gap is their most frequent first split), so
+        without them (a comparison topic's sentences) the linear score, which only adds them, answers instead."""
         if self.trees is not None and with_vectors:
             return self.scale * self.trees.predict(matrix)
         return matrix @ self.coef + self.intercept
