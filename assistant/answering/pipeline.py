@@ -247,11 +247,18 @@ class Answerer:
         picks: list[tuple[Candidate, Query]] = []
         silent: list[str] = []
         best: list[Candidate] = []
+        groups = scope.groups() if scope.cities else None
+        # The similarity floor is calibrated on whole questions: a part alone ("集团的总校长一般由谁来当") lacks the
+        # place and context the message gave it and resembles its clause less. So a part below the floor borrows
+        # the message's standing: it passes when the whole message passes the gate and the floor (a follow-up
+        # such as "要走什么程序" after an off-topic first part does not). Each part must pass the gate itself.
+        message_answers = len(parts) > 1 and self.answers(self.candidates(query, scope.cities, groups=groups), query)
         for part in parts:
             part_query = query if len(parts) == 1 else self.analyse(part)
-            ranked = self.candidates(part_query, scope.cities, groups=scope.groups() if scope.cities else None)
+            ranked = self.candidates(part_query, scope.cities, groups=groups)
+            floor = None if len(parts) == 1 else (message_answers or self._above_floor(ranked, part_query))
             picked = select(ranked.candidates, self.snapshot.records, across_places=not scope.cities) \
-                if self.answers(ranked, part_query) else []
+                if self.answers(ranked, part_query, floor) else []
             if len(parts) > 1:
                 picked = picked[:1]  # one clause per part keeps a multi-part answer readable
             if not picked:
@@ -260,18 +267,22 @@ class Answerer:
             best.extend(c for c in ranked.candidates if all(c.hit.row != b.hit.row for b in best))
         return picks, silent if picks else [], best
 
-    def answers(self, ranked: Ranked, query: Query) -> bool:
+    def answers(self, ranked: Ranked, query: Query, above_floor: bool | None = None) -> bool:
         """Whether the documents answer: the learned gate, and a similarity floor (calibrated for Chinese
-        questions on eval/gold.jsonl) that a question nothing in the corpus resembles does not pass."""
+        questions on eval/gold.jsonl) that a question nothing in the corpus resembles does not pass.
+        `above_floor`: the floor, when already decided for a part of a message (see _clauses)."""
         if not ranked.candidates:
             return False
         if ranked.candidates[0].hit.structural:  # the question names a clause by its number, and it exists
             return True
         if ranked.answerable < self.ranker.threshold or _elsewhere(ranked.evidence):
             return False
+        return self._above_floor(ranked, query) if above_floor is None else above_floor
+
+    def _above_floor(self, ranked: Ranked, query: Query) -> bool:
         if query.english:  # the floor is calibrated on Chinese wording
             return True
-        return max(c.hit.dense for c in ranked.candidates[:5]) >= self.settings.min_dense_score
+        return any(c.hit.dense >= self.settings.min_dense_score for c in ranked.candidates[:5])
 
     # ------------------------------------------------------------ comparisons
     def compare(self, text: str, cities: list[str] | None = None, layered: bool = True) -> Comparison:

@@ -19,12 +19,12 @@ from assistant.chunking.clauses import quote_units
 from assistant.domain.segment import search_terms
 from assistant.retrieval.analysis import Query
 from assistant.retrieval.query import query_terms
-from assistant.retrieval.focus import with_asked
+from assistant.retrieval.focus import asked_marks, with_asked
 from assistant.retrieval.rerank import CUES, FIGURE, WEIGHTS, Forest
 
 QUOTE_FEATURES = ("dense", "dense_gap", "lexical", "cue", "heading", "first", "first_substantive", "position",
                   "length", "listing", "figure", "lookup_first", "specific_terms", "specific_bigrams", "asked_terms",
-                  "asked_bigrams")
+                  "asked_bigrams", "asked_figures", "asked_quotes")
 _MARKER = re.compile(r"^(?:[（(][一二三四五六七八九十\d]+[）)]|\d+[.．、]|[一二三四五六七八九十]是|其[一二三四五六])")
 _LOOKUP_CHARS = 200  # how much of a clause asked for by its number is quoted
 _SURE = 0.68  # below this probability that the best sentence beats its neighbour, both are quoted
@@ -46,6 +46,7 @@ def unit_features(units: list[str], query: Query | None, question: str, dense: n
     substantive = next((i for i, u in enumerate(units) if not heading_like(u)), 0)
     text = query.lexical_text if query else question
     (specific_terms, specific_pairs), (asked_terms, asked_pairs) = with_asked(units, text)
+    figures, quoted = asked_marks(units, query.text if query else question)
     rows = []
     for i, unit in enumerate(units):
         d = float(dense[i]) if dense is not None else 0.0
@@ -54,7 +55,7 @@ def unit_features(units: list[str], query: Query | None, question: str, dense: n
                      float(i == 0), float(i == substantive), i / max(len(units) - 1, 1),
                      math.log(len(unit) + 1) / 5, float(bool(_LISTING.search(unit))),
                      float(bool(FIGURE.search(unit))), float(lookup and i == substantive),
-                     specific_terms[i], specific_pairs[i], asked_terms[i], asked_pairs[i]))
+                     specific_terms[i], specific_pairs[i], asked_terms[i], asked_pairs[i], figures[i], quoted[i]))
     return np.asarray(rows, dtype=np.float32)
 
 
@@ -90,7 +91,7 @@ class QuoteModel:
 
 
 # hand-set: similarity, the question's words, what it asks for; headings down; a looked-up clause's beginning up
-DEFAULT_QUOTE_WEIGHTS = (1.0, 0.0, 0.35, 0.08, -0.3, 0, 0, 0, 0, 0, 0, 0.5, 0.7, 0.7, 0, 0)
+DEFAULT_QUOTE_WEIGHTS = (1.0, 0.0, 0.35, 0.08, -0.3, 0, 0, 0, 0, 0, 0, 0.5, 0.7, 0.7, 0, 0, 0.5, 0.5)
 _FALLBACK = QuoteModel(np.asarray(DEFAULT_QUOTE_WEIGHTS, dtype=np.float32), 0.0)
 
 

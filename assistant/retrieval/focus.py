@@ -10,7 +10,7 @@ import re
 from functools import lru_cache
 
 from assistant.domain.glossary import glossary
-from assistant.domain.segment import search_terms, tagged
+from assistant.domain.segment import fold, search_terms, tagged
 
 # Words every question in this field shares, and words that carry no content in a question; they say nothing
 # about whether a clause answers it.
@@ -120,3 +120,36 @@ def specificity(units: list[str], text: str) -> tuple[list[float], list[float]]:
     term_total, pair_total = sum(term_w) or 1.0, sum(pair_w) or 1.0
     return ([sum(w for w, h in zip(term_w, row) if h) / term_total for row in term_rows],
             [sum(w for w, h in zip(pair_w, row) if h) / pair_total for row in pair_rows])
+
+
+_NUMBER = re.compile(r"\d+")
+_YEAR = re.compile(r"(?:19|20)\d{2}(?=年)")
+_QUOTED = re.compile(r"[“\"「『‘]([^”\"」』’]{1,24})[”\"」』’]")
+_QUOTE_PAIRS = ("“”", '""', "「」", "『』", "‘’")
+
+
+def asked_marks(units: list[str], text: str) -> tuple[list[float], list[float]]:
+    """Per sentence, how far it holds what the question marks out exactly, which word overlap ignores:
+    - the question's own figures (share of its numbers the sentence repeats; −1 when the question names a year
+      and the sentence names only other years): "到2020年建多少个" is answered by the 2020 sentence, not by
+      the 2025 one beside it, though both share every word;
+    - the terms it puts in quotation marks (1 where the sentence quotes the term too, as a definition does,
+      ½ where it only contains it; a quoted term holding another one only places it): "“1+N+X”模式里的“X”
+      指的是哪些" is answered by "“X”是指…", not by "…“1+N+X”模式".
+    Zeros when the question marks nothing."""
+    folded = fold(text)
+    numbers = set(_NUMBER.findall(folded))
+    years = set(_YEAR.findall(folded))
+    named = [q for q in dict.fromkeys(_QUOTED.findall(folded)) if q.strip()]
+    # "“1+N+X”模式里的“X”": the whole is named to place the part the question asks about
+    quoted = [q for q in named if not any(o != q and o in q for o in named)]
+    figures, quotes = [], []
+    for unit in units:
+        own = fold(unit)
+        share = len(numbers & set(_NUMBER.findall(own))) / len(numbers) if numbers else 0.0
+        other_years = set(_YEAR.findall(own))
+        conflict = bool(years) and bool(other_years) and not years & other_years
+        figures.append(-1.0 if conflict else share)
+        quotes.append(sum(1.0 if any(f"{o}{q}{c}" in own for o, c in _QUOTE_PAIRS) else 0.5 if q in own else 0.0
+                          for q in quoted) / len(quoted) if quoted else 0.0)
+    return figures, quotes

@@ -134,3 +134,20 @@ def test_retrieve_respects_city_filter_and_k(assistant):
 def test_bm25_finds_chinese_keywords_on_its_own(assistant):
     hits = assistant.answerer.retriever.search("黄牌预警机制和红牌淘汰机制", 3, mode="bm25")
     assert hits and "黄牌预警机制" in assistant.snapshot.records[hits[0].row].text
+
+
+def test_each_part_of_a_message_is_answered_though_a_part_alone_lacks_the_place(assistant):
+    # "集团的总校长一般由谁来当" alone resembles its clause less than a whole question does (no place, no context):
+    # it borrows the message's standing instead of falling under the similarity floor
+    q = "青岛的教育集团招生坚持什么原则？集团的总校长一般由谁来当？"
+    answer = assistant.ask(q)
+    assert not answer.abstained
+    quotes = [c.quote for c in answer.citations]
+    assert any("一校一案" in x for x in quotes) and any("总校长" in x for x in quotes), quotes
+    assert "总校长" in answer.conclusion, "each part has its own conclusion line"
+    _assert_grounded(answer, assistant, q)
+
+
+def test_a_follow_up_part_does_not_rescue_an_off_topic_message(assistant):
+    answer = assistant.ask("青岛的集团学校，食堂能不能统一招标采购食材？要走什么程序？")
+    assert answer.abstained, answer.answer

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.retrieval.focus import asking_text, bigrams, question_focus, skip_bigrams, specificity
+from assistant.retrieval.focus import asked_marks, asking_text, bigrams, question_focus, skip_bigrams, specificity
 
 pytestmark = pytest.mark.unit
 
@@ -56,3 +56,18 @@ def test_pairs_one_character_apart_match_what_the_documents_contract():
     units = ["调整指标生招生办法，优质普通高中的指标生招生计划可适当倾斜。", "从2021年起，取消集团办学对口直升生计划。"]
     _, pairs = specificity(units, "孩子以后能不能直接升到本部去")
     assert pairs[1] > pairs[0]
+
+
+def test_the_questions_own_year_and_quoted_term_mark_the_sentence_that_answers():
+    units = ["到2025年，全市至少建立30个教育集团。", "到2020年，全市至少建立10个教育集团。", "坚持试点先行。"]
+    figures, quotes = asked_marks(units, "到2020年全市要建起多少个教育集团？")
+    assert figures == [-1.0, 1.0, 0.0], "another year is a conflict, the asked year a match, no year nothing"
+    assert quotes == [0.0, 0.0, 0.0], "nothing quoted in the question"
+    units = ["集团化办学基本模式为“1+N+X”模式。", "“X”是指企业、综合高中、高等教育机构等各类团体。"]
+    _, quotes = asked_marks(units, "“1+N+X”模式里的“X”指的是哪些？")
+    assert quotes[1] > quotes[0] > 0, "quoting the term as the question does beats containing it"
+
+
+def test_a_question_that_marks_nothing_gives_zeros():
+    assert asked_marks(["甲。", "乙2021年。"], "合作期限多长") == ([0.0, 0.0], [0.0, 0.0])
+    assert asked_marks(["１０所左右。"], "最多10所吗")[0] == [1.0], "full-width digits are folded"
