@@ -248,15 +248,16 @@ class Answerer:
         silent: list[str] = []
         best: list[Candidate] = []
         groups = scope.groups() if scope.cities else None
-        # The similarity floor is calibrated on whole questions: a part alone ("集团的总校长一般由谁来当") lacks the
-        # place and context the message gave it and resembles its clause less. So a part below the floor borrows
-        # the message's standing: it passes when the whole message passes the gate and the floor (a follow-up
-        # such as "要走什么程序" after an off-topic first part does not). Each part must pass the gate itself.
-        message_answers = len(parts) > 1 and self.answers(self.candidates(query, scope.cities, groups=groups), query)
+        # A part is read against the whole message. The similarity floor is calibrated on whole questions: a part
+        # alone ("集团的总校长一般由谁来当") lacks the place and context the message gave it and resembles its clause
+        # less, so the floor is read on the message. And a follow-up that names nothing itself ("有没有次数上的
+        # 限制", "要走什么程序") would pass the gate on its own after a first part the documents do not answer:
+        # so the message must pass the gate too, and then each part must pass it itself.
+        message_answers = len(parts) == 1 or self.answers(self.candidates(query, scope.cities, groups=groups), query)
         for part in parts:
             part_query = query if len(parts) == 1 else self.analyse(part)
             ranked = self.candidates(part_query, scope.cities, groups=groups)
-            floor = None if len(parts) == 1 else (message_answers or self._above_floor(ranked, part_query))
+            floor = None if len(parts) == 1 else message_answers
             picked = select(ranked.candidates, self.snapshot.records, across_places=not scope.cities) \
                 if self.answers(ranked, part_query, floor) else []
             if len(parts) > 1:

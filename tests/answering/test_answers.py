@@ -151,3 +151,10 @@ def test_each_part_of_a_message_is_answered_though_a_part_alone_lacks_the_place(
 def test_a_follow_up_part_does_not_rescue_an_off_topic_message(assistant):
     answer = assistant.ask("青岛的集团学校，食堂能不能统一招标采购食材？要走什么程序？")
     assert answer.abstained, answer.answer
+
+
+def test_a_generic_follow_up_does_not_answer_for_a_place_whose_documents_are_silent(assistant):
+    # "有没有次数限制" passes the gate on its own; the message, which the district's documents do not address,
+    # must pass it first
+    answer = assistant.ask("郑州市中原区的教育集团每学期最多能搞几次统一联考？有没有次数限制？")
+    assert answer.abstained, answer.answer
