@@ -129,10 +129,13 @@ def _mentions(record, terms: tuple[str, ...]) -> bool:
     return any(t in record.text or t in heading for t in terms)
 
 
-def governing(ranked: Ranked, records, topic: Topic | None, answers: bool) -> list[Candidate]:
-    """The candidates that govern the topic in one city: for a catalogue topic, those naming one of its
-    signature terms; for a free question, the best ones when the city's documents answer it (`answers`)."""
-    if topic is not None:
+def governing(ranked: Ranked, records, topic: Topic | None, answers: bool, named: bool = True) -> list[Candidate]:
+    """The candidates that govern the topic in one city: for a catalogue topic asked by name (`named`), those
+    naming one of its signature terms; for a question, the best ones when the city's documents answer it
+    (`answers`), else, when the question falls under a catalogue topic, those naming its signature. A question
+    only touches its topic: "南昌和青岛分别要求成立什么样的决策议事机构" falls under 组建 (成立) by its words,
+    and the first clause naming 成立 is about founding a group, not the council the ranking puts first."""
+    if topic is not None and (named or not answers):
         chosen = [c for c in ranked.candidates if _mentions(records[c.hit.row], topic.signature)]
     elif answers:
         chosen = select(ranked.candidates, records)

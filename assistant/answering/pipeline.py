@@ -318,7 +318,7 @@ class Answerer:
         for city in scope:
             group = (governing_places(city, self.cities) or (city,)) if layered else (city,)
             ranked = self.candidates(query, (city,), _COMPARE_CANDIDATES, (group,))
-            chosen = governing(ranked, records, topic, self.answers(ranked, query))
+            chosen = governing(ranked, records, topic, self.answers(ranked, query), is_topic_name)
             cell = build_cell(city, chosen, records, query.text, n, topic if is_topic_name else None,
                               silent_reason(city, topic), query)
             n += len(cell.citations)

@@ -140,3 +140,13 @@ def test_compare_command_formats(tmp_path, shared_cache, monkeypatch, capsys):
 
     assert main(["compare", "退出", "--city", "北京市"]) == 2
     assert "北京市" in capsys.readouterr().err
+
+
+def test_a_comparison_question_cites_what_answers_not_the_first_clause_naming_its_topic(assistant):
+    # "成立…决策议事机构" falls under the 组建 topic by its words (成立), but the clause that first names 成立 is about
+    # founding a group; where a city's documents answer the question, the ranking chooses the clause
+    answer = assistant.ask("南昌和青岛分别要求集团成立什么样的决策议事机构？")
+    qingdao = [c.quote for c in answer.citations if c.city == "青岛市"]
+    assert qingdao and "决策议事机构" in qingdao[0], qingdao
+    # and both cities are still answered
+    assert {c.city for c in answer.citations} == {"南昌市", "青岛市"}
