@@ -378,14 +378,16 @@ class Assistant:
 
     # ------------------------------------------------------------ evaluation
     @classmethod
-    def evaluate_laws(cls, work_dir: Path, laws_dir: Path | None = None, progress=None) -> tuple[dict, list[dict]]:
-        """The laws split (eval/laws/): real regulations read from `laws_dir` (default ../shared/laws) imported
-        beside the bundled corpus into `work_dir` (reused between runs), its questions answered with the layers
-        of government. Returns (metrics, the items to look at)."""
-        from assistant.evaluation.laws import DEFAULT_LAWS_DIR, failures, run_laws
+    def evaluate_laws(cls, work_dir: Path, laws_dir: Path | None = None, progress=None,
+                      eval_dir: Path | None = None) -> tuple[dict, list[dict]]:
+        """A laws split (`eval_dir`, default eval/laws/): real regulations read from `laws_dir` (default
+        ../shared/laws) imported beside the bundled corpus into `work_dir` (reused between runs), its questions
+        answered with the layers of government. Returns (metrics, the items to look at)."""
+        from assistant.evaluation.laws import DEFAULT_LAWS_DIR, LAWS_EVAL, failures, run_laws
 
         metrics, results = run_laws(lambda corpus, index: cls(corpus_dir=corpus, index_dir=index), Path(work_dir),
-                                    Path(laws_dir) if laws_dir else DEFAULT_LAWS_DIR, progress=progress)
+                                    Path(laws_dir) if laws_dir else DEFAULT_LAWS_DIR,
+                                    Path(eval_dir) if eval_dir else LAWS_EVAL, progress=progress)
         return metrics, failures(results)
 
     def evaluate(self, gold, runs_dir: Path, thresholds: Path | None = None, naive: bool = True,

@@ -24,10 +24,12 @@ def test_metrics_count_answerable_and_must_refuse_items_apart():
     assert [f["id"] for f in failures(results)] == ["b", "d"]
 
 
-def test_every_split_file_exists_under_the_shared_laws_and_every_question_names_its_documents():
-    documents = read_jsonl(LAWS_EVAL / "documents.jsonl")
-    questions = read_jsonl(LAWS_EVAL / "questions.jsonl")
+@pytest.mark.parametrize("split", [LAWS_EVAL, LAWS_EVAL.parent / "laws2"], ids=["laws", "laws2"])
+def test_every_split_file_exists_under_the_shared_laws_and_every_question_names_its_documents(split):
+    documents = read_jsonl(split / "documents.jsonl")
+    questions = read_jsonl(split / "questions.jsonl")
     assert len(documents) == 10 and len(questions) == 30
+    assert len({q["id"] for q in questions}) == len(questions)
     files = {d["file"] for d in documents}
     assert all((LAWS / f).is_file() for f in files)
     for q in questions:
@@ -36,3 +38,9 @@ def test_every_split_file_exists_under_the_shared_laws_and_every_question_names_
         for e in q["expected"]:  # the key phrase is verbatim in the regulation
             text = (LAWS / e["file"]).read_text(encoding="utf-8")
             assert e["key_phrase"] in "".join(text.split()), (q["id"], e["key_phrase"])
+
+
+def test_the_held_out_laws_split_shares_no_regulation_with_the_laws_split():
+    first = {d["file"] for d in read_jsonl(LAWS_EVAL / "documents.jsonl")}
+    second = {d["file"] for d in read_jsonl(LAWS_EVAL.parent / "laws2" / "documents.jsonl")}
+    assert second and not first & second

@@ -56,7 +56,8 @@ def run_laws_split(args: argparse.Namespace) -> int:
     from assistant.interfaces.facade import Assistant
 
     work = Path(args.work_dir) if args.work_dir else Path(Settings.from_env().data_dir) / "eval-laws"
-    metrics, failures = Assistant.evaluate_laws(work, args.laws_dir, progress=_eval_progress)
+    metrics, failures = Assistant.evaluate_laws(work, args.laws_dir, progress=_eval_progress,
+                                                eval_dir=Path(args.laws_set) if args.laws_set else None)
     if args.json:
         print_json({"metrics": metrics, "failures": failures})
         return 0
