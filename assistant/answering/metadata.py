@@ -93,11 +93,20 @@ def answer_about_document(question: str, query: Query, docs: dict[str, dict], ci
     answer = f"《{meta['title']}》：\n" + "\n".join(f"{p}[1]" for p in parts)
     if len(citations) > 1:
         answer += f"\n所解读文件的信息见[2]（《{citations[1].title}》）。"
+    in_force = _in_force_sentence(doc_id, records) if "effective_date" in wanted and len(citations) == 1 else None
+    if in_force is not None:
+        # the text's own words beside the catalogue's date: an amended law's closing article may name the day the
+        # first version took effect, and the reader sees both rather than one silently chosen
+        record, sentence = in_force
+        citations = (citation, cite(record, 1.0, 2, sentence))
+        answer += f"\n「{sentence}」[2]"
     if missing:
         answer += "\n" + "、".join(FIELD_LABELS[f] for f in missing) + "：文件信息中没有写明。"
     answer += "".join(f"\n{note}" for note in notes)
     # no one-line conclusion when the date shown is not the one asked for
     conclusion = "" if notes else f"{meta['city']}：" + "；".join(parts) + "[1]"
+    if conclusion and in_force is not None:
+        conclusion += f"；{in_force[1].rstrip('。；;')}[2]"
     notices = ()
     if meta["status"] == "draft" and "status" in wanted:
         notices = ("该文件为征求意见稿，尚未正式施行。",)
@@ -105,13 +114,21 @@ def answer_about_document(question: str, query: Query, docs: dict[str, dict], ci
                   cities=(meta["city"],), conclusion=conclusion)
 
 
-def _in_force_article(question: str, doc_id: str, meta: dict, records: tuple[ChunkRecord, ...]) -> Answer | None:
-    """The sentence of the document saying from when it applies, quoted and cited (its last such sentence: the
-    closing article; an earlier one may speak of another text)."""
+def _in_force_sentence(doc_id: str, records: tuple[ChunkRecord, ...]) -> tuple[ChunkRecord, str] | None:
+    """The sentence of the document saying from when it applies (its last such sentence: the closing article;
+    an earlier one may speak of another text), with its row."""
     for record in reversed([r for r in records if r.doc_id == doc_id]):
         sentence = next((u for u in reversed(quote_units(record.text)) if _TAKES_EFFECT.search(u)), None)
-        if sentence is None:
-            continue
+        if sentence is not None:
+            return record, sentence
+    return None
+
+
+def _in_force_article(question: str, doc_id: str, meta: dict, records: tuple[ChunkRecord, ...]) -> Answer | None:
+    """The closing article saying from when the document applies, quoted and cited."""
+    found = _in_force_sentence(doc_id, records)
+    if found is not None:
+        record, sentence = found
         citation = cite(record, 1.0, 1, sentence)
         return Answer(question=question, answer=f"《{meta['title']}》：\n「{sentence}」[1]", abstained=False,
                       citations=(citation,), cities=(meta["city"],),

@@ -88,17 +88,6 @@ def _balanced_logistic():
     return LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000)
 
 
-def _gate_trees():
-    """The refusal gate as boosted trees. Chosen by training on all development splits but one and deciding the
-    last, each in turn (894 decisions): 0.925-0.926 right for 300 trees of 6 leaves at 10-20 questions per leaf,
-    against 0.918 for the logistic gate; fewer, smaller trees (200 of 4) did worse (0.913)."""
-    import lightgbm
-
-    return lightgbm.LGBMClassifier(n_estimators=300, num_leaves=6, learning_rate=0.03, min_child_samples=20,
-                                   class_weight="balanced", subsample=0.8, subsample_freq=1, colsample_bytree=0.8,
-                                   deterministic=True, force_row_wise=True, num_threads=1, seed=0, verbose=-1)
-
-
 def _folds(groups: list[Group]) -> dict[str, int]:
     """Each question's fold (all groups of one question, e.g. the cities of a comparison, share it)."""
     items = sorted({g.item for g in groups})
@@ -107,6 +96,8 @@ def _folds(groups: list[Group]) -> dict[str, int]:
 
 
 def fit(groups: list[Group], snapshot) -> dict:
+    from sklearn.model_selection import PredefinedSplit, cross_val_predict
+
     ranked = [g for g in groups if g.labels.any()]
     fold = _folds(groups)
     # Every question is scored by trees that never saw it: the calibration into probabilities and the
@@ -137,74 +128,25 @@ def fit(groups: list[Group], snapshot) -> dict:
                                            {c.hit.row: c.features for c in candidates}, g.scope, outside))
         answerable.append(0 if g.must_refuse else 1)
     E, a = np.asarray(evidence), np.asarray(answerable)
-    answerable_model = fit_gate(E, a, [fold[g.item] for g in decisive])
-    threshold, accuracy = answerable_model["threshold"], answerable_model["accuracy_held_out"]
-    return {"features": list(FEATURES), "model": "lightgbm",
-            "trees": Forest.from_lightgbm(_boost(ranked).dump_model()).to_json(),
-            "scale": round(scale, 6), "intercept": round(offset, 6), "threshold": round(threshold, 3),
-            "answerable": answerable_model,
-            "fit": {"groups": len(groups), "rows": int(sum(len(g.labels) for g in groups)),
-                    "positives": int(sum(g.labels.sum() for g in groups)),
-                    "refusal_accuracy": round(accuracy, 4), "top1_held_out": round(float(top1), 4)}}
-
-
-def fit_gate(E: np.ndarray, a: np.ndarray, folds: list[int]) -> dict:
-    """The refusal gate over question-level evidence `E` (a: 1 where the documents answer): logistic weights,
-    replaced by boosted trees when the trees decide better on questions they were not fitted on (`folds`), with
-    the threshold read from those held-out probabilities."""
-    from sklearn.model_selection import PredefinedSplit, cross_val_predict
-
     gate = _balanced_logistic().fit(E, a)
     # the threshold is read from probabilities the gate gives questions it was not fitted on: read from its own
     # training questions it jumped with each split added (0.17 → 0.23 in sample when blind-dev6 joined)
-    held = PredefinedSplit(folds)
-    linear = _threshold(cross_val_predict(_balanced_logistic(), E, a, cv=held, method="predict_proba")[:, 1], a)
-    trees = _threshold(cross_val_predict(_gate_trees(), E, a, cv=held, method="predict_proba")[:, 1], a)
-    out = {"features": list(ANSWERABLE_FEATURES), "coef": [round(float(c), 6) for c in gate.coef_[0]],
-           "intercept": round(float(gate.intercept_[0]), 6), "threshold": round(linear.threshold, 3),
-           "model": "logistic", "accuracy_held_out": round(linear.accuracy, 4),
-           "false_refusal_cost": _FALSE_REFUSAL_COST, "linear_held_out": linear.summary(),
-           "trees_held_out": trees.summary()}
-    if trees.cost < linear.cost:
-        # trees weigh one piece of evidence by another (a vocabulary the corpus lacks matters less when the best
-        # clause covers the asking words); kept only when they decide better on questions they never saw
-        out.update(model="lightgbm", threshold=round(trees.threshold, 3), accuracy_held_out=round(trees.accuracy, 4),
-                   trees=Forest.from_lightgbm(_gate_trees().fit(E, a).booster_.dump_model()).to_json())
-    return out
-
-
-# A question refused although the documents answer it loses its answer (lead, citation and refusal all fail);
-# one answered although they are silent fails refusal only. Weighing the first twice, on the development splits
-# decided each by a gate trained on the others: 13 false refusals and 49 of 127 must-refuse questions answered,
-# against 29 and 38 at equal weights and 11 and 55 at three times the weight.
-_FALSE_REFUSAL_COST = 2.0
-
-
-@dataclass(frozen=True)
-class _Operating:
-    threshold: float
-    cost: float  # false refusals × _FALSE_REFUSAL_COST + must-refuse questions answered
-    accuracy: float
-    false_refusals: int
-    answered_silent: int
-
-    def summary(self) -> dict:
-        return {"threshold": round(self.threshold, 3), "accuracy": round(self.accuracy, 4),
-                "false_refusals": self.false_refusals, "must_refuse_answered": self.answered_silent}
-
-
-def _threshold(p: np.ndarray, answerable: np.ndarray) -> _Operating:
-    """The refusal threshold of least cost on held-out probabilities `p`: the middle of the thresholds that do
-    best, not the lowest (a flat optimum's edge moves with every retraining)."""
+    p = cross_val_predict(_balanced_logistic(), E, a, cv=PredefinedSplit([fold[g.item] for g in decisive]),
+                          method="predict_proba")[:, 1]
     grid = np.linspace(0.05, 0.95, 91)
-    refused = p[None, :] < grid[:, None]
-    false_refusals = (refused & (answerable == 1)).sum(axis=1)
-    answered_silent = (~refused & (answerable == 0)).sum(axis=1)
-    cost = _FALSE_REFUSAL_COST * false_refusals + answered_silent
-    best = np.flatnonzero(cost <= cost.min() + 1e-9)
-    i = int(best[len(best) // 2])
-    return _Operating(float(grid[i]), float(cost[i]), 1 - (false_refusals[i] + answered_silent[i]) / len(p),
-                      int(false_refusals[i]), int(answered_silent[i]))
+    accuracy = [float(np.mean((p >= t) == (a == 1))) for t in grid]
+    # the middle of the thresholds that do best, not the lowest: a flat optimum's edge moves with every retraining
+    best = np.flatnonzero(np.asarray(accuracy) >= max(accuracy) - 1e-9)
+    threshold = float(grid[best[len(best) // 2]])
+    return {"features": list(FEATURES), "model": "lightgbm",
+            "trees": Forest.from_lightgbm(_boost(ranked).dump_model()).to_json(),
+            "scale": round(scale, 6), "intercept": round(offset, 6), "threshold": round(threshold, 3),
+            "answerable": {"features": list(ANSWERABLE_FEATURES),
+                           "coef": [round(float(c), 6) for c in gate.coef_[0]],
+                           "intercept": round(float(gate.intercept_[0]), 6), "threshold": round(threshold, 3)},
+            "fit": {"groups": len(groups), "rows": int(sum(len(g.labels) for g in groups)),
+                    "positives": int(sum(g.labels.sum() for g in groups)),
+                    "refusal_accuracy": round(max(accuracy), 4), "top1_held_out": round(float(top1), 4)}}
 
 
 def quote_rows(assistant, items: list[dict]) -> tuple[np.ndarray, np.ndarray]:

@@ -27,7 +27,9 @@ _META = {
                          r"征求意见稿(吗|还是)|现行有效|还有效|(已经|是否)?废止|正式文件(吗|还是)|草案(吗|还是)|"
                          r"(是|属于)(正式|草案|征求意见稿)"),
 }
-_DOCUMENT_WORDS = re.compile(r"文件|意见|方案|通知|办法|解读|政策|规定|条例|细则")
+# a document named by its kind, by title marks, or as a law ("学前教育法什么时候施行"; not 做法, 说法, 方法…)
+_DOCUMENT_WORDS = re.compile(r"文件|意见|方案|通知|办法|解读|政策|规定|条例|细则|《[^》]+》|"
+                             r"(?<![做说想看方合违用写算])法(?=[》是的吗呢么什何哪从自于，,。？?\s（(]|$)")
 _WHICH_CITY = re.compile(r"哪(个|些|座)(城市|地方|地区|市|区县|区)|哪里(有|提出|规定|要求)|哪(个|些)地|"
                          r"which (city|cities|place|places)|where\b", re.IGNORECASE)
 _NUMERIC = re.compile(r"多少|几(年|所|个|次|成|天|周|月|名|人)|多久|多长|比例|百分之|占比|最多|最少|上限|下限|"

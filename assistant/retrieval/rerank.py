@@ -348,10 +348,9 @@ class Forest:
 @dataclass(frozen=True)
 class Ranker:
     """Learned weights: boosted trees (LightGBM, a learning-to-rank objective) order the candidates, and a
-    logistic calibration of their score gives each a probability of answering; a model over ANSWERABLE_FEATURES
-    (boosted trees `gate_trees` when training found them better, else logistic weights) decides whether the
-    documents answer at all (below `threshold`: refuse). Without trees, a linear score `coef` stands in (the
-    untrained fallback)."""
+    logistic calibration of their score gives each a probability of answering; a logistic model over
+    ANSWERABLE_FEATURES decides whether the documents answer at all (below `threshold`: refuse). Without
+    trees, a linear score `coef` stands in (the untrained fallback)."""
 
     coef: np.ndarray
     intercept: float
@@ -361,7 +360,6 @@ class Ranker:
     version: str = "untrained"
     trees: Forest | None = None
     scale: float = 1.0
-    gate_trees: Forest | None = None
 
     def scores(self, matrix: np.ndarray) -> np.ndarray:
         if self.trees is not None:
@@ -375,8 +373,6 @@ class Ranker:
 
     def answerable(self, evidence: np.ndarray) -> float:
         """Probability that the documents answer the question (the best candidate's, without a trained model)."""
-        if self.gate_trees is not None:
-            return float(1.0 / (1.0 + np.exp(-self.gate_trees.predict(np.asarray(evidence)[None, :])[0])))
         if self.answerable_coef is None:
             return float(evidence[0])
         return float(_logistic(evidence, self.answerable_coef, self.answerable_intercept))
@@ -391,14 +387,12 @@ class Ranker:
             return cls.fallback()  # weights for another feature set would be read wrongly
         try:
             gate = data.get("answerable") or {}
-            same = gate.get("features") == list(ANSWERABLE_FEATURES)  # else its columns would be read wrongly
-            gate_coef = np.asarray(gate["coef"], dtype=np.float32) if same else None
-            gate_trees = Forest.from_json(gate["trees"]) if same and gate.get("trees") else None
+            gate_coef = np.asarray(gate["coef"], dtype=np.float32) \
+                if gate.get("features") == list(ANSWERABLE_FEATURES) else None
             return cls(np.asarray(data.get("coef") or np.zeros(len(FEATURES)), dtype=np.float32),
                        float(data["intercept"]), float(gate.get("threshold", data["threshold"])), gate_coef,
                        float(gate.get("intercept", 0.0)), str(data.get("version", "")),
-                       Forest.from_json(data["trees"]) if data.get("trees") else None, float(data.get("scale", 1.0)),
-                       gate_trees)
+                       Forest.from_json(data["trees"]) if data.get("trees") else None, float(data.get("scale", 1.0)))
         except (KeyError, TypeError, ValueError, AttributeError):
             return cls.fallback()  # a weights file of another format: the untrained order rather than a crash
 

@@ -76,3 +76,18 @@ def test_when_it_takes_effect_is_read_from_the_documents_own_closing_article():
                                    records)
     assert not answer.abstained and "2019-06-01[1]" in answer.answer and "以上为文件所署日期" in answer.answer
     assert answer.conclusion == ""
+
+
+def test_a_catalogued_day_of_taking_effect_is_shown_with_the_documents_own_sentence():
+    records = (_record("cs", "五、附则", "本意见由市教育局负责解释。本文件自2021年1月1日起施行。", 0),)
+    catalogued = {**DOCS, "cs": {**DOCS["cs"], "effective_date": "2021-01-01"}}
+    question = "长沙集团化办学指导意见从哪天起施行？"
+    answer = answer_about_document(question, analyse(question, ("长沙市", "青岛市")), catalogued, ("长沙市",),
+                                   _refuse, records)
+    assert [c.clause for c in answer.citations] == ["文件信息", "五、附则"]
+    assert answer.citations[1].quote == "本文件自2021年1月1日起施行。" and answer.citations[1].n == 2
+    assert answer.conclusion == "长沙市：施行日期：2021-01-01[1]；本文件自2021年1月1日起施行[2]"
+    # a text that does not say it: the catalogue's date alone
+    answer = answer_about_document(question, analyse(question, ("长沙市", "青岛市")), catalogued, ("长沙市",),
+                                   _refuse, records[:0])
+    assert len(answer.citations) == 1 and answer.conclusion == "长沙市：施行日期：2021-01-01[1]"

@@ -108,38 +108,3 @@ def test_sentence_trees_are_kept_when_they_beat_the_linear_weights_on_unseen_cla
     assert model.trees is not None
     top1 = np.mean([y[int(np.argmax(model.scores(X)))] for X, y in zip(groups_X, groups_y)])
     assert top1 > weights["top1"]  # better than the linear weights it was compared with
-
-
-@pytest.mark.unit
-def test_the_refusal_gate_becomes_trees_when_they_decide_unseen_questions_better(tmp_path):
-    from assistant.retrieval.rerank import ANSWERABLE_FEATURES
-
-    # answerable only where two pieces of evidence agree: an interaction no logistic weighting can express
-    rng = np.random.default_rng(5)
-    E = rng.uniform(size=(600, len(ANSWERABLE_FEATURES)))
-    a = ((E[:, 0] > 0.5) == (E[:, 6] > 0.5)).astype(int)
-    gate = T.fit_gate(E, a, [i % T._FOLDS for i in range(len(a))])
-    assert gate["model"] == "lightgbm"
-    assert gate["trees_held_out"]["accuracy"] > gate["linear_held_out"]["accuracy"] + 0.2
-
-    path = tmp_path / "ranker.json"
-    weights = {"features": list(FEATURES), "coef": [0.0] * len(FEATURES), "intercept": 0.0, "threshold": 0.5,
-               "answerable": gate}
-    path.write_text(json.dumps(weights), encoding="utf-8")
-    ranker = Ranker.load(path)  # through the weights file
-    assert ranker.gate_trees is not None and ranker.threshold == gate["threshold"]
-    unseen = rng.uniform(size=(200, len(ANSWERABLE_FEATURES)))
-    decided = np.asarray([ranker.answerable(e) >= ranker.threshold for e in unseen])
-    truth = (unseen[:, 0] > 0.5) == (unseen[:, 6] > 0.5)
-    assert np.mean(decided == truth) > 0.85
-
-
-@pytest.mark.unit
-def test_the_refusal_threshold_weighs_a_false_refusal_twice():
-    # three answerable questions at 0.4 and four silent ones at 0.45: refusing all seven costs 3 × 2 = 6 (3 at
-    # equal weights, which would refuse them), answering them costs 4 (the four silent ones answered)
-    p = np.asarray([0.4, 0.4, 0.4, 0.45, 0.45, 0.45, 0.45, 0.9, 0.9, 0.1])
-    a = np.asarray([1, 1, 1, 0, 0, 0, 0, 1, 1, 0])
-    chosen = T._threshold(p, a)
-    assert chosen.threshold <= 0.4 and chosen.false_refusals == 0 and chosen.answered_silent == 4
-    assert chosen.cost == 4 and chosen.accuracy == 0.6

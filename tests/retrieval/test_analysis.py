@@ -46,6 +46,10 @@ def test_places_in_pinyin_are_found_for_any_covered_city_and_district():
     ("合同没批下来，学校可以先签吗？", "prohibition"),
     ("成员校退出集团需要谁批准？", "approval"),
     ("集团的章程由谁制定", "fact"),
+    ("《学前教育法》是从哪天开始施行的？", "meta"),
+    ("义务教育法是什么时候施行的", "meta"),
+    ("义务教育法什么时候施行的？", "meta"),
+    ("这种做法是什么时候实施的？", "fact"),
 ])
 def test_intent(question, intent):
     assert intent_of(simplify(question))[0] == intent
