@@ -40,7 +40,7 @@ def test_every_split_file_exists_under_the_shared_laws_and_every_question_names_
             assert e["key_phrase"] in "".join(text.split()), (q["id"], e["key_phrase"])
 
 
-def test_the_held_out_laws_split_shares_no_regulation_with_the_laws_split():
+def test_the_second_laws_split_shares_no_regulation_with_the_first():
     first = {d["file"] for d in read_jsonl(LAWS_EVAL / "documents.jsonl")}
     second = {d["file"] for d in read_jsonl(LAWS_EVAL.parent / "laws2" / "documents.jsonl")}
     assert second and not first & second

@@ -87,7 +87,7 @@ def _parser() -> argparse.ArgumentParser:
                           help="法规分集：把 eval/laws/ 列出的真实法规（从 --laws-dir 读取）与内置语料一起导入，按地方层级回答并评测")
     evaluate.add_argument("--laws-dir", default=None, help="法规目录（默认 ../shared/laws）")
     evaluate.add_argument("--laws-set", default=None,
-                          help="法规分集的题目目录（含 documents.jsonl 与 questions.jsonl；默认 eval/laws，留出集 eval/laws2）")
+                          help="法规分集的题目目录（含 documents.jsonl 与 questions.jsonl；默认 eval/laws；另有 eval/laws2）")
     evaluate.add_argument("--work-dir", default=None, help="法规分集的语料与索引目录（默认 data/eval-laws，可重复使用）")
     evaluate.add_argument("--train-ranker", action="store_true",
                           help="用评测集的开发题（不含留出集）训练二次排序权重，写入 assistant/retrieval/ranker.json")
