@@ -7,6 +7,7 @@ import re
 
 from assistant.answering.extractive import cite
 from assistant.chunking.clauses import quote_units
+from assistant.domain.places import aliases
 from assistant.domain.segment import search_terms
 from assistant.domain.values import Answer, Citation, status_label
 from assistant.index.records import ChunkRecord
@@ -22,17 +23,23 @@ _KIND_WORDS = ("解读", "征求意见稿", "共同体", "指导意见", "实施
 
 
 def pick_document(query: Query, docs: dict[str, dict], cities: tuple[str, ...]) -> str | None:
-    """The document the question is about: in its cities, the one whose title shares the most of its words."""
-    asked = set(search_terms(query.text))
-    best, best_score = None, 0.0
-    for doc_id, meta in docs.items():
-        if cities and meta["city"] not in cities:
-            continue
+    """The document the question is about: in its cities, the one whose title shares the most of its words (an
+    English question's words through the documents' terms it stands for); a place's only document when no title
+    word is named ("When did Changsha's opinion take effect?")."""
+    # the place is settled by the scope: its name in one title and not in another says nothing about which is asked
+    places = {t for c in cities for a in aliases(c) for t in search_terms(a)}
+    asked = set(search_terms(query.search_text)) - places
+    in_scope = [d for d, meta in docs.items() if not cities or meta["city"] in cities]
+    best, best_score = (in_scope[0] if cities and len(in_scope) == 1 else None), 0.0
+    for doc_id in in_scope:
+        meta = docs[doc_id]
         title = f"{meta.get('title') or ''} {meta.get('short_title') or ''}"
         score = sum(len(t) for t in asked & set(search_terms(title)))
-        score += sum(3 for w in _KIND_WORDS if w in query.text and w in title)
-        if "interprets" in query.meta_fields and meta.get("status") == "interpretation":
-            score += 5
+        score += sum(3 for w in _KIND_WORDS if w in query.search_text and w in title)
+        if meta.get("status") == "interpretation":
+            # an interpretation's title quotes the document it explains: asked about "the opinions", the
+            # document itself is meant unless the interpretation is asked for
+            score += 5 if "interprets" in query.meta_fields else (0 if "解读" in query.search_text else -0.5)
         if score > best_score:
             best, best_score = doc_id, score
     return best
@@ -65,7 +72,7 @@ def answer_about_document(question: str, query: Query, docs: dict[str, dict], ci
     held = {field: line for field, line in lines}
     wanted = [f for f in query.meta_fields if f in FIELD_LABELS]
     notes: tuple[str, ...] = ()
-    if "date" in wanted and _IN_FORCE_WORDS.search(query.text):  # asked when it takes effect, not when issued
+    if "date" in wanted and _IN_FORCE_WORDS.search(query.search_text):  # asked when it takes effect, not when issued
         if "effective_date" not in held:
             if not records:
                 return None

@@ -27,14 +27,32 @@ _META = {
                          r"征求意见稿(吗|还是)|现行有效|还有效|(已经|是否)?废止|正式文件(吗|还是)|草案(吗|还是)|"
                          r"(是|属于)(正式|草案|征求意见稿)"),
 }
+# the same asked in English (the answer stays in Chinese): "When did … take effect?", "Who issued …?"
+_META_EN = {
+    "doc_number": re.compile(r"\b(document|reference|file|serial) (number|no\b)", re.IGNORECASE),
+    "issuer": re.compile(r"\bwho (issued|published|released|promulgated|drafted)\b|\bissued by (whom|which|what)\b|"
+                         r"\b(which|what) (department|agency|body|bodies|authorit(y|ies)|office|bureau)s?\b"
+                         r"[^?]{0,30}\b(issue|issued|publish|published|release|released|jointly)\b|"
+                         r"\bissuing (body|bodies|authority|authorities|department|departments|agency)\b", re.IGNORECASE),
+    "date": re.compile(r"\bwhen\b[^?]{0,100}\b(take|took|taken|takes|come|came|comes|go|went|enter|entered)\b"
+                       r"[^?]{0,12}\b(effect|force)\b|\bwhen\b[^?]{0,100}\b(issued|published|released|promulgated)\b|"
+                       r"\b(what|which) (date|day|year)\b[^?]{0,100}\b(effect|force|effective|issued|published)\b|"
+                       r"\beffective date\b|\bdate of (issue|issuance|publication)\b", re.IGNORECASE),
+    "status": re.compile(r"\b(still|currently|now|already|yet|officially)\b[^?]{0,12}\b(in force|in effect|valid|"
+                         r"effective|a draft)\b|\bis (it|this|that|the [^?]{1,60}) (still |only )?(a|an) (draft|official)\b|"
+                         r"\b(been )?(repealed|abolished)\b", re.IGNORECASE),
+}
 # a document named by its kind, by title marks, or as a law ("学前教育法什么时候施行"; not 做法, 说法, 方法…)
 _DOCUMENT_WORDS = re.compile(r"文件|意见|方案|通知|办法|解读|政策|规定|条例|细则|《[^》]+》|"
-                             r"(?<![做说想看方合违用写算])法(?=[》是的吗呢么什何哪从自于，,。？?\s（(]|$)")
+                             r"(?<![做说想看方合违用写算])法(?=[》是的吗呢么什何哪从自于，,。？?\s（(]|$)|"
+                             r"(?i:\b(document|opinions?|plan|notice|measures|polic(y|ies)|regulations?|guidelines?|"
+                             r"guidance|rules|law|draft|circular)\b)")
 _WHICH_CITY = re.compile(r"哪(个|些|座)(城市|地方|地区|市|区县|区)|哪里(有|提出|规定|要求)|哪(个|些)地|"
                          r"which (city|cities|place|places)|where\b", re.IGNORECASE)
 _NUMERIC = re.compile(r"多少|几(年|所|个|次|成|天|周|月|名|人)|多久|多长|比例|百分之|占比|最多|最少|上限|下限|"
                       r"不超过|不少于|至少|how (long|many|much)", re.IGNORECASE)
-_LIST = re.compile(r"哪些|包括|包含|有什么(内容|方面|要求|措施)|哪几(种|类|个方面)|分为|分成|几种|几类|what are")
+_LIST = re.compile(r"哪些|包括|包含|有什么(内容|方面|要求|措施)|哪几(种|类|个方面)|分为|分成|几种|几类|what are|"
+                   r"(what|which) (kinds?|types?|sorts?|forms?) of", re.IGNORECASE)
 _APPROVAL = re.compile(r"谁(来)?(批|审批|同意|点头|拍板|说了算)|报(给|到|送)?(谁|哪|哪个部门|哪里)|向(谁|哪)|审批|批准|批复|"
                        r"备案|报备|同意|who (approve|decide)", re.IGNORECASE)
 _PROHIBITION = re.compile(r"能不能|可不可以|能否|是否(可以|允许|能)|可以[^？?]{0,12}吗|能[^？?]{0,10}吗|允许|禁止|不得|"
@@ -124,7 +142,8 @@ def intent_of(text: str) -> tuple[str, tuple[str, ...]]:
         return "lookup", ()
     if _WHICH_CITY.search(text):  # "哪个城市的意见是…联合印发的" asks for a place, not for a document's field
         return "which_city", ()
-    fields = tuple(f for f, pattern in _META.items() if pattern.search(text))
+    fields = tuple(f for f, pattern in _META.items() if pattern.search(text)) or \
+        tuple(f for f, pattern in _META_EN.items() if _LATIN.search(text) and pattern.search(text))
     if fields and (_DOCUMENT_WORDS.search(text) or "文号" in text):
         return "meta", fields
     for name, pattern in (("numeric", _NUMERIC), ("list", _LIST), ("prohibition", _PROHIBITION),

@@ -48,6 +48,19 @@ def test_the_interpretation_is_picked_when_asked_about_and_names_what_it_explain
     assert [c.doc_id for c in _ask("长沙集团化办学指导意见的文号是多少？", ("长沙市",)).citations] == ["cs"]
 
 
+def test_an_english_question_finds_the_document_it_names_and_a_places_only_document():
+    assert _ask("What is the document number of Changsha's guiding opinion?", ("长沙市",)).conclusion == \
+        "长沙市：文号：长教通〔2020〕97号[1]"
+    # the interpretation quotes the opinion's title: asked about the opinions, the opinions are meant
+    assert pick_document(analyse("Who issued Qingdao's opinions on group-based schooling?", ()), DOCS,
+                         ("青岛市",)) == "qd"
+    assert pick_document(analyse("Who issued the interpretation of Qingdao's opinions?", ()), DOCS,
+                         ("青岛市",)) == "qdj"
+    # no title word named at all: the place's only document
+    assert pick_document(analyse("When was it issued in Changsha?", ()), DOCS, ("长沙市",)) == "cs"
+    assert pick_document(analyse("When was it issued?", ()), DOCS, ("青岛市",)) is None
+
+
 def _record(doc_id, clause, text, ordinal):
     from assistant.index.records import ChunkRecord
 

@@ -50,6 +50,13 @@ def test_places_in_pinyin_are_found_for_any_covered_city_and_district():
     ("义务教育法是什么时候施行的", "meta"),
     ("义务教育法什么时候施行的？", "meta"),
     ("这种做法是什么时候实施的？", "fact"),
+    # the same asked in English; a document's kind named in passing ("under the draft plan, …") asks no field
+    ("When did Changsha's guiding opinion on education groups take effect?", "meta"),
+    ("Which departments jointly issued Qingdao's opinions on group-based schooling?", "meta"),
+    ("What is the document number of Nanchang's implementation opinions?", "meta"),
+    ("Is Zhongyuan District's plan still a draft for comment?", "meta"),
+    ("Under Zhongyuan District's draft plan, what kinds of education groups are to be formed?", "list"),
+    ("When can a member school leave the group in Qingdao?", "prohibition"),
 ])
 def test_intent(question, intent):
     assert intent_of(simplify(question))[0] == intent
