@@ -24,7 +24,7 @@ from assistant.errors import QuestionError
 from assistant.index.snapshot import Snapshot
 from assistant.retrieval.analysis import Query, analyse, split_parts
 from assistant.retrieval.hybrid import Hit, HybridRetriever
-from assistant.retrieval.rerank import (ANSWERABLE_FEATURES, Candidate, CrossEncoderReranker, Ranked, Ranker,
+from assistant.retrieval.rerank import (Candidate, CrossEncoderReranker, Ranked, Ranker,
                                        default_ranker, rerank)
 from assistant.retrieval.search import Scope, Searcher, governing_places, resolve_scope
 
@@ -276,7 +276,7 @@ class Answerer:
             return False
         if ranked.candidates[0].hit.structural:  # the question names a clause by its number, and it exists
             return True
-        if ranked.answerable < self.ranker.threshold or _elsewhere(ranked.evidence):
+        if ranked.answerable < self.ranker.threshold:
             return False
         return self._above_floor(ranked, query) if above_floor is None else above_floor
 
@@ -326,22 +326,6 @@ class Answerer:
         label = topic.label if topic is not None else text
         return Comparison(label if is_topic_name or topic else text, topic.key if topic else None, text,
                           tuple(cells), notices)
-
-
-_OUTSIDE_COVERAGE_GAP = -0.2  # another place's best clause holds this much more of the question's words …
-_OUTSIDE_PROBABILITY_GAP = -0.05  # … and is this much more probable: the places asked about are silent
-
-
-def _elsewhere(evidence) -> bool:
-    """Whether the question is answered elsewhere and not here: a place not asked about has a clause that both
-    covers far more of the question's words and is far more probable than the best clause of the places asked
-    about. The learned gate weighs the same two gaps, but only additively. The gaps were set on the development
-    splits, each answered by a ranking trained on the other three: refusal right 0.953 → 0.961 on average, lead
-    and right clause cited unchanged, over a plateau of coverage gaps from −0.15 to −0.25 (−0.3 with −0.1, the
-    values set for the earlier linear ranking, no longer refused anything the gate let through)."""
-    gap = evidence[ANSWERABLE_FEATURES.index("outside_gap")]
-    coverage_gap = evidence[ANSWERABLE_FEATURES.index("outside_coverage_gap")]
-    return bool(coverage_gap <= _OUTSIDE_COVERAGE_GAP and gap <= _OUTSIDE_PROBABILITY_GAP)
 
 
 def _view_key(as_of, include_outdated: bool, on: str | None = None) -> tuple:

@@ -26,10 +26,10 @@ TYPE_LABELS = {"fact": "事实", "colloquial": "口语化", "lookup": "条款号
                "not_in_city": "本地未规定", "out_of_scope": "超出范围", "city": "本市法规",
                "provincial_for_city": "省级法规（市内学校）", "national": "国家法律", "must_refuse": "应拒答"}
 TYPES = tuple(TYPE_LABELS)
-# under eval/: the default sets (blind-dev11.jsonl stays out: the current validation split, never trained)
+# under eval/: the default sets (blind-dev12.jsonl stays out: the current validation split, never trained)
 GOLD_FILES = ("gold.jsonl", "blind-dev.jsonl", "blind-dev2.jsonl", "blind-dev3.jsonl", "blind-dev4.jsonl",
               "blind-dev5.jsonl", "blind-dev6.jsonl", "blind-dev7.jsonl", "blind-dev8.jsonl", "blind-dev9.jsonl",
-              "blind-dev10.jsonl", "blind-heldout.jsonl")
+              "blind-dev10.jsonl", "blind-dev11.jsonl", "blind-heldout.jsonl")
 # retrieval variants: (name, label, how to call Assistant.retrieve)
 VARIANTS = {
     "hybrid": ("混合检索 + 二次排序（默认）", {}),

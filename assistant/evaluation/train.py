@@ -123,7 +123,7 @@ def fit(groups: list[Group], snapshot) -> dict:
         candidates = [Candidate(g.hits[i], float(probabilities[i]), g.sentence_scores[i], g.matrix[i])
                       for i in order]
         outside_hits, vector = g.outside
-        outside = outside_evidence(g.query, outside_hits, snapshot, vector, ranker, g.scope)
+        outside = outside_evidence(g.query, outside_hits, snapshot, vector, ranker)
         evidence.append(answerable_features(g.query, candidates, snapshot,
                                            {c.hit.row: c.features for c in candidates}, g.scope, outside))
         answerable.append(0 if g.must_refuse else 1)

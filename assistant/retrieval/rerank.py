@@ -191,7 +191,7 @@ def answerable_features(query: Query, candidates: list["Candidate"], snapshot, m
         _coverage(terms, weights, set(search_terms(unit))) if terms and unit else 0.0,
         max(missing, default=0.0) / (max((w for _, w in known), default=0.0) or 1.0),
         1.0 - sum(missing) / known_total if known else 0.0, *_contrast(candidates, matrix_of),
-        *_outside_gap(top, row, outside), asked_unknown, elsewhere], dtype=np.float32)
+        *_outside_gap(query, top, snapshot, outside), asked_unknown, elsewhere], dtype=np.float32)
 
 
 _NOUNS = frozenset(("n", "nz", "vn", "nt", "ng"))
@@ -235,23 +235,36 @@ def _nouns(text: str) -> frozenset[str]:
     return frozenset(w for w, flag in tagged(text) if flag in _NOUNS)
 
 
-def _outside_gap(top: "Candidate", row: np.ndarray, outside: tuple[float, float] | None) -> tuple[float, float]:
+def _outside_gap(query: Query, top: "Candidate", snapshot,
+                 outside: tuple[float, float] | None) -> tuple[float, float]:
     """How much better the places asked about answer than every other place: a city whose best clause is
     far weaker than another city's on the same question most likely does not address it (0 without others)."""
     if outside is None:
         return 0.0, 0.0
-    return top.probability - outside[0], float(row[FEATURES.index("coverage")]) - outside[1]
+    return top.probability - outside[0], common_coverage(query, [top.hit.row], snapshot)[0] - outside[1]
 
 
-def outside_evidence(query: Query, hits: list[Hit], snapshot, vector, ranker: "Ranker",
-                     scope: tuple[str, ...]) -> tuple[float, float] | None:
-    """The best probability and vocabulary coverage among the candidates outside the scope (None without any)."""
+def common_coverage(query: Query, rows: list[int], snapshot) -> list[float]:
+    """The share of the question's words each row holds, every word weighed by its rarity across all the
+    documents: the one yardstick for clauses of different places. The ranking's own coverage weighs words within
+    the places asked about and drops those they never use, so a Changsha clause covering 协议 and 合作学校 scored
+    as high on "长沙有没有黄牌预警、红牌淘汰？" as the Qingdao clause that holds 黄牌 and 红牌."""
+    terms = informative_terms(query.lexical_text, tuple(snapshot.cities))
+    if not terms:
+        return [0.0] * len(rows)
+    weights, _ = _weights(terms, snapshot, ())
+    return [_coverage(terms, weights, snapshot.row_terms(row)) for row in rows]
+
+
+def outside_evidence(query: Query, hits: list[Hit], snapshot, vector, ranker: "Ranker") -> tuple[float, float] | None:
+    """The best probability among the candidates outside the scope, read as if the question had been asked of
+    their places, and their best coverage of the question on the common yardstick (None without any)."""
     if not hits:
         return None
-    matrix, _ = features(query, hits, snapshot, vector, scope)
+    places = tuple(dict.fromkeys(snapshot.records[h.row].city for h in hits))
+    matrix, _ = features(query, hits, snapshot, vector, places)
     probabilities = ranker.probabilities(matrix)
-    best = int(np.argmax(probabilities))
-    return float(probabilities[best]), float(matrix[:, FEATURES.index("coverage")].max())
+    return float(probabilities.max()), max(common_coverage(query, [h.row for h in hits], snapshot))
 
 
 def _contrast(candidates: list["Candidate"], matrix_of: dict) -> tuple[float, float]:
@@ -438,7 +451,7 @@ def rerank(query: Query, hits: list[Hit], snapshot, vector, ranker: Ranker,
     candidates = sorted((Candidate(h, float(p), s, m) for h, p, s, m in zip(hits, probabilities, sentence_scores,
                                                                                matrix)),
                         key=lambda c: (not c.hit.structural, -c.probability))
-    outside = outside_evidence(query, outside_hits or [], snapshot, vector, ranker, scope)
+    outside = outside_evidence(query, outside_hits or [], snapshot, vector, ranker)
     evidence = answerable_features(query, candidates, snapshot, {c.hit.row: c.features for c in candidates}, scope,
                                    outside)
     if cross is not None and candidates:

@@ -45,3 +45,19 @@ def test_what_only_another_city_mentions_counts_for_the_city_asked(assistant, qu
 ])
 def test_what_the_city_asked_mentions_does_not_count(assistant, question, city):
     assert asked_elsewhere_share(question, assistant.snapshot, (city,)) == 0
+
+
+def _outside_coverage_gap(assistant, question, city):
+    from assistant.retrieval.rerank import ANSWERABLE_FEATURES
+
+    answerer = assistant.answerer
+    ranked = answerer.candidates(answerer.analyse(question), (city,))
+    return ranked.evidence[ANSWERABLE_FEATURES.index("outside_coverage_gap")]
+
+
+def test_another_places_clause_is_read_in_its_own_documents_vocabulary(assistant):
+    # Qingdao's clause holds 黄牌预警、红牌淘汰; read with Changsha's vocabulary those words weighed nothing and the
+    # clause covered no more of the question than Changsha's nearest clause
+    assert _outside_coverage_gap(assistant, "长沙对不履行协议的合作学校有没有黄牌预警、红牌淘汰？", "长沙市") < -0.2
+    # asked of Qingdao, which says it, no other place covers more of the question
+    assert _outside_coverage_gap(assistant, "青岛对不履行协议的成员校有没有黄牌预警、红牌淘汰？", "青岛市") >= 0
