@@ -1,4 +1,4 @@
-"""Which candidates are cited."""
+"""Which candidates are cited, and when another place's clause says the places asked about are silent."""
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from assistant.answering.extractive import select
-from assistant.retrieval.rerank import Candidate
+from assistant.answering.pipeline import _elsewhere
+from assistant.retrieval.rerank import ANSWERABLE_FEATURES, Candidate
 
 pytestmark = pytest.mark.unit
 
@@ -35,3 +36,19 @@ def test_a_place_whose_best_clause_is_far_weaker_is_not_cited():
 def test_a_clause_named_by_its_number_stands_alone_even_when_not_the_most_probable():
     chosen = select([_candidate(0, 0.3, structural=True), _candidate(1, 0.9)], RECORDS)
     assert [c.hit.row for c in chosen] == [0]
+
+
+def _evidence(gap, coverage_gap):
+    e = np.zeros(len(ANSWERABLE_FEATURES), dtype=np.float32)
+    e[ANSWERABLE_FEATURES.index("outside_gap")] = gap
+    e[ANSWERABLE_FEATURES.index("outside_coverage_gap")] = coverage_gap
+    return e
+
+
+def test_answered_elsewhere_and_not_here_only_when_both_gaps_are_large():
+    assert _elsewhere(_evidence(-0.2, -0.4))
+    assert not _elsewhere(_evidence(-0.2, 0.0)), "another place more probable, but not about more of the question"
+    assert not _elsewhere(_evidence(0.0, -0.4))
+    assert not _elsewhere(_evidence(0.0, 0.0)), "no other place: no contrast"
+    assert _elsewhere(_evidence(-0.06, -0.21)) and not _elsewhere(_evidence(-0.04, -0.4))
+    assert not _elsewhere(_evidence(-0.5, -0.19))

@@ -108,3 +108,13 @@ def test_sentence_trees_are_kept_when_they_beat_the_linear_weights_on_unseen_cla
     assert model.trees is not None
     top1 = np.mean([y[int(np.argmax(model.scores(X)))] for X, y in zip(groups_X, groups_y)])
     assert top1 > weights["top1"]  # better than the linear weights it was compared with
+
+
+def test_the_refusal_threshold_sits_in_the_broad_optimum_not_on_a_lone_spike():
+    from assistant.evaluation.train import steady_threshold
+
+    grid = np.round(np.linspace(0.05, 0.95, 91), 2)
+    accuracy = np.full(91, 0.80)
+    accuracy[(grid >= 0.15) & (grid <= 0.25)] = 0.92  # a broad plateau …
+    accuracy[grid == 0.60] = 0.93  # … and one threshold a single question better, far from it
+    assert steady_threshold(grid, list(accuracy)) == pytest.approx(0.20)
