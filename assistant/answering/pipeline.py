@@ -221,8 +221,8 @@ class Answerer:
             refuse = lambda reason: abstain(question, reason, self.cities, scope.cities, notices)  # noqa: E731
             about = answer_about_document(question, query, self.snapshot.docs, scope.cities, refuse,
                                           self.snapshot.records)
-            if about is not None:
-                return about, []
+            if about is not None:  # with the notices of the scope and the language, as every other route
+                return (with_notice(about, *notices) if notices else about), []
             query = replace(query, intent="fact", meta_fields=())  # the document's own text says it
         if query.intent == "which_city" or is_comparison(query.text, scope.cities):
             which = query.intent == "which_city" and len(scope.cities) != 1

@@ -158,3 +158,15 @@ def test_a_generic_follow_up_does_not_answer_for_a_place_whose_documents_are_sil
     # must pass it first
     answer = assistant.ask("郑州市中原区的教育集团每学期最多能搞几次统一联考？有没有次数限制？")
     assert answer.abstained, answer.answer
+
+
+def test_an_english_question_about_a_document_is_answered_from_it_with_the_language_notice(assistant):
+    from assistant.answering.pipeline import ENGLISH_NOTICE
+
+    answer = assistant.ask("When did Changsha's guiding opinion on education groups take effect?")
+    assert not answer.abstained and "2021年1月1日" in answer.conclusion
+    assert [c.doc_id for c in answer.citations] == ["changsha-jituan-2020"]
+    assert ENGLISH_NOTICE in answer.notices
+    # the same asked in Chinese: the same document and sentence, without the notice
+    chinese = assistant.ask("长沙集团化办学指导意见从什么时候开始施行？")
+    assert chinese.conclusion == answer.conclusion and ENGLISH_NOTICE not in chinese.notices
