@@ -328,13 +328,6 @@ class Answerer:
                           tuple(cells), notices)
 
 
-def _view_key(as_of, include_outdated: bool, on: str | None = None) -> tuple:
-    """Which versions a request sees: its day (today when it names none), whether it named one, and whether
-    outdated versions are included."""
-    day = parse_day(as_of) if as_of else (on or today())
-    return day, bool(as_of), bool(include_outdated)
-
-
 _OUTSIDE_COVERAGE_GAP = -0.2  # another place's best clause holds this much more of the question's words …
 _OUTSIDE_PROBABILITY_GAP = -0.05  # … and is this much more probable: the places asked about are silent
 
@@ -349,3 +342,10 @@ def _elsewhere(evidence) -> bool:
     gap = evidence[ANSWERABLE_FEATURES.index("outside_gap")]
     coverage_gap = evidence[ANSWERABLE_FEATURES.index("outside_coverage_gap")]
     return bool(coverage_gap <= _OUTSIDE_COVERAGE_GAP and gap <= _OUTSIDE_PROBABILITY_GAP)
+
+
+def _view_key(as_of, include_outdated: bool, on: str | None = None) -> tuple:
+    """Which versions a request sees: its day (today when it names none), whether it named one, and whether
+    outdated versions are included."""
+    day = parse_day(as_of) if as_of else (on or today())
+    return day, bool(as_of), bool(include_outdated)
