@@ -31,6 +31,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.laws:
         return run_laws_split(args)
+    if args.rotation:
+        return run_rotation(args)
 
     outcome = opened().evaluate(
         gold=[Path(g) for g in args.gold] if args.gold else None,
@@ -69,4 +71,32 @@ def run_laws_split(args: argparse.Namespace) -> int:
     for item in failures:
         print(f"  待查 {item['id']}（{item['type']}）：命中 {item['hit5']}，首屏 {item['lead']}，"
               f"拒答 {item['abstained']}，层级 {item['place_level']}，不适用地方 {'、'.join(item['foreign']) or '无'}")
+    return 0
+
+
+def run_rotation(args: argparse.Namespace) -> int:
+    """`eval --rotation`: each development split answered by weights trained without it."""
+    import dataclasses
+    import json
+
+    from assistant.config import PROJECT_ROOT as root
+    from assistant.evaluation.rotation import rotate, summary
+    from assistant.evaluation.run import GOLD_FILES, load_gold
+
+    gold = [Path(g) for g in args.gold] if args.gold else [root / "eval" / name for name in GOLD_FILES]
+    only = args.rotation_splits.split(",") if args.rotation_splits else None
+    results = rotate(opened(), load_gold(gold), only, progress=_eval_progress)
+    if args.items_out:
+        with open(args.items_out, "w", encoding="utf-8") as out:
+            for r in results:
+                out.write(json.dumps(dataclasses.asdict(r), ensure_ascii=False) + "\n")
+    metrics = summary(results)
+    if args.json:
+        print_json(metrics)
+        return 0
+    names = {"lead": "首屏命中", "cited_any": "引用正确条款", "refusal_accuracy": "拒答判断正确",
+             "conclusion_correct": "结论行正确", "false_abstentions": "误拒答"}
+    print(f"轮换评测：{metrics['all']['items']} 题，每个分集用其余分集训练的权重回答")
+    for split, m in [("全部", metrics["all"]), *metrics["splits"].items()]:
+        print(f"  {split}：" + "，".join(f"{label} {m[key]}" for key, label in names.items()))
     return 0

@@ -91,6 +91,11 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--work-dir", default=None, help="法规分集的语料与索引目录（默认 data/eval-laws，可重复使用）")
     evaluate.add_argument("--train-ranker", action="store_true",
                           help="用评测集的开发题（不含留出集）训练二次排序权重，写入 assistant/retrieval/ranker.json")
+    evaluate.add_argument("--rotation", action="store_true",
+                          help="轮换评测：每个开发分集用其余开发分集训练的权重回答（不改动已发布的权重；约每分集 1 分钟）")
+    evaluate.add_argument("--rotation-splits", default=None,
+                          help="轮换评测只回答这些分集（逗号分隔，如 blind-dev,blind-dev2），便于分进程并行")
+    evaluate.add_argument("--items-out", default=None, help="轮换评测：逐题结果写入此 JSONL 文件")
     ingest = sub.add_parser(
         "ingest", help="导入 PDF/DOCX/TXT/MD 政策文件、PNG/JPG 扫描图片或整个文件夹（扫描件自动 OCR；自动识别标题、"
                        "地方、日期等，可用选项覆盖）",
