@@ -8,6 +8,7 @@ eval/laws/questions.jsonl the questions (asker_place, expected file + key phrase
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections import defaultdict
 from dataclasses import asdict, dataclass
@@ -19,6 +20,8 @@ from assistant.evaluation.baseline import squash
 from assistant.evaluation.run import lead_text
 
 LAWS_EVAL = PROJECT_ROOT / "eval" / "laws"
+# laws splits written for development: trained on and looked at (eval/laws and eval/laws2 stay untrained tests)
+LAWS_TRAINING = ("laws3",)
 DEFAULT_LAWS_DIR = PROJECT_ROOT.parent / "shared" / "laws"
 
 
@@ -85,6 +88,28 @@ def judge(assistant, documents: list[dict], item: dict) -> LawResult:
         abstained=answer.abstained, foreign=foreign)
 
 
+def as_gold(assistant, documents: list[dict], questions: list[dict]) -> list[dict]:
+    """A laws split's questions in the gold sets' form (doc_id, clause path, verbatim key phrase), resolved
+    against the regulations as imported, so training reads them as it reads every development item. An expected
+    article that cannot be found (the import split it differently) is dropped, never guessed."""
+    snapshot = assistant.answerer.snapshot
+    titles = {squash(d["title"]): d["file"] for d in documents}
+    doc_file = {doc_id: titles.get(squash(doc.get("title") or "")) for doc_id, doc in snapshot.docs.items()}
+    out = []
+    for q in questions:
+        expected = []
+        for e in q["expected"]:
+            # the key phrase as the imported text writes it (line breaks or spaces may sit inside it)
+            pattern = re.compile(r"\s*".join(map(re.escape, "".join(e["key_phrase"].split()))))
+            found = next(((r, m.group()) for r in snapshot.records if doc_file.get(r.doc_id) == e["file"]
+                          for m in [pattern.search(r.text)] if m), None)
+            if found:
+                expected.append({"doc_id": found[0].doc_id, "clause": found[0].clause, "key_phrase": found[1]})
+        if expected or not q["expected"]:
+            out.append({**q, "cities": [], "expected": expected, "answer_terms": q.get("answer_terms", [])})
+    return out
+
+
 def metrics(results: list[LawResult]) -> dict:
     answerable = [r for r in results if r.answerable]
     refuse = [r for r in results if not r.answerable]
@@ -108,6 +133,20 @@ def metrics(results: list[LawResult]) -> dict:
         "by_type": {t: {"n": len(rs), "hit_at_5": mean(r.hit5 for r in rs), "lead": mean(r.lead for r in rs)}
                     for t, rs in sorted(by_type.items())},
     }
+
+
+def training_sets(make, data_dir: Path, laws_dir: Path = DEFAULT_LAWS_DIR) -> list[tuple[object, list[dict]]]:
+    """The laws development splits as (assistant over the bundled corpus plus their regulations, gold-form
+    items), imported once into data_dir/eval-<split> and reused; none when the laws folder is absent."""
+    sets = []
+    for name in LAWS_TRAINING:
+        split = LAWS_EVAL.parent / name
+        if not laws_dir.is_dir() or not (split / "questions.jsonl").is_file():
+            continue
+        documents = read_jsonl(split / "documents.jsonl")
+        assistant = prepare(make, data_dir / f"eval-{name}", laws_dir, documents)
+        sets.append((assistant, as_gold(assistant, documents, read_jsonl(split / "questions.jsonl"))))
+    return sets
 
 
 def run_laws(make, work_dir: Path, laws_dir: Path = DEFAULT_LAWS_DIR, eval_dir: Path = LAWS_EVAL,

@@ -21,23 +21,27 @@ def splits_of(items: list[dict]) -> list[str]:
     return list(dict.fromkeys(i["split"] for i in items if "heldout" not in i["split"]))
 
 
-def rotate(assistant, items: list[dict], only: list[str] | None = None, progress=None) -> list[ItemResult]:
-    """Answer each development split (or those in `only`) with weights fitted on the other splits."""
+def rotate(assistant, items: list[dict], only: list[str] | None = None, progress=None,
+           extra: tuple = ()) -> list[ItemResult]:
+    """Answer each development split (or those in `only`) with weights fitted on the other splits, and on
+    `extra` ((assistant, items) of other corpora, always trained on as the shipped weights are)."""
     from assistant.evaluation.train import fit, fit_quotes, groups_for, quote_rows
 
     dev = [i for i in items if "heldout" not in i["split"]]
     groups = groups_for(assistant, dev)
     # the sentence scorer's rows, per item, so a split's rows can be left out with it
     quotes = {i["id"]: quote_rows(assistant, [i]) for i in dev}
+    always = [g for a, its in extra for g in groups_for(a, its)]
+    always_quotes = [quote_rows(a, its) for a, its in extra]
     snapshot = assistant.answerer.snapshot
     results: list[ItemResult] = []
     targets = [s for s in splits_of(dev) if only is None or s in only]
     asked = [i for i in dev if i["split"] in targets]
     for split in targets:
         inside = {i["id"] for i in dev if i["split"] != split}
-        weights = fit([g for g in groups if g.item in inside], snapshot)
-        X = [x for i in inside for x in quotes[i][0]]
-        y = [v for i in inside for v in quotes[i][1]]
+        weights = fit([g for g in groups if g.item in inside] + always, snapshot)
+        X = [x for i in inside for x in quotes[i][0]] + [x for X, _ in always_quotes for x in X]
+        y = [v for i in inside for v in quotes[i][1]] + [v for _, y in always_quotes for v in y]
         weights["quote"] = fit_quotes(X, y)
         with _answering_with(assistant, weights):
             for item in (i for i in dev if i["split"] == split):

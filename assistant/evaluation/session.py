@@ -32,12 +32,13 @@ def evaluate(assistant, gold, runs_dir: Path, thresholds: Path | None, naive: bo
                    thresholds if thresholds and thresholds.exists() else None)
 
 
-def train_ranker(assistant, gold=None) -> dict:
+def train_ranker(assistant, gold=None, extra: tuple = ()) -> dict:
     """Fit the second ranking stage on the development items of the gold sets (held-out items are dropped
-    before anything reads them) and write its weights; returns what was written."""
+    before anything reads them) and on `extra` (other corpora's development items, see train.train), and
+    write its weights; returns what was written."""
     from assistant.evaluation.train import train
 
     if gold is None:
         gold = [PROJECT_ROOT / "eval" / name for name in GOLD_FILES]
     items = [i for i in load_gold(gold) if "heldout" not in i["split"]]
-    return train(assistant, items)
+    return train(assistant, items, extra=extra)

@@ -42,9 +42,12 @@ class Group:
     scope: tuple = ()
     sentence_scores: list = ()
     outside: tuple | None = None  # hits of the places not asked about
+    snapshot: object = None  # the index the hits come from (training may read several corpora)
 
 
 def groups_for(assistant, items: list[dict]) -> list[Group]:
+    """Each item's ranking decisions, searched as the pipeline searches them: within the places the question
+    names (or the asker chose: `asker_place`), each with the layers above it that govern it."""
     answerer = assistant.answerer
     records = answerer.snapshot.records
     out: list[Group] = []
@@ -54,27 +57,28 @@ def groups_for(assistant, items: list[dict]) -> list[Group]:
         query = answerer.analyse(item["question"])
         if query.intent == "meta" or any("field" in e for e in item["expected"]):
             continue
-        scope = answerer.scope(query, None)
+        scope = answerer.scope(query, [item["asker_place"]] if item.get("asker_place") else None)
         if scope.refusal:  # refused for its place before any ranking: nothing for the gate to learn from it
             continue
         expected = [e for e in item["expected"] if "clause" in e]
         refuse = item["type"] in UNANSWERABLE
-        cities = scope.cities
-        per_city = len(cities) > 1 or query.intent == "which_city" or item["type"] in ("compare", "which_city")
-        targets = [(c,) for c in (cities or tuple(answerer.cities))] if per_city else [cities]
-        for target in targets:
+        per_city = len(scope.cities) > 1 or query.intent == "which_city" or item["type"] in ("compare", "which_city")
+        layers = scope.groups() if scope.cities else tuple((c,) for c in answerer.cities)
+        targets = [(layer,) for layer in layers] if per_city else [layers if scope.cities else ()]
+        for groups in targets:
             k = _COMPARE_CANDIDATES if per_city else 20
-            hits, vector = answerer.search(query, tuple((c,) for c in target), k)
+            hits, vector = answerer.search(query, groups, k)
             if not hits:
                 continue
-            matrix, sentence_scores = features(query, hits, answerer.snapshot, vector, target)
-            outside = answerer.outside_hits(query, tuple(target), vector)
+            searched = tuple(dict.fromkeys(p for g in groups for p in g))
+            matrix, sentence_scores = features(query, hits, answerer.snapshot, vector, searched)
+            outside = answerer.outside_hits(query, searched, vector)
             labels = np.asarray([any(_is_gold(records[h.row].doc_id, records[h.row].clause, records[h.row].text, e)
                                      for e in expected) for h in hits], dtype=np.int8)
             city_refuses = refuse or (per_city and not labels.any() and
                                       not any(e["doc_id"] in {records[h.row].doc_id for h in hits} for e in expected))
-            out.append(Group(item["id"], matrix, labels, city_refuses, query, hits, target, sentence_scores,
-                             (outside, vector)))
+            out.append(Group(item["id"], matrix, labels, city_refuses, query, hits, searched, sentence_scores,
+                             (outside, vector), answerer.snapshot))
     return out
 
 
@@ -124,8 +128,9 @@ def fit(groups: list[Group], snapshot) -> dict:
         candidates = [Candidate(g.hits[i], float(probabilities[i]), g.sentence_scores[i], g.matrix[i])
                       for i in order]
         outside_hits, vector = g.outside
-        outside = outside_evidence(g.query, outside_hits, snapshot, vector, ranker)
-        evidence.append(answerable_features(g.query, candidates, snapshot,
+        source = g.snapshot or snapshot
+        outside = outside_evidence(g.query, outside_hits, source, vector, ranker)
+        evidence.append(answerable_features(g.query, candidates, source,
                                            {c.hit.row: c.features for c in candidates}, g.scope, outside))
         answerable.append(0 if g.must_refuse else 1)
     E, a = np.asarray(evidence), np.asarray(answerable)
@@ -264,13 +269,19 @@ def _out_of_fold(groups_X: list[np.ndarray], groups_y: list[np.ndarray], learn) 
     return scores
 
 
-def train(assistant, items: list[dict], path: Path = WEIGHTS) -> dict:
+def train(assistant, items: list[dict], path: Path = WEIGHTS, extra: tuple = ()) -> dict:
+    """Fit on the development items, and on `extra`: (assistant, items) pairs of other corpora (the laws
+    development split, its real regulations imported beside the bundled corpus), so the weights also learn
+    from documents of a shape the bundled ones do not have (long statutes, 第X条 articles, layers of
+    government)."""
     dev = [i for i in items if "heldout" not in i["split"]]
-    weights = fit(groups_for(assistant, dev), assistant.answerer.snapshot)
-    weights["quote"] = fit_quotes(*quote_rows(assistant, dev))
+    corpora = ((assistant, dev), *extra)
+    weights = fit([g for a, its in corpora for g in groups_for(a, its)], assistant.answerer.snapshot)
+    rows = [quote_rows(a, its) for a, its in corpora]
+    weights["quote"] = fit_quotes([x for X, _ in rows for x in X], [v for _, y in rows for v in y])
     weights["version"] = time.strftime("%Y%m%d-%H%M%S")
-    weights["trained_on"] = sorted({i["split"] for i in dev})
-    weights["items"] = len(dev)
+    weights["trained_on"] = sorted({i["split"] for _, its in corpora for i in its})
+    weights["items"] = sum(len(its) for _, its in corpora)
     weights["embedder"] = assistant.embedder.model_id
     path.write_text(json.dumps(weights, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return weights

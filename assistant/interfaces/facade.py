@@ -398,11 +398,15 @@ class Assistant:
 
         return evaluate(self, gold, runs_dir, thresholds, naive, mode, progress)
 
-    def train_ranker(self, gold=None) -> dict:
-        """Learn the second ranking stage's weights from the gold sets' development items."""
+    def train_ranker(self, gold=None, laws_dir: Path | None = None) -> dict:
+        """Learn the second ranking stage's weights from the gold sets' development items, and from the laws
+        development split's when the laws folder (`laws_dir`, default ../shared/laws) is there."""
+        from assistant.evaluation.laws import DEFAULT_LAWS_DIR, training_sets
         from assistant.evaluation.session import train_ranker
 
-        return train_ranker(self, gold)
+        make = lambda corpus, index: type(self)(corpus_dir=corpus, index_dir=index)  # noqa: E731
+        extra = training_sets(make, Path(self.settings.data_dir), Path(laws_dir) if laws_dir else DEFAULT_LAWS_DIR)
+        return train_ranker(self, gold, tuple(extra))
 
     def suggest_requirements(self, doc_id: str) -> list[Candidate]:
         """Obligation-like sentences of a document, for a person to confirm as requirements."""

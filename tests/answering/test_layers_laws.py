@@ -65,3 +65,28 @@ def test_a_comparison_shows_the_provincial_rule_under_its_city(layered):
     cells = {cell.city: cell for cell in result.cells}
     assert any(c.city == "山东省" and RULE in c.text for c in cells["青岛市"].citations)
     assert all(c.city in ("长沙市",) for c in cells["长沙市"].citations)
+
+
+def test_a_laws_question_becomes_a_training_item_whose_key_is_verbatim_in_the_imported_article(layered):
+    from assistant.evaluation.laws import as_gold
+    from assistant.evaluation.train import groups_for
+
+    documents = [{"file": "shandong.md", "title": "山东省学前教育条例", "level": "province", "place": "山东省"}]
+    questions = [
+        {"id": "x1", "split": "laws-test", "type": "provincial_for_city", "question": OUTDOOR, "asker_place": "青岛市",
+         "expected": [{"file": "shandong.md", "article": "第四十条", "key_phrase": RULE}]},
+        {"id": "x2", "split": "laws-test", "type": "city", "question": OUTDOOR, "asker_place": "青岛市",
+         "expected": [{"file": "shandong.md", "article": "第九十九条", "key_phrase": "本条例里没有的一句话"}]},
+        {"id": "x3", "split": "laws-test", "type": "must_refuse", "question": "幼儿园午睡室床距有没有标准？",
+         "asker_place": "青岛市", "expected": []}]
+    items = {i["id"]: i for i in as_gold(layered, documents, questions)}
+    assert set(items) == {"x1", "x3"}  # an article that is not there is dropped, never guessed
+    (key,) = items["x1"]["expected"]
+    record = next(r for r in layered.answerer.snapshot.records if r.doc_id == key["doc_id"] and r.clause == key["clause"])
+    assert key["key_phrase"] in record.text and "第四十条" in key["clause"]
+    assert items["x3"]["expected"] == []
+
+    # searched as the pipeline searches: the asker's city with the province above it
+    (group,) = groups_for(layered, [items["x1"]])
+    assert "山东省" in group.scope and "青岛市" in group.scope
+    assert group.labels.any() and group.snapshot is layered.answerer.snapshot

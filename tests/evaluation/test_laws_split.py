@@ -24,11 +24,12 @@ def test_metrics_count_answerable_and_must_refuse_items_apart():
     assert [f["id"] for f in failures(results)] == ["b", "d"]
 
 
-@pytest.mark.parametrize("split", [LAWS_EVAL, LAWS_EVAL.parent / "laws2"], ids=["laws", "laws2"])
-def test_every_split_file_exists_under_the_shared_laws_and_every_question_names_its_documents(split):
+@pytest.mark.parametrize("split,sizes", [(LAWS_EVAL, (10, 30)), (LAWS_EVAL.parent / "laws2", (10, 30)),
+                                         (LAWS_EVAL.parent / "laws3", (12, 60))], ids=["laws", "laws2", "laws3"])
+def test_every_split_file_exists_under_the_shared_laws_and_every_question_names_its_documents(split, sizes):
     documents = read_jsonl(split / "documents.jsonl")
     questions = read_jsonl(split / "questions.jsonl")
-    assert len(documents) == 10 and len(questions) == 30
+    assert (len(documents), len(questions)) == sizes
     assert len({q["id"] for q in questions}) == len(questions)
     files = {d["file"] for d in documents}
     assert all((LAWS / f).is_file() for f in files)
@@ -44,3 +45,12 @@ def test_the_second_laws_split_shares_no_regulation_with_the_first():
     first = {d["file"] for d in read_jsonl(LAWS_EVAL / "documents.jsonl")}
     second = {d["file"] for d in read_jsonl(LAWS_EVAL.parent / "laws2" / "documents.jsonl")}
     assert second and not first & second
+
+
+def test_the_laws_splits_share_no_regulation_and_only_the_development_one_is_trained():
+    from assistant.evaluation.laws import LAWS_TRAINING
+
+    files = {name: {d["file"] for d in read_jsonl(LAWS_EVAL.parent / name / "documents.jsonl")}
+             for name in ("laws", "laws2", "laws3")}
+    assert not files["laws"] & files["laws2"] and not (files["laws"] | files["laws2"]) & files["laws3"]
+    assert LAWS_TRAINING == ("laws3",)  # eval/laws and eval/laws2 stay untrained tests of real text

@@ -19,9 +19,10 @@ def run(args: argparse.Namespace) -> int:
     from assistant.config import PROJECT_ROOT as root
 
     if args.train_ranker:
-        weights = assistant().train_ranker([Path(g) for g in args.gold] if args.gold else None)
+        weights = assistant().train_ranker([Path(g) for g in args.gold] if args.gold else None,
+                                           laws_dir=args.laws_dir)
         fit = weights["fit"]
-        print(f"二次排序权重已更新（{weights['items']} 道开发题，{fit['rows']} 个候选）：首位正确率（未见过的题，交叉验证）{fit['top1_held_out']}，"
+        print(f"二次排序权重已更新（{'、'.join(weights['trained_on'])} 共 {weights['items']} 道开发题，{fit['rows']} 个候选）：首位正确率（未见过的题，交叉验证）{fit['top1_held_out']}，"
               f"拒答判断正确率 {fit['refusal_accuracy']}，拒答阈值 {weights['threshold']}")
         quote = weights["quote"]
         scorer = "提升树" if quote["source"] == "lightgbm" else "线性权重"
@@ -85,7 +86,16 @@ def run_rotation(args: argparse.Namespace) -> int:
 
     gold = [Path(g) for g in args.gold] if args.gold else [root / "eval" / name for name in GOLD_FILES]
     only = args.rotation_splits.split(",") if args.rotation_splits else None
-    results = rotate(opened(), load_gold(gold), only, progress=_eval_progress)
+    from assistant.config import Settings
+    from assistant.evaluation.laws import DEFAULT_LAWS_DIR, training_sets
+    from assistant.interfaces.facade import Assistant
+
+    # the laws development split is always trained on, as `--train-ranker` does
+    make = lambda corpus, index: Assistant(corpus_dir=corpus, index_dir=index)  # noqa: E731
+    extra = tuple(training_sets(make, Path(Settings.from_env().data_dir),
+                                Path(args.laws_dir) if args.laws_dir else DEFAULT_LAWS_DIR)) \
+        if not args.no_laws_training else ()
+    results = rotate(opened(), load_gold(gold), only, progress=_eval_progress, extra=extra)
     if args.items_out:
         with open(args.items_out, "w", encoding="utf-8") as out:
             for r in results:

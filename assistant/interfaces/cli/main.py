@@ -96,6 +96,8 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--rotation-splits", default=None,
                           help="轮换评测只回答这些分集（逗号分隔，如 blind-dev,blind-dev2），便于分进程并行")
     evaluate.add_argument("--items-out", default=None, help="轮换评测：逐题结果写入此 JSONL 文件")
+    evaluate.add_argument("--no-laws-training", action="store_true",
+                          help="轮换评测不使用法规开发分集（eval/laws3）训练，便于与只用内置语料训练的结果对比")
     ingest = sub.add_parser(
         "ingest", help="导入 PDF/DOCX/TXT/MD 政策文件、PNG/JPG 扫描图片或整个文件夹（扫描件自动 OCR；自动识别标题、"
                        "地方、日期等，可用选项覆盖）",
