@@ -68,3 +68,39 @@ def _date_spans(text: str, folded: str, year_factor: float) -> list[Quantity]:
         if months > 0:
             spans.append(Quantity(round(months / 12, 1) * year_factor, text[m.start():m.end()], m.start()))
     return spans
+
+
+# ---------------------------------------------------------------- figures a question asks for
+# What a "how many / how long / how far" question asks to be counted in, by family: a figure in any unit of
+# the family answers it (十日 answers 多少天, 六年 answers 多久).
+_ASKED = (
+    (re.compile(r"多少天|几天|多少日|多少个工作日|几个工作日"), ("天", "日", "工作日")),
+    (re.compile(r"多少分钟|几分钟"), ("分钟",)),
+    (re.compile(r"多少小时|几个小时|几小时"), ("小时",)),
+    (re.compile(r"几节|多少节|多少课时|几课时|多少学时"), ("节", "课时", "学时")),
+    (re.compile(r"多远|多少米|多少公里"), ("米", "公里", "千米")),
+    (re.compile(r"多少钱|多少元|多少万|发多少|补多少|给多少"), ("元",)),
+    (re.compile(r"多少所|几所"), ("所",)),
+    (re.compile(r"多少次|几次"), ("次",)),
+    (re.compile(r"多少人|几个人|几名|多少名"), ("人", "名")),
+    (re.compile(r"多久|多长时间|几年(?!级)|多少年|几个月|多少个月|几周|多少周"),
+     ("年", "个月", "月", "日", "天", "周", "学期", "小时")),
+    (re.compile(r"多大面积|多少平方|人均面积"), ("平方米",)),
+    (re.compile(r"百分之几|多少比例|比例是多少|占比多少|多少%"), ("%", "％", "百分之")),
+)
+_NUMBER = r"(?:\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千万半]+)"
+
+
+def asked_units(question: str) -> tuple[str, ...]:
+    """The units a question asks a figure in ("每周必须开几节体育课" → 节, 课时, 学时); () when it asks for none."""
+    folded = fold(question)
+    return tuple(dict.fromkeys(u for pattern, units in _ASKED if pattern.search(folded) for u in units))
+
+
+def states_figure(text: str, units: tuple[str, ...]) -> bool:
+    """Whether `text` gives a number in one of `units` ("不少于九十天", "5%", "百分之十")."""
+    folded = fold(text)
+    plain = [u for u in units if u != "百分之"]
+    if plain and re.search(rf"{_NUMBER}\s*个?\s*(?:{_unit_pattern(dict.fromkeys(plain, 1))})", folded):
+        return True
+    return "百分之" in units and re.search(rf"百分之{_NUMBER}", folded) is not None

@@ -26,7 +26,7 @@ from assistant.charter.skeleton import Skeleton, build_skeleton
 from assistant.charter.suggest import Candidate, suggest
 from assistant.chunking.clauses import normalize
 from assistant.chunking.diff import VersionDiff
-from assistant.config import Settings
+from assistant.config import PROJECT_ROOT, Settings
 from assistant.corpus import batch
 from assistant.corpus.batch import BatchReport
 from assistant.corpus.library import Library
@@ -401,12 +401,30 @@ class Assistant:
     def train_ranker(self, gold=None, laws_dir: Path | None = None) -> dict:
         """Learn the second ranking stage's weights from the gold sets' development items, and from the laws
         development split's when the laws folder (`laws_dir`, default ../shared/laws) is there."""
-        from assistant.evaluation.laws import DEFAULT_LAWS_DIR, training_sets
         from assistant.evaluation.session import train_ranker
 
+        return train_ranker(self, gold, self._laws_training(laws_dir))
+
+    def rotation(self, gold=None, only: list[str] | None = None, laws_dir: Path | None = None,
+                 laws_training: bool = True, progress=None) -> tuple[list, dict]:
+        """Each development split answered by weights trained on the others (and on the laws development split
+        unless `laws_training` is off); the shipped weights are left as they are. Returns (per-item results,
+        pooled and per-split metrics)."""
+        from assistant.evaluation.rotation import rotate, summary
+        from assistant.evaluation.run import GOLD_FILES, load_gold
+
+        gold = gold or [PROJECT_ROOT / "eval" / name for name in GOLD_FILES]
+        extra = self._laws_training(laws_dir) if laws_training else ()
+        results = rotate(self.open(), load_gold(gold), only, progress=progress, extra=extra)
+        return results, summary(results)
+
+    def _laws_training(self, laws_dir: Path | None) -> tuple:
+        """The laws development split, imported beside the bundled corpus under the data directory (reused)."""
+        from assistant.evaluation.laws import DEFAULT_LAWS_DIR, training_sets
+
         make = lambda corpus, index: type(self)(corpus_dir=corpus, index_dir=index)  # noqa: E731
-        extra = training_sets(make, Path(self.settings.data_dir), Path(laws_dir) if laws_dir else DEFAULT_LAWS_DIR)
-        return train_ranker(self, gold, tuple(extra))
+        return tuple(training_sets(make, Path(self.settings.data_dir),
+                                   Path(laws_dir) if laws_dir else DEFAULT_LAWS_DIR))
 
     def suggest_requirements(self, doc_id: str) -> list[Candidate]:
         """Obligation-like sentences of a document, for a person to confirm as requirements."""

@@ -21,6 +21,7 @@ import numpy as np
 
 from assistant.domain.glossary import glossary
 from assistant.domain.places import aliases
+from assistant.domain.quantities import asked_units, states_figure
 from assistant.domain.segment import search_terms, tagged
 from assistant.domain.values import PATH_SEPARATOR
 from assistant.retrieval.focus import GENERIC_TERMS, asking_text, with_asked
@@ -152,7 +153,7 @@ def _best_unit(text: str, scores: np.ndarray) -> str:
 ANSWERABLE_FEATURES = ("top_probability", "second_probability", "top_dense", "top_sentence", "top_coverage",
                        "pool_coverage", "unknown_share", "terms", "top_structural", "sentence_coverage",
                        "key_missing", "known_coverage", "dense_contrast", "sentence_contrast", "outside_gap",
-                       "outside_coverage_gap", "asked_unknown", "asked_elsewhere")
+                       "outside_coverage_gap", "asked_unknown", "asked_elsewhere", "asked_figure")
 
 
 def answerable_features(query: Query, candidates: list["Candidate"], snapshot, matrix_of: dict,
@@ -170,7 +171,8 @@ def answerable_features(query: Query, candidates: list["Candidate"], snapshot, m
     elsewhere = asked_elsewhere_share(query.lexical_text, snapshot, scope)
     if not candidates:
         return np.asarray([0, 0, 0, 0, 0, 0, unknown / (sum(weights) or 1.0), math.log(len(terms) + 1), 0, 0, 1, 0,
-                           0, 0, -(outside or (0.0, 0.0))[0], -(outside or (0.0, 0.0))[1], asked_unknown, elsewhere],
+                           0, 0, -(outside or (0.0, 0.0))[0], -(outside or (0.0, 0.0))[1], asked_unknown, elsewhere,
+                           float(bool(asked_units(query.text)))],
                           dtype=np.float32)
     top = candidates[0]
     row = matrix_of[top.hit.row]
@@ -191,7 +193,22 @@ def answerable_features(query: Query, candidates: list["Candidate"], snapshot, m
         _coverage(terms, weights, set(search_terms(unit))) if terms and unit else 0.0,
         max(missing, default=0.0) / (max((w for _, w in known), default=0.0) or 1.0),
         1.0 - sum(missing) / known_total if known else 0.0, *_contrast(candidates, matrix_of),
-        *_outside_gap(query, top, snapshot, outside), asked_unknown, elsewhere], dtype=np.float32)
+        *_outside_gap(query, top, snapshot, outside), asked_unknown, elsewhere,
+        asked_figure(query, candidates, snapshot)], dtype=np.float32)
+
+
+_FIGURE_DEPTH = 3  # candidates read for the figure a question asks for
+
+
+def asked_figure(query: Query, candidates: list["Candidate"], snapshot) -> float:
+    """For a question asking for a figure ("保存多少天", "每周几节"): 1 when none of the best candidates gives a
+    number in that unit, −1 when the best one does, 0 between (or when no figure is asked). On real regulations
+    the clause on the topic is usually there and says only "按照规定时间" or "限期": the figure asked for is not."""
+    units = asked_units(query.text)
+    if not units:
+        return 0.0
+    states = [states_figure(snapshot.records[c.hit.row].text, units) for c in candidates[:_FIGURE_DEPTH]]
+    return -1.0 if states[0] else (0.0 if any(states) else 1.0)
 
 
 _NOUNS = frozenset(("n", "nz", "vn", "nt", "ng"))

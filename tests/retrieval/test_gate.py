@@ -61,3 +61,16 @@ def test_another_places_clause_is_read_in_its_own_documents_vocabulary(assistant
     assert _outside_coverage_gap(assistant, "长沙对不履行协议的合作学校有没有黄牌预警、红牌淘汰？", "长沙市") < -0.2
     # asked of Qingdao, which says it, no other place covers more of the question
     assert _outside_coverage_gap(assistant, "青岛对不履行协议的成员校有没有黄牌预警、红牌淘汰？", "青岛市") >= 0
+
+
+@pytest.mark.parametrize("question,expected", [
+    ("长沙的集团化办学合作时限一般是多久？", -1.0),  # the best clause gives the figure (六年)
+    ("长沙的集团理事会每年要开几次会？", 1.0),  # clauses on the topic, none with a count of meetings
+    ("长沙的合作学校能不能提前退出？", 0.0)])  # no figure asked
+def test_the_gate_reads_whether_the_best_clauses_give_the_figure_asked_for(assistant, question, expected):
+    from assistant.retrieval.rerank import ANSWERABLE_FEATURES
+
+    answerer = assistant.answerer
+    query = answerer.analyse(question)
+    ranked = answerer.candidates(query, ("长沙市",))
+    assert ranked.evidence[ANSWERABLE_FEATURES.index("asked_figure")] == expected

@@ -80,27 +80,14 @@ def run_rotation(args: argparse.Namespace) -> int:
     import dataclasses
     import json
 
-    from assistant.config import PROJECT_ROOT as root
-    from assistant.evaluation.rotation import rotate, summary
-    from assistant.evaluation.run import GOLD_FILES, load_gold
-
-    gold = [Path(g) for g in args.gold] if args.gold else [root / "eval" / name for name in GOLD_FILES]
     only = args.rotation_splits.split(",") if args.rotation_splits else None
-    from assistant.config import Settings
-    from assistant.evaluation.laws import DEFAULT_LAWS_DIR, training_sets
-    from assistant.interfaces.facade import Assistant
-
-    # the laws development split is always trained on, as `--train-ranker` does
-    make = lambda corpus, index: Assistant(corpus_dir=corpus, index_dir=index)  # noqa: E731
-    extra = tuple(training_sets(make, Path(Settings.from_env().data_dir),
-                                Path(args.laws_dir) if args.laws_dir else DEFAULT_LAWS_DIR)) \
-        if not args.no_laws_training else ()
-    results = rotate(opened(), load_gold(gold), only, progress=_eval_progress, extra=extra)
+    results, metrics = opened().rotation([Path(g) for g in args.gold] if args.gold else None, only,
+                                         laws_dir=args.laws_dir, laws_training=not args.no_laws_training,
+                                         progress=_eval_progress)
     if args.items_out:
         with open(args.items_out, "w", encoding="utf-8") as out:
             for r in results:
                 out.write(json.dumps(dataclasses.asdict(r), ensure_ascii=False) + "\n")
-    metrics = summary(results)
     if args.json:
         print_json(metrics)
         return 0
