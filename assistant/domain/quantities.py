@@ -91,10 +91,22 @@ _ASKED = (
 _NUMBER = r"(?:\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千万半]+)"
 
 
+_QUESTION_CLAUSE = re.compile(r"[^，,。；;！!？?]+[？?]")
+_OTHER_ASK = re.compile(r"怎么|什么|如何|哪|谁|能不能|能否|可不可以|是否|有没有|吗")
+
+
 def asked_units(question: str) -> tuple[str, ...]:
-    """The units a question asks a figure in ("每周必须开几节体育课" → 节, 课时, 学时); () when it asks for none."""
-    folded = fold(question)
-    return tuple(dict.fromkeys(u for pattern, units in _ASKED if pattern.search(folded) for u in units))
+    """The units a question asks a figure in ("每周必须开几节体育课？" → 节, 课时, 学时); () when it asks for none.
+    Only the clauses that ask are read (those ending in ？, else the last): in "连着几天不来上学，学校该怎么做？"
+    几天 is "a few days", and so is a 几 in a clause that asks something else (怎么, 是否…)."""
+    folded = fold(question).strip()
+    clauses = _QUESTION_CLAUSE.findall(folded) or re.split(r"[，,。；;！!]", folded.rstrip("。！!"))[-1:]
+    units: list[str] = []
+    for clause in clauses:
+        for pattern, family in _ASKED:
+            if any(not (m.group().startswith("几") and _OTHER_ASK.search(clause)) for m in pattern.finditer(clause)):
+                units.extend(family)
+    return tuple(dict.fromkeys(units))
 
 
 def states_figure(text: str, units: tuple[str, ...]) -> bool:

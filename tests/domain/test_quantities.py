@@ -16,7 +16,9 @@ def test_a_question_asking_for_a_figure_names_its_unit(question, unit):
     assert unit in asked_units(question)
 
 
-@pytest.mark.parametrize("question", ["谁来审批？", "能不能提前退出集团？", "孩子上几年级可以参加？", "有哪些要求？"])
+@pytest.mark.parametrize("question", ["谁来审批？", "能不能提前退出集团？", "孩子上几年级可以参加？", "有哪些要求？",
+                                      "有个学生连着几天不来上学，学校这时候应该怎么做？",  # 几天: "a few days"
+                                      "合作了几年的学校是否还要交费？"])
 def test_a_question_asking_for_no_figure_names_none(question):
     assert asked_units(question) == ()
 
