@@ -17,6 +17,7 @@ from assistant.answering.versions import Versions, check_export, resolve, stamp,
 from assistant.answering.versions import notices as version_notices
 from assistant.config import Settings
 from assistant.domain.bilingual import literals, translations
+from assistant.domain.quantities import asked_units, states_figure
 from assistant.domain.versions import parse_day, today
 from assistant.domain.topics import TOPICS, find_topic
 from assistant.domain.values import Answer, Citation
@@ -237,6 +238,10 @@ class Answerer:
                            tuple(notices)), []
         answer = compose(question, picks, self.snapshot.records, self.snapshot.docs, scope.cities)
         extra = tuple(f"问题中的“{part}”：{'、'.join(scope.cities) or '现有'}文件中没有找到相关规定。" for part in silent)
+        units = asked_units(query.text)
+        if units and not any(states_figure(c.text, units) for c in answer.citations):
+            # the clause on the topic is there, the number asked for is not: say so rather than let it pass for one
+            extra += ("问题问的是具体数字，所引条款没有写明，文件可能只作了原则性规定。",)
         answer = with_notice(answer, *notices, *extra) if (notices or extra) else answer
         return answer, best
 

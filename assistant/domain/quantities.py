@@ -109,8 +109,14 @@ def asked_units(question: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(units))
 
 
+_DURATION = ("年", "个月", "月", "周", "日", "天", "学期", "小时", "分钟")
+
+
 def states_figure(text: str, units: tuple[str, ...]) -> bool:
-    """Whether `text` gives a number in one of `units` ("不少于九十天", "5%", "百分之十")."""
+    """Whether `text` gives a number in one of `units` ("不少于九十天", "5%", "百分之十"); a length of time in any
+    unit answers a question asking one in another ("提前几天报备" is answered by "提前半年")."""
+    if any(u in _DURATION for u in units):
+        units = tuple(dict.fromkeys((*units, *_DURATION)))
     folded = fold(text)
     plain = [u for u in units if u != "百分之"]
     if plain and re.search(rf"{_NUMBER}\s*个?\s*(?:{_unit_pattern(dict.fromkeys(plain, 1))})", folded):

@@ -170,3 +170,20 @@ def test_an_english_question_about_a_document_is_answered_from_it_with_the_langu
     # the same asked in Chinese: the same document and sentence, without the notice
     chinese = assistant.ask("长沙集团化办学指导意见从什么时候开始施行？")
     assert chinese.conclusion == answer.conclusion and ENGLISH_NOTICE not in chinese.notices
+
+
+FIGURE_MISSING = "问题问的是具体数字，所引条款没有写明，文件可能只作了原则性规定。"
+
+
+def test_a_figure_the_cited_clauses_do_not_give_is_said_to_be_missing(assistant):
+    # Nanchang's clause on renaming says 提前报备 and no number of days: the clause is quoted, with the notice
+    answer = assistant.ask("南昌的成员校更名要提前多少天报备？")
+    assert not answer.abstained and any("提前报备" in c.quote for c in answer.citations)
+    assert FIGURE_MISSING in answer.notices
+
+
+@pytest.mark.parametrize("question", ["长沙的集团化办学合作时限一般是多久？",
+                                      "长沙合作期满，优质学校要提前几天向教育主管部门报备？"])  # 半年 answers 几天
+def test_a_figure_the_clauses_give_needs_no_notice(assistant, question):
+    answer = assistant.ask(question)
+    assert not answer.abstained and FIGURE_MISSING not in answer.notices
