@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from assistant.domain.segment import cn_to_int, fold
 
@@ -95,6 +96,7 @@ _QUESTION_CLAUSE = re.compile(r"[^，,。；;！!？?]+[？?]")
 _OTHER_ASK = re.compile(r"怎么|什么|如何|哪|谁|能不能|能否|可不可以|是否|有没有|吗")
 
 
+@lru_cache(maxsize=256)  # read by the refusal gate and again by the answer's notice, per question
 def asked_units(question: str) -> tuple[str, ...]:
     """The units a question asks a figure in ("每周必须开几节体育课？" → 节, 课时, 学时); () when it asks for none.
     Only the clauses that ask are read (those ending in ？, else the last): in "连着几天不来上学，学校该怎么做？"
